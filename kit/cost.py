@@ -1,0 +1,196 @@
+"""Monthly cost of each option with its breakdown, vectorised over many scenarios."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from kit.capacity import replica_table
+from kit.catalog import Catalog, load_catalog
+from kit.params import DEFAULTS, OPTIONS, PARAMS, ParamError, Scenario
+
+SECONDS_PER_MONTH = 730 * 3600
+
+
+def frame(scenarios: Iterable[Scenario | Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
+    """Return scenarios as a DataFrame with one column per parameter."""
+    if isinstance(scenarios, pd.DataFrame):
+        df = scenarios.copy()
+        for p in PARAMS:
+            if p.name not in df:
+                df[p.name] = [p.default] * len(df)
+        return df.reset_index(drop=True)
+    rows = [s.to_dict() if isinstance(s, Scenario) else {**DEFAULTS, **s} for s in scenarios]
+    return pd.DataFrame(rows, columns=[p.name for p in PARAMS])
+
+
+def resolve_models(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
+    """Fill 'auto' model choices from tiers.yaml and check the named models exist."""
+    closed = df.closed_model.where(df.closed_model != "auto", df.quality_need.map(lambda q: cat.tiers[q]["closed"]))
+    opened = df.open_model.where(df.open_model != "auto", df.quality_need.map(lambda q: cat.tiers[q]["open"]))
+    closed_refs = set(cat.prices.provider + "/" + cat.prices.model_id)
+    for ref in set(closed) - closed_refs:
+        raise ParamError("closed_model", ref, "'auto' or provider/model_id of a row of data/prices.csv, "
+                         "e.g. " + ", ".join(t["closed"] for t in cat.tiers.values()))
+    for mid in set(opened) - set(cat.open_models.id):
+        raise ParamError("open_model", mid, "'auto' or one of " + ", ".join(cat.open_models.id))
+    return df.assign(closed_ref=closed.to_numpy(), open_id=opened.to_numpy())
+
+
+def _per_token(df: pd.DataFrame, refs: pd.Series, cat: Catalog, requests: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+    """Return monthly per-token bills for ``requests`` at the price rows ``refs`` and the price columns."""
+    table = cat.prices.assign(ref=cat.prices.provider + "/" + cat.prices.model_id).drop_duplicates("ref").set_index("ref")
+    rows = table.reindex(refs.to_numpy())
+    p_in = rows.input_usd_per_mtok.to_numpy(float)
+    p_cache = rows.cache_read_usd_per_mtok.fillna(rows.input_usd_per_mtok).to_numpy(float)
+    p_out = rows.output_usd_per_mtok.to_numpy(float)
+    c = df.cached_input_share.to_numpy(float)
+    per_req = (df.input_tokens.to_numpy(float) * ((1 - c) * p_in + c * p_cache)
+               + df.output_tokens.to_numpy(float) * p_out) / 1e6
+    return requests * per_req, rows
+
+
+def _self_hosted(df: pd.DataFrame, requests: np.ndarray, cat: Catalog) -> dict[str, np.ndarray]:
+    """Size and price a self-hosted fleet for ``requests`` a month of each scenario."""
+    keys = ["open_id", "gpu", "quant_bits", "input_tokens", "output_tokens"]
+    combos = df[keys].drop_duplicates().rename(columns={"open_id": "open_model"})
+    rep = replica_table(combos.reset_index(drop=True), cat)
+    rep[keys] = combos.reset_index(drop=True).rename(columns={"open_model": "open_id"})[keys].to_numpy()
+    merged = df[keys].merge(rep, on=keys, how="left")
+
+    lat = df.latency_ms.to_numpy(float)
+    u_tight, u_relaxed = cat.a("max_utilisation_tight"), cat.a("max_utilisation_relaxed")
+    max_util = np.interp(lat, [300, 2000], [u_tight, u_relaxed])
+    avg_rps = requests / SECONDS_PER_MONTH
+    peak_rps = avg_rps * df.peak_to_average.to_numpy(float)
+    rps_cap = merged.rps_per_replica.to_numpy(float)
+    replicas = np.maximum(cat.a("min_replicas"), np.ceil(peak_rps / (rps_cap * max_util))).astype(int)
+    n_gpus = replicas * merged.gpus_per_replica.to_numpy(int)
+
+    gpus = cat.gpus.set_index("id").loc[df.gpu]
+    low, high = gpus.usd_per_hour_low.to_numpy(float), gpus.usd_per_hour_high.to_numpy(float)
+    rate = np.select([df.gpu_rate == "low", df.gpu_rate == "high"], [low, high], (low + high) / 2)
+    fte_month = df.fte_annual_cost_usd.to_numpy(float) / 12
+    gpu_cost = n_gpus * rate * cat.a("hours_per_month")
+    ops_fte = cat.a("ops_fte_base") + cat.a("ops_fte_per_gpu") * n_gpus
+    setup_weeks = cat.a("setup_weeks") + cat.a("finetune_setup_weeks") * df.needs_finetuning.to_numpy(bool)
+    return {
+        "gpu_cost": gpu_cost,
+        "overhead": gpu_cost * cat.a("non_gpu_overhead"),
+        "ops_staff": ops_fte * fte_month,
+        "setup_amortised": setup_weeks * df.fte_annual_cost_usd.to_numpy(float) / 52 / cat.a("amortise_months"),
+        "gpus": n_gpus, "replicas": replicas, "gpus_per_replica": merged.gpus_per_replica.to_numpy(int),
+        "rps_per_replica": rps_cap, "ops_fte": ops_fte, "gpu_rate": rate,
+        "utilisation": avg_rps / (replicas * rps_cap),
+        "throughput_method": merged.throughput_method.to_numpy(object),
+        "throughput_source": merged.throughput_source.to_numpy(object),
+    }
+
+
+def costs(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
+    """Return monthly USD per option (columns named after OPTIONS) and every breakdown line.
+
+    ``scenarios``: a DataFrame of scenario columns, or an iterable of Scenario / mappings.
+    """
+    cat = cat or load_catalog()
+    df = resolve_models(frame(scenarios), cat)
+    requests = df.monthly_requests.to_numpy(float)
+    hard = df.hard_share.to_numpy(float)
+
+    closed, closed_rows = _per_token(df, df.closed_ref, cat, requests)
+    models = cat.open_models.set_index("id").loc[df.open_id]
+    hosted_ref = pd.Series(models.hosted_price_ref.to_numpy(), index=df.index).replace("", np.nan)
+    hosted, _ = _per_token(df, hosted_ref.fillna("-/-"), cat, requests)
+    sh = _self_hosted(df, requests, cat)
+    self_total = sh["gpu_cost"] + sh["overhead"] + sh["ops_staff"] + sh["setup_amortised"]
+
+    # Hybrid: the hard share on the closed model, the bulk on the cheaper open path (sized for the bulk).
+    bulk_sh = _self_hosted(df, requests * (1 - hard), cat)
+    bulk_self = bulk_sh["gpu_cost"] + bulk_sh["overhead"] + bulk_sh["ops_staff"] + bulk_sh["setup_amortised"]
+    bulk_hosted = hosted * (1 - hard)
+    bulk_self = np.where(hard >= 1, 0.0, bulk_self)
+    use_self = np.isnan(bulk_hosted) | (bulk_self < bulk_hosted)
+    bulk = np.where(use_self, bulk_self, bulk_hosted)
+    router = cat.a("router_setup_weeks") * df.fte_annual_cost_usd.to_numpy(float) / 52 / cat.a("amortise_months")
+    router = np.where((hard > 0) & (hard < 1), router, 0.0)
+    hybrid = closed * hard + bulk + router
+
+    return pd.DataFrame({
+        "closed_api": closed, "hosted_open": hosted, "self_hosted_open": self_total, "hybrid": hybrid,
+        "closed_ref": df.closed_ref, "open_id": df.open_id, "hosted_ref": hosted_ref,
+        "closed_in_price": closed_rows.input_usd_per_mtok.to_numpy(float),
+        "closed_out_price": closed_rows.output_usd_per_mtok.to_numpy(float),
+        **{f"self_{k}": v for k, v in sh.items()},
+        "hybrid_closed_part": closed * hard, "hybrid_bulk_part": bulk, "hybrid_router": router,
+        "hybrid_bulk_tier": np.where(use_self, "self_hosted_open", "hosted_open"),
+    })
+
+
+def breakdown(row: pd.Series) -> dict[str, dict[str, float]]:
+    """Return the cost lines of each option for one row of ``costs()``."""
+    def r(x: float) -> float | None:
+        return None if pd.isna(x) else round(float(x), 2)
+
+    return {
+        "closed_api": {"tokens": r(row.closed_api)},
+        "hosted_open": {"tokens": r(row.hosted_open)},
+        "self_hosted_open": {"gpus": r(row.self_gpu_cost), "non_gpu_overhead": r(row.self_overhead),
+                             "ops_staff": r(row.self_ops_staff), "setup_amortised": r(row.self_setup_amortised)},
+        "hybrid": {"closed_share": r(row.hybrid_closed_part), f"bulk_{row.hybrid_bulk_tier}": r(row.hybrid_bulk_part),
+                   "router_amortised": r(row.hybrid_router)},
+    }
+
+
+def volume_sweep(scenario: Scenario, n: int = 241, low: float = 1e3, high: float = 1e10,
+                 cat: Catalog | None = None) -> pd.DataFrame:
+    """Return the four costs over a log grid of monthly_requests, all else held."""
+    grid = np.unique(np.round(np.geomspace(low, high, n)).astype(np.int64))
+    df = frame([scenario] * len(grid))
+    df["monthly_requests"] = grid
+    out = costs(df, cat)
+    out.insert(0, "monthly_requests", grid)
+    return out
+
+
+def break_even(scenario: Scenario, cat: Catalog | None = None) -> list[dict[str, Any]]:
+    """Return, for each pair of options, the first volume where their cost order swaps."""
+    sweep = volume_sweep(scenario, cat=cat)
+    v = sweep.monthly_requests.to_numpy(float)
+    found = []
+    for a, b in itertools.combinations(OPTIONS, 2):
+        diff = sweep[a].to_numpy(float) - sweep[b].to_numpy(float)
+        ok = ~np.isnan(diff)
+        sign = np.sign(diff)
+        idx = np.where(ok[:-1] & ok[1:] & (sign[:-1] != sign[1:]) & (sign[:-1] != 0))[0]
+        if not len(idx):
+            continue
+        i = idx[0]
+        # interpolate in log volume between the two grid points
+        t = diff[i] / (diff[i] - diff[i + 1])
+        vol = float(np.exp(np.log(v[i]) + t * (np.log(v[i + 1]) - np.log(v[i]))))
+        cheaper_above = a if diff[i] > 0 else b
+        found.append({"a": a, "b": b, "monthly_requests": float(f"{vol:.2g}"),
+                      "cheaper_above": cheaper_above})
+    return found
+
+
+def utilisation_needed(scenario: Scenario, cat: Catalog | None = None) -> dict[str, dict[str, Any]]:
+    """Return the volume and average fleet utilisation at which self-hosting first beats
+    the closed API, and the cheapest per-token option."""
+    sweep = volume_sweep(scenario, cat=cat)
+    self_cost = sweep.self_hosted_open.to_numpy(float)
+    rivals = {"closed_api": sweep.closed_api.to_numpy(float),
+              "any_per_token": np.fmin(sweep.closed_api.to_numpy(float), sweep.hosted_open.to_numpy(float))}
+    out = {}
+    for name, rival in rivals.items():
+        wins = np.where(self_cost < rival)[0]
+        if not len(wins):
+            out[name] = {"monthly_requests": None, "utilisation": None, "gpus": None}
+            continue
+        i = wins[0]
+        out[name] = {"monthly_requests": int(sweep.monthly_requests[i]),
+                     "utilisation": round(float(sweep.self_utilisation[i]), 3), "gpus": int(sweep.self_gpus[i])}
+    return out

@@ -1,0 +1,251 @@
+"""The one parameter spec: every scenario input with its type, unit, range, default and help.
+
+Sliders (kit.widgets), papermill validation and the CLI's ``--set`` flags are all generated
+from ``PARAMS``, so the three can never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+SENSITIVITY_LEVELS = ("public", "internal", "confidential", "regulated", "on_prem_only")
+QUALITY_LEVELS = ("everyday", "strong", "frontier")
+OPTIONS = ("closed_api", "hosted_open", "self_hosted_open", "hybrid")
+OPTION_LABELS = {
+    "closed_api": "Closed API",
+    "hosted_open": "Hosted open-weight (per token)",
+    "self_hosted_open": "Self-hosted open-weight (own GPUs)",
+    "hybrid": "Hybrid router",
+}
+AXES = ("cost", "control", "security", "ecosystem", "parity")
+AXIS_LABELS = {
+    "cost": "Cost",
+    "control": "Control & data residency",
+    "security": "Security & governance",
+    "ecosystem": "Ecosystem & support",
+    "parity": "Performance parity",
+}
+
+
+class ParamError(ValueError):
+    """A scenario input that is unknown, of the wrong type or out of range."""
+
+    def __init__(self, param: str, value: Any, allowed: str, context: str = ""):
+        self.param, self.value, self.allowed, self.context = param, value, allowed, context
+        where = f"{context}: " if context else ""
+        super().__init__(f"{where}parameter '{param}': got {value!r}; allowed: {allowed}")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One scenario input."""
+
+    name: str
+    kind: str  # "int" | "float" | "choice" | "bool" | "model"
+    default: Any
+    help: str
+    unit: str = ""
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    log: bool = False
+    axis: str = ""
+    label: str = ""
+    flip: bool = True  # searched by "what would flip it"
+
+    @property
+    def title(self) -> str:
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    def allowed(self) -> str:
+        """Describe the allowed values in words."""
+        if self.kind in ("int", "float"):
+            unit = f" {self.unit}" if self.unit else ""
+            kind = "a whole number" if self.kind == "int" else "a number"
+            return f"{kind} from {_fmt(self.low)} to {_fmt(self.high)}{unit}"
+        if self.kind == "choice":
+            return "one of " + ", ".join(str(c) for c in self.choices)
+        if self.kind == "bool":
+            return "true or false"
+        return "'auto' or a model id from the data catalog"
+
+    def coerce(self, value: Any, context: str = "") -> Any:
+        """Return ``value`` converted to this parameter's type, or raise ParamError."""
+        err = ParamError(self.name, value, self.allowed(), context)
+        if self.kind == "bool":
+            if isinstance(value, bool):
+                return value
+            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+                return value.strip().lower() in _TRUE
+            if isinstance(value, (int, float)) and value in (0, 1):
+                return bool(value)
+            raise err
+        if self.kind in ("int", "float"):
+            number = _to_number(value)
+            if number is None or not math.isfinite(number):
+                raise err
+            if self.kind == "int":
+                if number != int(number):
+                    raise err
+                number = int(number)
+            if not (self.low <= number <= self.high):
+                raise err
+            return number
+        if self.kind == "choice":
+            for choice in self.choices:
+                if value == choice or (isinstance(value, str) and value.strip() == str(choice)):
+                    return choice
+            raise err
+        if self.kind == "model":
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+            raise err
+        raise TypeError(f"unknown parameter kind {self.kind!r}")
+
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+def _to_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip().replace("_", "").replace(",", ""))
+        except ValueError:
+            return None
+    try:  # numpy scalars
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "?"
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:g}"
+
+
+PARAMS: tuple[Param, ...] = (
+    Param("monthly_requests", "int", 1_000_000, "How many model calls you make in a month.",
+          unit="requests/month", low=100, high=10_000_000_000, log=True, axis="cost",
+          label="Monthly requests"),
+    Param("input_tokens", "int", 1_000, "Prompt size per request, including any retrieved context.",
+          unit="tokens/request", low=1, high=200_000, log=True, axis="cost", label="Input tokens"),
+    Param("output_tokens", "int", 300, "Answer size per request.",
+          unit="tokens/request", low=1, high=32_000, log=True, axis="cost", label="Output tokens"),
+    Param("peak_to_average", "float", 3.0,
+          "Busiest hour's traffic divided by the average; 1 is perfectly steady, 10 very bursty.",
+          unit="x", low=1.0, high=20.0, axis="cost", label="Peak / average"),
+    Param("cached_input_share", "float", 0.0,
+          "Share of input tokens billed at the provider's cache-read price (repeated system prompts).",
+          unit="fraction", low=0.0, high=0.95, axis="cost", label="Cached input share", flip=False),
+    Param("sensitivity", "choice", "internal",
+          "How sensitive the data is: public, internal, confidential, regulated (contracts and audits "
+          "needed), on_prem_only (must never leave our network).",
+          choices=SENSITIVITY_LEVELS, axis="control", label="Data sensitivity"),
+    Param("needs_version_pinning", "bool", False,
+          "The model must not change underneath you (reproducibility, audits).",
+          axis="control", label="Version pinning"),
+    Param("needs_offline", "bool", False,
+          "Must run with no internet at all (air-gapped, edge, on-device).",
+          axis="control", label="Offline / edge"),
+    Param("needs_finetuning", "bool", False,
+          "You need to fine-tune the weights on your own data.",
+          axis="control", label="Fine-tuning"),
+    Param("team_fte", "float", 1.0,
+          "Engineers able to run models in production (serving, monitoring, on-call).",
+          unit="FTE", low=0.0, high=50.0, axis="ecosystem", label="ML-ops team"),
+    Param("weeks_to_launch", "int", 12, "Weeks until this must be in production.",
+          unit="weeks", low=1, high=104, axis="ecosystem", label="Weeks to launch"),
+    Param("fte_annual_cost_usd", "float", 200_000.0,
+          "Loaded yearly cost of one platform engineer (salary, benefits, overhead).",
+          unit="USD/year", low=20_000.0, high=1_000_000.0, axis="ecosystem",
+          label="Engineer cost", flip=False),
+    Param("quality_need", "choice", "strong",
+          "How capable the model must be: everyday (classify, extract, summarise), strong "
+          "(general assistant, coding), frontier (hardest reasoning and agentic work).",
+          choices=QUALITY_LEVELS, axis="parity", label="Quality need"),
+    Param("hard_share", "float", 0.2,
+          "Share of requests that truly need the strongest model (used by the hybrid router).",
+          unit="fraction", low=0.0, high=1.0, axis="parity", label="Hard share"),
+    Param("latency_ms", "int", 1_000, "Target median time to first token.",
+          unit="ms", low=50, high=30_000, log=True, axis="parity", label="Latency target"),
+    Param("gpu", "choice", "h100_80gb", "GPU type for self-hosting (see data/gpus.csv).",
+          choices=("h100_80gb", "h200_141gb", "a100_80gb", "l40s_48gb", "l4_24gb"),
+          axis="cost", label="GPU", flip=False),
+    Param("gpu_rate", "choice", "mid",
+          "Where in the on-demand price range of data/gpus.csv you rent: low, mid or high.",
+          choices=("low", "mid", "high"), axis="cost", label="GPU price point", flip=False),
+    Param("quant_bits", "choice", 4,
+          "Bits per weight when self-hosting (16 = unquantised; 4 is how gpt-oss ships).",
+          choices=(4, 8, 16), axis="cost", label="Quantisation", flip=False),
+    Param("closed_model", "model", "auto",
+          "Closed model to price, as provider/model_id from data/prices.csv; 'auto' picks by quality need.",
+          axis="parity", label="Closed model", flip=False),
+    Param("open_model", "model", "auto",
+          "Open-weight model, an id from data/open_models.csv; 'auto' picks by quality need.",
+          axis="parity", label="Open model", flip=False),
+)
+
+SPEC: dict[str, Param] = {p.name: p for p in PARAMS}
+DEFAULTS: dict[str, Any] = {p.name: p.default for p in PARAMS}
+
+
+def validate(values: Mapping[str, Any], context: str = "", partial: bool = False) -> dict[str, Any]:
+    """Return validated values (defaults filled unless ``partial``); raise ParamError on the first bad one."""
+    out = {} if partial else dict(DEFAULTS)
+    for name, value in values.items():
+        if name not in SPEC:
+            raise ParamError(name, value, "a known parameter: " + ", ".join(SPEC), context)
+        out[name] = SPEC[name].coerce(value, context)
+    return out
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A complete, validated set of scenario inputs."""
+
+    values: dict = field(default_factory=lambda: dict(DEFAULTS))
+
+    @classmethod
+    def make(cls, values: Mapping[str, Any] | None = None, context: str = "", **kw: Any) -> "Scenario":
+        """Validate ``values`` and keyword overrides into a Scenario."""
+        merged = dict(values or {})
+        merged.update(kw)
+        return cls(validate(merged, context))
+
+    def replace(self, **kw: Any) -> "Scenario":
+        """Return a copy with some inputs changed (validated)."""
+        return Scenario.make({**self.values, **kw})
+
+    def __getitem__(self, name: str) -> Any:
+        return self.values[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.values)
+
+
+def parse_assignments(items: Iterable[str], context: str = "--set") -> dict[str, Any]:
+    """Parse ``NAME=VALUE`` strings (CLI) into validated partial values."""
+    raw: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise ParamError(item, item, "NAME=VALUE, e.g. monthly_requests=2000000", context)
+        name, value = item.split("=", 1)
+        raw[name.strip()] = value
+    return validate(raw, context, partial=True)
+
+
+def describe() -> list[dict[str, Any]]:
+    """Return the spec as plain records (for docs, tables and the UI)."""
+    return [
+        {"name": p.name, "type": p.kind, "unit": p.unit, "default": p.default,
+         "allowed": p.allowed(), "axis": p.axis, "help": p.help}
+        for p in PARAMS
+    ]

@@ -1,0 +1,263 @@
+"""The recommendation: seed 000's stop-at-first-yes checklist as gates, then the axes; with flips."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kit import axes as axes_mod
+from kit.catalog import Catalog, load_catalog
+from kit.cost import break_even, breakdown, costs, frame, utilisation_needed
+from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SPEC, PARAMS, SENSITIVITY_LEVELS, Scenario
+
+GATES = ("stay_inside", "high_steady_volume", "ship_fast", "frontier", "axes")
+GATE_TEXT = {
+    "stay_inside": "Data must stay inside your own network (or run offline): self-hosted open weights are the only "
+                   "fully compliant option.",
+    "high_steady_volume": "Volume is high, steady and not sensitive: open weights win on cost.",
+    "ship_fast": "You must ship within weeks without an ML platform team: start on a closed, managed API.",
+    "frontier": "You need the frontier edge on the hardest tasks: keep a closed frontier model in the mix.",
+    "axes": "No checklist question gives a firm yes, so the five axes decide.",
+}
+
+
+def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
+    """Return, per scenario row, the choice, confidence, the gate that fired, the axis leans and costs."""
+    cat = cat or load_catalog()
+    df = frame(scenarios)
+    c = costs(df, cat)
+    lean = axes_mod.leans(df, c, cat)
+    team = df.team_fte.to_numpy(float)
+    sens = df.sensitivity.map({s: i for i, s in enumerate(SENSITIVITY_LEVELS)}).to_numpy(int)
+    closed = c.closed_api.to_numpy(float)
+    hosted = c.hosted_open.to_numpy(float)
+    selfh = c.self_hosted_open.to_numpy(float)
+    can_run = team >= c.self_ops_fte.to_numpy(float)
+    open_pick = np.where(can_run & ~(selfh >= hosted), "self_hosted_open", "hosted_open")  # NaN hosted -> self
+
+    inside = (df.sensitivity == "on_prem_only").to_numpy() | df.needs_offline.to_numpy(bool)
+    high = closed >= cat.a("high_spend_usd_month")
+    steady = df.peak_to_average.to_numpy(float) <= cat.a("steady_peak_to_average")
+    frontier = (df.quality_need == "frontier").to_numpy()
+    g_volume = high & steady & (sens <= 1) & ~frontier
+    g_fast = (df.weeks_to_launch.to_numpy(float) <= cat.a("ship_fast_weeks")) & (team < 1)
+    mean = lean.mean(axis=1).to_numpy(float)
+    by_axes = np.select([mean <= -0.1, mean >= 0.1], ["closed_api", open_pick], "hybrid")
+
+    gate = np.select([inside, g_volume, g_fast, frontier], list(GATES[:4]), "axes")
+    choice = np.select(
+        [inside, g_volume, g_fast, frontier],
+        ["self_hosted_open", open_pick, "closed_api", np.where(high, "hybrid", "closed_api")],
+        by_axes,
+    )
+    # Confidence: how firmly the deciding rule holds, nudged by how many axes agree with the direction.
+    direction = np.select([choice == "closed_api", choice == "hybrid"], [-1.0, 0.0], 1.0)
+    agree = np.where(direction == 0, 1 - np.abs(lean.to_numpy()).mean(axis=1),
+                     (np.sign(lean.to_numpy()) == direction[:, None]).mean(axis=1))
+    spend_margin = np.clip(np.log10(np.maximum(closed, 1) / cat.a("high_spend_usd_month")), 0, 1)
+    fast_margin = np.clip(1 - df.weeks_to_launch.to_numpy(float) / (cat.a("ship_fast_weeks") + 1), 0, 1)
+    base = np.select(
+        [gate == "stay_inside", gate == "high_steady_volume", gate == "ship_fast", gate == "frontier"],
+        [np.where(can_run, 0.9, 0.75), 0.65 + 0.2 * spend_margin, 0.65 + 0.2 * fast_margin, 0.7],
+        0.5 + 0.5 * np.minimum(np.abs(mean), 0.6),
+    )
+    confidence = np.clip(base + 0.1 * (agree - 0.5), 0.5, 0.95)
+    out = pd.concat([c, lean.add_prefix("lean_")], axis=1)
+    out["choice"] = choice
+    out["gate"] = gate
+    out["confidence"] = np.round(confidence, 2)
+    out["can_run_self_hosted"] = can_run
+    return out
+
+
+def _candidates(p, current: Any) -> list:
+    if p.kind == "choice":
+        return [v for v in p.choices if v != current]
+    if p.kind == "bool":
+        return [not current]
+    if p.log:
+        grid = np.geomspace(p.low, p.high, 61)
+    else:
+        grid = np.linspace(p.low, p.high, 61)
+    if p.kind == "int":
+        grid = np.unique(np.round(grid).astype(np.int64))
+    return [v for v in grid.tolist() if v != current]
+
+
+def _distance(p, a: Any, b: Any) -> float:
+    if p.kind in ("choice", "bool"):
+        if p.kind == "choice":
+            return abs(p.choices.index(a) - p.choices.index(b)) / max(1, len(p.choices) - 1)
+        return 1.0
+    if p.log:
+        return abs(np.log(b) - np.log(a)) / (np.log(p.high) - np.log(p.low))
+    return abs(b - a) / (p.high - p.low)
+
+
+def _nice(p, value: float, toward: float) -> float:
+    """Round ``value`` to 2-3 significant figures on the far side of the threshold."""
+    if value == 0:
+        return 0
+    mag = 10 ** (np.floor(np.log10(abs(value))) - 1)
+    nice = (np.ceil if toward > 0 else np.floor)(value / mag) * mag
+    nice = float(np.clip(nice, p.low, p.high))
+    return int(round(nice)) if p.kind == "int" else round(nice, 6)
+
+
+def flips(scenario: Scenario, cat: Catalog | None = None, base_choice: str | None = None) -> list[dict[str, Any]]:
+    """Return, per parameter, the smallest single change that changes the choice, nearest first."""
+    cat = cat or load_catalog()
+    base = scenario.to_dict()
+    if base_choice is None:
+        base_choice = decide([scenario], cat).choice.iloc[0]
+    searched = [p for p in PARAMS if p.flip]
+    rows, tags = [], []
+    for p in searched:
+        for v in _candidates(p, base[p.name]):
+            rows.append({**base, p.name: v})
+            tags.append((p.name, v))
+    coarse = decide(rows, cat).choice.to_numpy()
+    best: dict[str, tuple[float, Any, str]] = {}
+    for (name, v), ch in zip(tags, coarse):
+        if ch == base_choice:
+            continue
+        d = _distance(SPEC[name], base[name], v)
+        if name not in best or d < best[name][0]:
+            best[name] = (d, v, ch)
+
+    # Refine numeric flips on a fine grid between the current value and the coarse hit.
+    fine_rows, fine_tags = [], []
+    for name, (_, v, _) in best.items():
+        p = SPEC[name]
+        if p.kind not in ("int", "float"):
+            continue
+        a = base[name]
+        grid = np.geomspace(a, v, 41) if p.log else np.linspace(a, v, 41)
+        for g in grid[1:]:
+            for cand in {float(g), _nice(p, float(g), v - a)}:
+                cand = int(round(cand)) if p.kind == "int" else cand
+                if cand != a and p.low <= cand <= p.high:
+                    fine_rows.append({**base, name: cand})
+                    fine_tags.append((name, cand))
+    if fine_rows:
+        fine = decide(fine_rows, cat).choice.to_numpy()
+        for (name, cand), ch in zip(fine_tags, fine):
+            if ch == base_choice:
+                continue
+            p = SPEC[name]
+            d = _distance(p, base[name], cand)
+            old = best[name]
+            # prefer the nearest; among near-equal, the rounder number
+            if d < old[0] - 1e-9 or (abs(d - old[0]) < 0.01 and _roundness(cand) > _roundness(old[1])):
+                best[name] = (d, cand, ch)
+    out = []
+    for name, (d, v, ch) in sorted(best.items(), key=lambda kv: kv[1][0]):
+        out.append({"param": name, "from": _plain(base[name]), "to": _plain(v), "choice": str(ch),
+                    "distance": round(float(d), 3)})
+    return out
+
+
+def _roundness(x: Any) -> int:
+    s = f"{float(x):.6g}".rstrip("0").rstrip(".")
+    return -len(s.replace("-", "").replace(".", "").lstrip("0").rstrip("0"))
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    return v
+
+
+def _warnings(s: dict, row: pd.Series, cat: Catalog) -> list[str]:
+    out = []
+    choice = row.choice
+    if row.gate == "stay_inside" and not row.can_run_self_hosted:
+        out.append(f"Residency forces self-hosting, but you have {s['team_fte']:g} FTE to run it; operating this "
+                   f"fleet takes about {row.self_ops_fte:.1f} FTE. Hire or contract before launch.")
+    elif choice == "self_hosted_open" and s["weeks_to_launch"] < cat.a("setup_weeks"):
+        out.append(f"Self-hosting takes about {cat.a('setup_weeks'):.0f} engineer-weeks to reach production "
+                   f"(seed 002); you plan to launch in {s['weeks_to_launch']}.")
+    if s["sensitivity"] in ("confidential", "regulated") and choice in ("closed_api", "hosted_open", "hybrid"):
+        out.append(f"{s['sensitivity'].capitalize()} data would reach an outside provider: you need a data-processing "
+                   "agreement, zero-retention terms and region pinning - or route that traffic to a self-hosted tier.")
+    if s["quality_need"] == "frontier" and choice in ("hosted_open", "self_hosted_open"):
+        out.append("Frontier quality is needed but the answer is open-weight only: check on your own hardest tasks "
+                   "that the open model is good enough.")
+    if choice == "closed_api" and s["needs_version_pinning"]:
+        out.append("You need version pinning, which a closed API cannot fully promise: pin dated model "
+                   "versions and re-run your evaluation before every upgrade.")
+    if pd.isna(row.hosted_open):
+        out.append(f"No hosted price is known for open model '{row.open_id}'; hosted open-weight is left out.")
+    stale = cat.stale_warning()
+    if stale:
+        out.append(stale)
+    return out
+
+
+def _reasons(s: dict, row: pd.Series, ax: dict, cat: Catalog) -> list[str]:
+    reasons = [GATE_TEXT[row.gate]]
+    c = {o: row[o] for o in OPTIONS}
+    cheapest = min((o for o in OPTIONS if not pd.isna(c[o])), key=lambda o: c[o])
+    if row.choice == "self_hosted_open" and row.gate != "stay_inside":
+        reasons.append(f"Self-hosting ({row.self_gpus} x {s['gpu']}) costs ${c['self_hosted_open']:,.0f}/month "
+                       f"against ${c['hosted_open']:,.0f} hosted, and you have the team to run it.")
+    if row.choice == "hosted_open":
+        why = "without running GPUs" if not row.can_run_self_hosted else "cheaper than running your own GPUs"
+        reasons.append(f"Renting the open model per token costs ${c['hosted_open']:,.0f}/month, {why}.")
+    if row.choice == "hybrid":
+        reasons.append(f"Routing the hard {s['hard_share']:.0%} to the closed model and the rest to "
+                       f"{OPTION_LABELS[row.hybrid_bulk_tier].lower()} costs ${c['hybrid']:,.0f}/month against "
+                       f"${c['closed_api']:,.0f} all-closed.")
+    if row.choice == "closed_api" and cheapest != "closed_api":
+        reasons.append(f"The closed API costs ${c['closed_api']:,.0f}/month; cheaper options exist "
+                       f"({OPTION_LABELS[cheapest]}: ${c[cheapest]:,.0f}) but the saving does not outweigh speed, "
+                       "capability and offloaded operations here.")
+    # then the axes, strongest lean first, those that agree with the choice
+    direction = {"closed_api": -1, "hybrid": 0}.get(row.choice, 1)
+    ranked = sorted(ax.items(), key=lambda kv: -abs(kv[1]["lean"]))
+    for name, a in ranked:
+        if direction == 0 or np.sign(a["lean"]) == direction:
+            if abs(a["lean"]) >= 0.2:
+                reasons.append(f"{AXIS_LABELS[name]}: {a['why']}")
+    return reasons
+
+
+def recommend(scenario: Scenario, cat: Catalog | None = None, with_flips: bool = True) -> dict[str, Any]:
+    """Return the full recommendation for one scenario as plain JSON-ready data."""
+    cat = cat or load_catalog()
+    row = decide([scenario], cat).iloc[0]
+    s = scenario.to_dict()
+    lean = row[[f"lean_{a}" for a in axes_mod.AXES]].rename(lambda k: k[5:]).astype(float)
+    ax = axes_mod.explain(s, row, lean, cat)
+    costs_out = {o: (None if pd.isna(row[o]) else round(float(row[o]), 2)) for o in OPTIONS}
+    return {
+        "choice": str(row.choice),
+        "choice_label": OPTION_LABELS[row.choice],
+        "confidence": float(row.confidence),
+        "gate": str(row.gate),
+        "reasons": _reasons(s, row, ax, cat),
+        "warnings": _warnings(s, row, cat),
+        "costs": costs_out,
+        "breakdown": breakdown(row),
+        "self_hosted": {"gpus": int(row.self_gpus), "replicas": int(row.self_replicas),
+                        "gpus_per_replica": int(row.self_gpus_per_replica), "gpu": s["gpu"],
+                        "usd_per_gpu_hour": round(float(row.self_gpu_rate), 2),
+                        "requests_per_s_per_replica": round(float(row.self_rps_per_replica), 2),
+                        "average_utilisation": round(float(row.self_utilisation), 3),
+                        "ops_fte": round(float(row.self_ops_fte), 2),
+                        "throughput": row.self_throughput_method, "throughput_source": row.self_throughput_source},
+        "models": {"closed": row.closed_ref, "open": row.open_id, "hosted_price": None if pd.isna(row.hosted_ref) else row.hosted_ref},
+        "axes": ax,
+        "break_even": break_even(scenario, cat),
+        "utilisation_needed": utilisation_needed(scenario, cat),
+        "flip": flips(scenario, cat, base_choice=str(row.choice)) if with_flips else [],
+        "data": {"prices_as_of": cat.prices_as_of(), "prices_source": str(cat.prices.source.iloc[0]),
+                 "stale": cat.stale_warning() is not None},
+        "scenario": {k: _plain(v) for k, v in s.items()},
+    }

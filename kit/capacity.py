@@ -69,7 +69,7 @@ def size(params_b: float, bits: float, gpu: str, context: int = 8192, concurrenc
     }
 
 
-def replica_table(combos: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
+def replica_table(combos: pd.DataFrame, cat: Catalog, use_measurements: bool = True) -> pd.DataFrame:
     """For unique (open_model, gpu, quant_bits, input_tokens, output_tokens) rows, size one replica.
 
     Returns per row: gpus_per_replica, rps_per_replica (requests/s at 100% busy), throughput_method,
@@ -101,7 +101,7 @@ def replica_table(combos: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     source = np.full(len(combos), "memory-bandwidth roofline (data/assumptions.yaml)", dtype=object)
 
     # Replace with a cited measurement where one exists for this model, GPU and precision.
-    tp = cat.throughput
+    tp = cat.throughput if use_measurements else cat.throughput.iloc[0:0]
     for i, (mid, gid, b) in enumerate(zip(combos.open_model, combos.gpu, bits)):
         hit = tp[(tp.model_id == mid) & (tp.gpu_id == gid)
                  & (tp.precision.map(PRECISION_BITS).fillna(-1) == b)]

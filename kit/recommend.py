@@ -96,11 +96,38 @@ def _distance(p, a: Any, b: Any) -> float:
     return abs(b - a) / (p.high - p.low)
 
 
-def _nice(p, value: float, toward: float) -> float:
-    """Round ``value`` to 2-3 significant figures on the far side of the threshold."""
+def _narrow(brackets: dict, base: dict, base_choice: str, cat: Catalog, points: int = 41) -> dict:
+    """Shrink each (unchanged, flipped) bracket to adjacent points of a fine grid between them."""
+    rows, tags = [], []
+    for name, (lo, hi) in brackets.items():
+        p = SPEC[name]
+        grid = np.geomspace(lo, hi, points) if (p.log and lo > 0) else np.linspace(lo, hi, points)
+        if p.kind == "int":
+            grid = np.unique(np.round(grid).astype(np.int64))
+            grid = grid if hi > lo else grid[::-1]
+        for g in grid[1:]:
+            rows.append({**base, name: int(g) if p.kind == "int" else float(g)})
+            tags.append((name, rows[-1][name]))
+    if not rows:
+        return brackets
+    out = dict(brackets)
+    done: set[str] = set()
+    for (name, v), ch in zip(tags, decide(rows, cat).choice.to_numpy()):
+        if name in done:
+            continue
+        if ch != base_choice:
+            done.add(name)
+            out[name] = (out[name][0], v)
+        else:
+            out[name] = (v, out[name][1])
+    return out
+
+
+def _nice(p, value: float, toward: float, digits: int = 2) -> float:
+    """Round ``value`` to ``digits`` significant figures, away from the current value."""
     if value == 0:
         return 0
-    mag = 10 ** (np.floor(np.log10(abs(value))) - 1)
+    mag = 10 ** (np.floor(np.log10(abs(value))) - (digits - 1))
     nice = (np.ceil if toward > 0 else np.floor)(value / mag) * mag
     nice = float(np.clip(nice, p.low, p.high))
     return int(round(nice)) if p.kind == "int" else round(nice, 6)
@@ -127,31 +154,30 @@ def flips(scenario: Scenario, cat: Catalog | None = None, base_choice: str | Non
         if name not in best or d < best[name][0]:
             best[name] = (d, v, ch)
 
-    # Refine numeric flips on a fine grid between the current value and the coarse hit.
-    fine_rows, fine_tags = [], []
-    for name, (_, v, _) in best.items():
+    # Refine numeric flips: narrow the bracket [last unchanged, first flipped] twice on fine grids,
+    # then take the roundest nearby value that still flips.
+    brackets = {n: (base[n], v) for n, (_, v, _) in best.items() if SPEC[n].kind in ("int", "float")}
+    for _ in range(2):
+        brackets = _narrow(brackets, base, base_choice, cat)
+    rows, tags = [], []
+    for name, (_, hit) in brackets.items():
         p = SPEC[name]
-        if p.kind not in ("int", "float"):
-            continue
-        a = base[name]
-        grid = np.geomspace(a, v, 41) if p.log else np.linspace(a, v, 41)
-        for g in grid[1:]:
-            for cand in {float(g), _nice(p, float(g), v - a)}:
-                cand = int(round(cand)) if p.kind == "int" else cand
-                if cand != a and p.low <= cand <= p.high:
-                    fine_rows.append({**base, name: cand})
-                    fine_tags.append((name, cand))
-    if fine_rows:
-        fine = decide(fine_rows, cat).choice.to_numpy()
-        for (name, cand), ch in zip(fine_tags, fine):
-            if ch == base_choice:
-                continue
+        for cand in {hit, _nice(p, hit, hit - base[name], 2), _nice(p, hit, hit - base[name], 3)}:
+            rows.append({**base, name: cand})
+            tags.append((name, cand))
+    if rows:
+        chosen: dict[str, tuple] = {}
+        for (name, cand), ch in zip(tags, decide(rows, cat).choice.to_numpy()):
             p = SPEC[name]
+            limit = 1.02 * _distance(p, base[name], brackets[name][1]) + 1e-12
             d = _distance(p, base[name], cand)
-            old = best[name]
-            # prefer the nearest; among near-equal, the rounder number
-            if d < old[0] - 1e-9 or (abs(d - old[0]) < 0.01 and _roundness(cand) > _roundness(old[1])):
-                best[name] = (d, cand, ch)
+            if ch == base_choice or d > limit:
+                continue
+            key = (_roundness(cand), -d)  # the roundest value close to the threshold
+            if name not in chosen or key > chosen[name][0]:
+                chosen[name] = (key, (d, cand, ch))
+        for name, (_, entry) in chosen.items():
+            best[name] = entry
     out = []
     for name, (d, v, ch) in sorted(best.items(), key=lambda kv: kv[1][0]):
         out.append({"param": name, "from": _plain(base[name]), "to": _plain(v), "choice": str(ch),

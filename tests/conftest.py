@@ -1,0 +1,42 @@
+"""Shared fixtures. Every test runs with the network blocked except loopback (see pyproject addopts)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kit.catalog import _load, data_dir, load_catalog
+
+ROOT = Path(__file__).resolve().parent.parent
+NETGUARD = Path(__file__).resolve().parent / "netguard"
+
+
+@pytest.fixture(scope="session")
+def cat():
+    return load_catalog()
+
+
+@pytest.fixture
+def data_copy(tmp_path):
+    """A private copy of data/ to corrupt; the cache is cleared around the test."""
+    dest = tmp_path / "data"
+    shutil.copytree(data_dir(), dest)
+    _load.cache_clear()
+    yield dest
+    _load.cache_clear()
+
+
+def run_guarded(args: list[str], tmp_path: Path, env: dict | None = None, timeout: float = 120):
+    """Run a Python subprocess whose sockets refuse any non-loopback address and log the attempt."""
+    log = tmp_path / "egress.log"
+    full_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(NETGUARD), str(ROOT)]),
+                "KIT_NETGUARD_LOG": str(log), **(env or {})}
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=full_env,
+                          timeout=timeout, cwd=ROOT)
+    attempts = log.read_text().splitlines() if log.exists() else []
+    return proc, attempts

@@ -1,0 +1,74 @@
+import pytest
+
+from kit.catalog import profile_params
+from kit.params import AXES, OPTIONS, Scenario
+from kit.recommend import decide, recommend
+
+EXPECTED = {
+    "regulated": {"self_hosted_open"},
+    "ship_fast": {"closed_api"},
+    "prototype": {"closed_api"},
+    "hybrid": {"hybrid"},
+    "cost_at_scale": {"hosted_open", "self_hosted_open"},
+    "logistics": {"hosted_open", "self_hosted_open"},
+}
+
+
+@pytest.mark.parametrize("profile", sorted(EXPECTED))
+def test_profiles_land_where_the_seeds_say(profile):
+    r = recommend(Scenario.make(profile_params(profile)))
+    assert r["choice"] in EXPECTED[profile]
+
+
+def test_result_shape():
+    r = recommend(Scenario.make(profile_params("hybrid")))
+    assert r["choice"] in OPTIONS and 0 <= r["confidence"] <= 1
+    assert set(r["costs"]) == set(OPTIONS) and all(v > 0 for v in r["costs"].values())
+    assert set(r["axes"]) == set(AXES)
+    for a in r["axes"].values():
+        assert -1 <= a["lean"] <= 1 and a["why"]
+    assert r["reasons"] and all(isinstance(x, str) and x for x in r["reasons"])
+    for f in r["flip"]:
+        assert {"param", "to", "choice"} <= set(f) and f["choice"] != r["choice"]
+    assert r["scenario"]["monthly_requests"] == 20_000_000
+
+
+def test_every_flip_really_flips():
+    for profile in ("hybrid", "cost_at_scale", "ship_fast"):
+        s = Scenario.make(profile_params(profile))
+        r = recommend(s)
+        assert r["flip"], profile
+        distances = [f["distance"] for f in r["flip"]]
+        assert distances == sorted(distances)
+        for f in r["flip"]:
+            assert recommend(s.replace(**{f["param"]: f["to"]}), with_flips=False)["choice"] == f["choice"]
+
+
+def test_numeric_flip_is_near_the_threshold():
+    s = Scenario.make(profile_params("hybrid"))
+    f = next(f for f in recommend(s)["flip"] if f["param"] == "monthly_requests")
+    base = recommend(s, with_flips=False)["choice"]
+    # five percent back toward the current value, the answer has not flipped yet
+    back = int(f["to"] * 1.05) if f["to"] < f["from"] else int(f["to"] / 1.05)
+    assert recommend(s.replace(monthly_requests=back), with_flips=False)["choice"] == base
+
+
+def test_residency_without_a_team_warns():
+    r = recommend(Scenario.make(sensitivity="on_prem_only", team_fte=0), with_flips=False)
+    assert r["choice"] == "self_hosted_open"
+    assert any("Residency forces self-hosting" in w for w in r["warnings"])
+    assert r["confidence"] < recommend(Scenario.make(sensitivity="on_prem_only", team_fte=5), with_flips=False)["confidence"]
+
+
+def test_offline_forces_self_hosting_and_sensitivity_is_monotone():
+    assert recommend(Scenario.make(needs_offline=True), with_flips=False)["choice"] == "self_hosted_open"
+    leans = [recommend(Scenario.make(sensitivity=s), with_flips=False)["axes"]["control"]["lean"]
+             for s in ("public", "internal", "confidential", "regulated", "on_prem_only")]
+    assert leans == sorted(leans)
+
+
+def test_decide_is_vectorised_and_consistent_with_recommend(cat):
+    scenarios = [Scenario.make(profile_params(p)) for p in cat.profiles]
+    table = decide(scenarios)
+    for i, s in enumerate(scenarios):
+        assert table.choice[i] == recommend(s, with_flips=False)["choice"]

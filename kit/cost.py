@@ -155,9 +155,10 @@ def volume_sweep(scenario: Scenario, n: int = 241, low: float = 1e3, high: float
     return out
 
 
-def break_even(scenario: Scenario, cat: Catalog | None = None) -> list[dict[str, Any]]:
+def break_even(scenario: Scenario, cat: Catalog | None = None,
+               sweep: pd.DataFrame | None = None) -> list[dict[str, Any]]:
     """Return, for each pair of options, the first volume where their cost order swaps."""
-    sweep = volume_sweep(scenario, cat=cat)
+    sweep = volume_sweep(scenario, cat=cat) if sweep is None else sweep
     v = sweep.monthly_requests.to_numpy(float)
     found = []
     for a, b in itertools.combinations(OPTIONS, 2):
@@ -177,10 +178,11 @@ def break_even(scenario: Scenario, cat: Catalog | None = None) -> list[dict[str,
     return found
 
 
-def utilisation_needed(scenario: Scenario, cat: Catalog | None = None) -> dict[str, dict[str, Any]]:
+def utilisation_needed(scenario: Scenario, cat: Catalog | None = None,
+                       sweep: pd.DataFrame | None = None) -> dict[str, dict[str, Any]]:
     """Return the volume and average fleet utilisation at which self-hosting first beats
     the closed API, and the cheapest per-token option."""
-    sweep = volume_sweep(scenario, cat=cat)
+    sweep = volume_sweep(scenario, cat=cat) if sweep is None else sweep
     self_cost = sweep.self_hosted_open.to_numpy(float)
     rivals = {"closed_api": sweep.closed_api.to_numpy(float),
               "any_per_token": np.fmin(sweep.closed_api.to_numpy(float), sweep.hosted_open.to_numpy(float))}

@@ -9,7 +9,7 @@ import pandas as pd
 
 from kit import axes as axes_mod
 from kit.catalog import Catalog, load_catalog
-from kit.cost import break_even, breakdown, costs, frame, utilisation_needed
+from kit.cost import break_even, breakdown, costs, frame, utilisation_needed, volume_sweep
 from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SPEC, PARAMS, SENSITIVITY_LEVELS, Scenario
 
 GATES = ("stay_inside", "high_steady_volume", "ship_fast", "frontier", "axes")
@@ -254,10 +254,29 @@ def _reasons(s: dict, row: pd.Series, ax: dict, cat: Catalog) -> list[str]:
     return reasons
 
 
-def recommend(scenario: Scenario, cat: Catalog | None = None, with_flips: bool = True) -> dict[str, Any]:
-    """Return the full recommendation for one scenario as plain JSON-ready data."""
+def decision_map(scenario: Scenario, cat: Catalog | None = None, points: int = 36) -> pd.DataFrame:
+    """Return the recommended option over monthly volume x data sensitivity, all else held."""
+    volumes = np.unique(np.round(np.geomspace(SPEC["monthly_requests"].low, SPEC["monthly_requests"].high,
+                                              points)).astype(np.int64))
+    grid = [{**scenario.to_dict(), "monthly_requests": int(v), "sensitivity": s}
+            for s in SENSITIVITY_LEVELS for v in volumes]
+    table = decide(grid, cat)
+    return pd.DataFrame({"monthly_requests": [g["monthly_requests"] for g in grid],
+                         "sensitivity": [g["sensitivity"] for g in grid],
+                         "choice": table.choice.to_numpy(), "confidence": table.confidence.to_numpy()})
+
+
+def recommend(scenario: Scenario, cat: Catalog | None = None, with_flips: bool = True,
+              sweep: pd.DataFrame | None = None, with_sweep: bool = True) -> dict[str, Any]:
+    """Return the full recommendation for one scenario as plain JSON-ready data.
+
+    ``sweep``: a precomputed ``volume_sweep(scenario)`` to reuse for break-even and utilisation;
+    ``with_sweep=False`` skips both (empty) for a quick first answer.
+    """
     cat = cat or load_catalog()
     row = decide([scenario], cat).iloc[0]
+    if with_sweep and sweep is None:
+        sweep = volume_sweep(scenario, cat=cat)
     s = scenario.to_dict()
     lean = row[[f"lean_{a}" for a in axes_mod.AXES]].rename(lambda k: k[5:]).astype(float)
     ax = axes_mod.explain(s, row, lean, cat)
@@ -280,8 +299,8 @@ def recommend(scenario: Scenario, cat: Catalog | None = None, with_flips: bool =
                         "throughput": row.self_throughput_method, "throughput_source": row.self_throughput_source},
         "models": {"closed": row.closed_ref, "open": row.open_id, "hosted_price": None if pd.isna(row.hosted_ref) else row.hosted_ref},
         "axes": ax,
-        "break_even": break_even(scenario, cat),
-        "utilisation_needed": utilisation_needed(scenario, cat),
+        "break_even": break_even(scenario, cat, sweep) if with_sweep else [],
+        "utilisation_needed": utilisation_needed(scenario, cat, sweep) if with_sweep else {},
         "flip": flips(scenario, cat, base_choice=str(row.choice)) if with_flips else [],
         "data": {"prices_as_of": cat.prices_as_of(), "prices_source": str(cat.prices.source.iloc[0]),
                  "stale": cat.stale_warning() is not None},

@@ -1,0 +1,423 @@
+"""The Voila app for managers: functions that build and return widgets, one function that wires them.
+
+No cost or rule lives here: callbacks read the controls, call the engine and show what it returns.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import altair as alt
+import ipywidgets as w
+
+from kit import charts, report, scenario_io
+from kit.catalog import DataError, load_catalog
+from kit.cost import volume_sweep
+from kit.params import PARAMS, SPEC, Param, ParamError, Scenario
+from kit.recommend import decision_map, recommend
+
+log = logging.getLogger("kit.app")
+
+GROUPS = (
+    ("cost", "Volume & traffic", "Drives the cost axis: what you would pay per month under each option."),
+    ("control", "Data & control", "Drives control & residency and security & governance."),
+    ("ecosystem", "Team & timeline", "Drives ecosystem & support, and who could run a self-hosted model."),
+    ("parity", "Quality & latency", "Drives performance parity and the hybrid router."),
+)
+ADVANCED_TITLE = "Advanced: models, GPUs and prices"
+LIVE_CHART = "live"  # axes and costs, drawn together in the browser
+
+STYLE = """
+<style>
+.kit-app { font-family: Helvetica, Arial, sans-serif; color: #1d2330; }
+.kit-app .kit-header { padding: 6px 4px 10px 4px; border-bottom: 1px solid #e3e6ee; margin-bottom: 10px; }
+.kit-app .kit-title { font-size: 22px; font-weight: 700; }
+.kit-app .kit-sub { color: #5b6272; font-size: 13px; margin-top: 2px; }
+.kit-app .kit-badge { display: inline-block; font-size: 12px; padding: 2px 8px; border-radius: 10px; background: #eef2f7; color: #334; margin-left: 6px; }
+.kit-app .kit-badge.stale { background: #fff3e0; color: #8a4b00; }
+.kit-app .kit-group-title { font-weight: 700; font-size: 14px; margin: 10px 0 0 0; }
+.kit-app .kit-group-help { color: #667; font-size: 11.5px; margin-bottom: 4px; }
+.kit-app .kit-help { color: #667; font-size: 11px; line-height: 1.25; margin: -4px 0 6px 4px; }
+.kit-app .kit-panel { background: #fff; border: 1px solid #e3e6ee; border-radius: 8px; padding: 10px 12px; }
+.kit-app .kit-card .kit-eyebrow { text-transform: uppercase; font-size: 11px; letter-spacing: .08em; color: #667; }
+.kit-app .kit-card .kit-choice { font-size: 26px; font-weight: 800; margin: 2px 0 4px 0; }
+.kit-app .kit-choice.kit-closed_api { color: #3556a3; } .kit-app .kit-choice.kit-hosted_open { color: #1f7a6f; }
+.kit-app .kit-choice.kit-self_hosted_open { color: #4a7326; } .kit-app .kit-choice.kit-hybrid { color: #b85b22; }
+.kit-app .kit-confidence { display: flex; align-items: center; gap: 8px; font-size: 13px; }
+.kit-app .kit-bar { display: inline-block; width: 160px; height: 8px; background: #e9ecf2; border-radius: 4px; overflow: hidden; }
+.kit-app .kit-bar > span { display: block; height: 100%; background: #3556a3; }
+.kit-app .kit-costline { font-size: 13px; color: #334; margin: 6px 0; }
+.kit-app .kit-reasons { margin: 6px 0 4px 0; padding-left: 20px; font-size: 13px; line-height: 1.4; }
+.kit-app .kit-warnings { margin: 6px 0 0 0; padding: 6px 10px 6px 26px; background: #fff6e8; border-radius: 6px; color: #7a4300; font-size: 12.5px; }
+.kit-app .kit-flips { font-size: 13px; line-height: 1.35; } .kit-app .kit-flips ul { padding-left: 18px; margin: 4px 0; }
+.kit-app .kit-flips li, .kit-app .kit-reasons li, .kit-app .kit-warnings li { margin: 2px 0; line-height: 1.35; }
+.kit-app .muted { color: #667; font-size: 12px; }
+.kit-app .kit-chart svg { max-width: 100%; height: auto; }
+.kit-app .kit-status-error { background: #fdecea; color: #8b1a10; border: 1px solid #f5c2bc; border-radius: 6px; padding: 8px 12px; font-size: 13px; }
+.kit-app .kit-status-busy { color: #5b6272; font-size: 12px; }
+.kit-app a.kit-download { display: inline-block; margin: 4px 8px 0 0; padding: 5px 10px; border-radius: 5px; background: #3556a3; color: #fff !important; text-decoration: none; font-size: 13px; }
+.kit-app .widget-label { font-size: 12.5px; }
+</style>
+"""
+
+
+@dataclass
+class UI:
+    """Every widget of the app, by role."""
+
+    root: w.Widget
+    controls: dict[str, w.Widget]
+    preset: w.Dropdown
+    status: w.HTML
+    header: w.HTML
+    card: w.HTML
+    flips: w.HTML
+    charts: dict[str, w.Widget]
+    memo_button: w.Button
+    memo_links: w.HTML
+    save_link: w.HTML
+    share: w.HTML
+    upload: w.FileUpload
+
+
+@dataclass
+class State:
+    """What the app remembers between callbacks: the last good answer survives any error."""
+
+    scenario: Scenario | None = None
+    result: dict | None = None
+    charts: dict[str, alt.Chart] = field(default_factory=dict)
+    profile: str | None = None
+    holding: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- builders (return widgets)
+
+def _slider_step(p: Param) -> float:
+    span = p.high - p.low
+    return 1 if p.kind == "int" else (0.05 if span <= 1 else (0.5 if span <= 50 else 10_000))
+
+
+def build_control(p: Param, options: list | None = None) -> w.Widget:
+    """Return the input widget for one parameter of the spec."""
+    common = dict(description=p.title, tooltip=p.help, style={"description_width": "128px"},
+                  layout=w.Layout(width="98%"))
+    if p.kind in ("int", "float") and p.log:
+        fmt = ".3s" if p.high >= 1e6 else ",.0f"
+        return w.FloatLogSlider(value=p.default, base=10, min=math.log10(p.low), max=math.log10(p.high),
+                                step=0.01, readout_format=fmt, continuous_update=False, **common)
+    if p.kind == "int":
+        return w.IntSlider(value=p.default, min=int(p.low), max=int(p.high), step=1, continuous_update=False, **common)
+    if p.kind == "float":
+        fmt = ",.0f" if p.high >= 10_000 else ".2f"
+        return w.FloatSlider(value=p.default, min=p.low, max=p.high, step=_slider_step(p), readout_format=fmt,
+                             continuous_update=False, **common)
+    if p.kind == "bool":
+        return w.Checkbox(value=p.default, indent=False, description=p.title, tooltip=p.help,
+                          layout=w.Layout(width="98%"))
+    return w.Dropdown(options=options or list(p.choices), value=p.default, **common)
+
+
+def build_controls() -> dict[str, w.Widget]:
+    """Return one widget per parameter, generated from the spec."""
+    cat = load_catalog()
+    model_options = {
+        "closed_model": ["auto"] + sorted({t["closed"] for t in cat.tiers.values()}
+                                          | set((cat.prices[cat.prices.kind == "closed_api"].provider + "/"
+                                                 + cat.prices[cat.prices.kind == "closed_api"].model_id))),
+        "open_model": ["auto"] + list(cat.open_models.id),
+    }
+    controls = {p.name: build_control(p, model_options.get(p.name)) for p in PARAMS}
+    for name, ctl in controls.items():
+        ctl.add_class(f"kit-param-{name}")
+    return controls
+
+
+def _help(p: Param) -> w.HTML:
+    unit = f"<b>{html.escape(p.unit)}</b> · " if p.unit and p.kind in ("int", "float") else ""
+    return w.HTML(f'<div class="kit-help">{unit}{html.escape(p.help)}</div>')
+
+
+def build_inputs(controls: dict[str, w.Widget], preset: w.Dropdown, take_away: w.Widget) -> w.VBox:
+    """Return the input column: preset picker, the controls grouped by axis, then advanced ones."""
+    parts: list[w.Widget] = [w.HTML('<div class="kit-group-title">Start from a situation</div>'), preset]
+    for axis, title, blurb in GROUPS:
+        members = [p for p in PARAMS if p.axis == axis and p.flip]
+        parts.append(w.HTML(f'<div class="kit-group-title">{title}</div><div class="kit-group-help">{blurb}</div>'))
+        for p in members:
+            parts += [controls[p.name], _help(p)]
+    advanced = [w.VBox([controls[p.name], _help(p)]) for p in PARAMS if not p.flip]
+    acc = w.Accordion(children=[w.VBox(advanced)], selected_index=None, layout=w.Layout(width="98%"))
+    acc.set_title(0, ADVANCED_TITLE)
+    parts += [acc, take_away]
+    return w.VBox(parts, layout=w.Layout(width="100%"))
+
+
+def build_preset() -> w.Dropdown:
+    """Return the preset picker over the usage profiles."""
+    cat = load_catalog()
+    options = [("Custom (defaults)", "")] + [(p["title"], name) for name, p in cat.profiles.items()]
+    picker = w.Dropdown(options=options, value="", description="Profile", style={"description_width": "128px"},
+                        layout=w.Layout(width="98%"))
+    picker.add_class("kit-preset")
+    return picker
+
+
+def build_ui() -> UI:
+    """Build every widget of the app and lay them out; no callbacks yet."""
+    cat = load_catalog()
+    controls = build_controls()
+    preset = build_preset()
+    status = w.HTML()
+    stale = cat.stale_warning()
+    badge = (f'<span class="kit-badge stale" title="{html.escape(stale)}">prices as of {cat.prices_as_of()} – stale</span>'
+             if stale else f'<span class="kit-badge">prices as of {cat.prices_as_of()}</span>')
+    header = w.HTML(f'<div class="kit-header"><div class="kit-title">Closed API, open weights, or both?</div>'
+                    f'<div class="kit-sub">Describe your situation on the left; the recommendation, its reasons, '
+                    f'the costs and what would change the answer update as you go.{badge}</div></div>')
+    card = w.HTML()
+    flips = w.HTML()
+    alt.JupyterChart.enable_offline()  # Vega comes from vl-convert's bundle, not a CDN
+    placeholder = alt.Chart(alt.Data(values=[])).mark_point()
+    # The two charts that follow every slider are drawn in the browser (fast updates); the two that
+    # need the volume sweep are rendered to SVG on the server in the second phase (one Vega bundle
+    # per page instead of four).
+    chart_boxes: dict[str, w.Widget] = {
+        LIVE_CHART: alt.JupyterChart(placeholder, embed_options={"renderer": "svg", "actions": False}),
+        "volume": w.HTML(), "map": w.HTML()}
+    for key, box in chart_boxes.items():
+        box.add_class("kit-chart")
+        box.add_class(f"kit-chart-{key}")
+    memo_button = w.Button(description="Prepare decision memo", layout=w.Layout(width="auto"))
+    memo_button.style.button_color = "#3556a3"
+    memo_button.style.text_color = "white"
+    memo_button.add_class("kit-memo")
+    memo_links = w.HTML()
+    save_link = w.HTML()
+    share = w.HTML()
+    share.add_class("kit-share")
+    upload = w.FileUpload(accept=".json", multiple=False, description="Load scenario",
+                          layout=w.Layout(width="auto"))
+    upload.style.button_color = "#e4e8f1"
+    upload.add_class("kit-upload")
+    take_away = w.VBox([
+        w.HTML('<div class="kit-group-title">Take it away</div>'
+               '<div class="kit-group-help">A memo for the meeting; the scenario to reload later.</div>'),
+        w.HBox([memo_button, upload], layout=w.Layout(flex_flow="row wrap", grid_gap="6px")),
+        memo_links, save_link, share])
+    inputs = build_inputs(controls, preset, take_away)
+    card.add_class("kit-panel")
+    flips.add_class("kit-panel")
+    panels = {}
+    for key, box in chart_boxes.items():
+        panels[key] = w.Box([box], layout=w.Layout(overflow="hidden"))
+        panels[key].add_class("kit-panel")
+    answer_top = w.GridBox([card, flips], layout=w.Layout(grid_template_columns="3fr 2fr", grid_gap="10px"))
+    chart_grid = w.GridBox([panels["volume"], panels["map"]],
+                           layout=w.Layout(grid_template_columns="1fr 1fr", grid_gap="10px"))
+    answer = w.VBox([status, answer_top, panels[LIVE_CHART], chart_grid],
+                    layout=w.Layout(width="100%", grid_gap="10px"))
+    body = w.GridBox([inputs, answer], layout=w.Layout(grid_template_columns="minmax(330px, 380px) 1fr",
+                                                       grid_gap="16px", width="100%"))
+    root = w.VBox([w.HTML(STYLE), header, body], layout=w.Layout(width="100%", padding="0 8px"))
+    root.add_class("kit-app")
+    return UI(root, controls, preset, status, header, card, flips, chart_boxes, memo_button, memo_links,
+              save_link, share, upload)
+
+
+# ---------------------------------------------------------------- reading and writing controls
+
+def read_values(controls: dict[str, w.Widget]) -> dict[str, Any]:
+    """Return the controls' values with the spec's types (log sliders give floats)."""
+    out = {}
+    for name, ctl in controls.items():
+        value = ctl.value
+        if SPEC[name].kind == "int":
+            value = int(round(value))
+        out[name] = value
+    return out
+
+
+def set_values(ui: UI, state: State, values: dict[str, Any]) -> None:
+    """Move the controls to ``values`` without triggering an update per control."""
+    state.holding = True
+    try:
+        for name, value in values.items():
+            ui.controls[name].value = value
+    finally:
+        state.holding = False
+
+
+# ---------------------------------------------------------------- showing results
+
+def _download(text: str, filename: str, mime: str, label: str) -> str:
+    data = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return (f'<a class="kit-download" download="{html.escape(filename)}" '
+            f'href="data:{mime};charset=utf-8;base64,{data}">{html.escape(label)}</a>')
+
+
+def show_live(ui: UI, state: State, axes: alt.Chart, costs: alt.Chart) -> None:
+    """Send the axes and cost charts to the browser, which draws them (no validation pass)."""
+    state.charts.update(axes=axes, costs=costs)
+    ui.charts[LIVE_CHART].spec = charts.side_by_side(axes, costs).to_dict(validate=False)
+
+
+def show_svg(ui: UI, state: State, key: str, chart: alt.Chart) -> None:
+    """Render a chart to SVG on the server and show it."""
+    state.charts[key] = chart
+    ui.charts[key].value = charts.svg(chart, scope=key)
+
+
+def show_error(ui: UI, message: str) -> None:
+    """Show a readable message above the (unchanged) last good answer."""
+    ui.status.value = (f'<div class="kit-status-error" role="alert"><b>That input cannot be used.</b> '
+                       f'{html.escape(message)} The last good answer is still shown.</div>')
+
+
+def refresh(ui: UI, state: State) -> None:
+    """Recompute and redraw everything for the current controls; never raise."""
+    if state.holding:
+        return
+    try:
+        t0 = time.perf_counter()
+        scenario = Scenario.make(read_values(ui.controls))
+        quick = recommend(scenario, with_flips=False, with_sweep=False)
+        ui.card.value = report.card_html(quick)
+        show_live(ui, state, charts.axes_chart(quick["axes"]), charts.cost_chart(quick["breakdown"], quick["choice"]))
+        ui.status.value = '<div class="kit-status-busy">Updating break-even points, decision map and flips…</div>'
+        t1 = time.perf_counter()
+        sweep = volume_sweep(scenario)
+        full = recommend(scenario, sweep=sweep)
+        grid = decision_map(scenario)
+        show_svg(ui, state, "volume", charts.volume_chart(sweep, full["break_even"], scenario["monthly_requests"]))
+        show_svg(ui, state, "map", charts.map_chart(grid, scenario["monthly_requests"], scenario["sensitivity"]))
+        ui.flips.value = report.flips_html(full["flip"])
+        state.scenario, state.result = scenario, full
+        ui.save_link.value = _download(scenario_io.to_json(scenario, state.profile), "scenario.json",
+                                       "application/json", "Save scenario (JSON)")
+        query = scenario_io.to_query(scenario, state.profile)
+        ui.share.value = f'<div class="muted">Link to this scenario: <code>?{html.escape(query)}</code></div>'
+        ui.memo_links.value = ""
+        ui.status.value = ""
+        state.timings = {"quick_s": t1 - t0, "full_s": time.perf_counter() - t0}
+    except (ParamError, DataError) as exc:
+        show_error(ui, str(exc))
+    except Exception as exc:  # the page must never show a traceback
+        log.exception("refresh failed")
+        show_error(ui, f"Something unexpected went wrong ({type(exc).__name__}: {exc}).")
+
+
+def apply_preset(ui: UI, state: State, name: str) -> None:
+    """Move every control to the profile's values (defaults for the rest), then update once."""
+    try:
+        values = Scenario.make(scenario_io.profile_params(name) if name else {}).to_dict()
+    except (ParamError, DataError) as exc:
+        show_error(ui, str(exc))
+        return
+    state.profile = name or None
+    set_values(ui, state, values)
+    refresh(ui, state)
+
+
+def apply_scenario(ui: UI, state: State, scenario: Scenario, profile: str | None) -> None:
+    """Show a loaded or linked scenario."""
+    state.profile = profile
+    state.holding = True
+    ui.preset.value = profile or ""
+    state.holding = False
+    set_values(ui, state, scenario.to_dict())
+    refresh(ui, state)
+
+
+def prepare_memo(ui: UI, state: State) -> None:
+    """Build the memo from the last good answer and offer it as two downloads."""
+    if state.result is None:
+        show_error(ui, "There is no answer yet to write up.")
+        return
+    try:
+        md = report.memo_markdown(state.result)
+        ui.memo_links.value = '<div class="kit-status-busy">Writing the memo…</div>'
+        page = report.memo_html(state.result, {k: charts.svg(c, scope=k) for k, c in state.charts.items()})
+        ui.memo_links.value = (_download(md, "decision-memo.md", "text/markdown", "Memo (Markdown)")
+                               + _download(page, "decision-memo.html", "text/html", "Memo (HTML)"))
+    except Exception as exc:
+        log.exception("memo failed")
+        show_error(ui, f"The memo could not be written ({type(exc).__name__}: {exc}).")
+
+
+def load_upload(ui: UI, state: State) -> None:
+    """Read an uploaded scenario file; a bad file gives a message and changes nothing."""
+    files = ui.upload.value
+    if not files:
+        return
+    item = files[0]
+    try:
+        scenario, profile = scenario_io.from_json(bytes(item["content"]), name=item.get("name", "uploaded file"))
+    except (ParamError, scenario_io.ScenarioFileError) as exc:
+        show_error(ui, str(exc))
+        return
+    finally:
+        ui.upload.value = ()
+    apply_scenario(ui, state, scenario, profile)
+
+
+# ---------------------------------------------------------------- wiring
+
+def wire(ui: UI, state: State) -> None:
+    """Connect the widgets to the callbacks."""
+    for ctl in ui.controls.values():
+        ctl.observe(lambda change: refresh(ui, state), names="value")
+    ui.preset.observe(lambda change: None if state.holding else apply_preset(ui, state, change["new"]), names="value")
+    ui.memo_button.on_click(lambda _: prepare_memo(ui, state))
+    ui.upload.observe(lambda change: load_upload(ui, state), names="value")
+
+
+def query_string() -> str | None:
+    """Return the page's URL query when served by Voila (waits for the visitor when kernels are pre-heated)."""
+    if "VOILA_KERNEL_ID" not in os.environ and "VOILA_PREHEAT" not in os.environ:
+        return None
+    from voila.utils import get_query_string
+
+    return get_query_string()
+
+
+def warm_up() -> None:
+    """Load data and start the chart renderer (run at pre-heat time, before any visitor)."""
+    load_catalog()
+    charts.warm_up()
+    recommend(Scenario.make(), with_flips=True)
+
+
+def build_app() -> tuple[UI, State]:
+    """Build and wire the app and draw the default answer (no display)."""
+    ui, state = build_ui(), State()
+    wire(ui, state)
+    refresh(ui, state)
+    return ui, state
+
+
+def apply_query(ui: UI, state: State, query: str | None) -> None:
+    """Show the scenario named by a URL query; ignored parameters are reported, not fatal."""
+    if not query:
+        return
+    scenario, profile, problems = scenario_io.from_query(query)
+    apply_scenario(ui, state, scenario, profile)
+    if problems:
+        show_error(ui, "Some link parameters were ignored: " + "; ".join(problems) + ".")
+
+
+def main() -> None:
+    """Show the app; then apply the visitor's URL query (the app notebook's one call)."""
+    from IPython.display import display
+
+    ui, state = build_app()
+    display(ui.root)
+    apply_query(ui, state, query_string())

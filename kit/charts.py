@@ -1,0 +1,174 @@
+"""Charts (Altair) of engine results, and their offline SVG rendering. No costs are computed here."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SENSITIVITY_LEVELS
+
+COLORS = {"closed_api": "#4C6FBF", "hosted_open": "#2A9D8F", "self_hosted_open": "#5E8C31", "hybrid": "#E07B39"}
+SHORT = {"closed_api": "Closed API", "hosted_open": "Hosted open", "self_hosted_open": "Self-hosted open",
+         "hybrid": "Hybrid router"}
+FONT = "Helvetica, Arial, sans-serif"
+_OPTION_SCALE = alt.Scale(domain=[SHORT[o] for o in OPTIONS], range=[COLORS[o] for o in OPTIONS])
+
+
+def _theme(chart: alt.Chart, width: int, height: int, title: str) -> alt.Chart:
+    return chart.properties(width=width, height=height, title=alt.Title(title, anchor="start", fontSize=14))
+
+
+def style(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Apply the kit's look to a top-level chart (single, layered or concatenated)."""
+    return (chart.configure(font=FONT, background="white")
+            .configure_axis(labelFontSize=11, titleFontSize=11, gridColor="#eee")
+            .configure_view(strokeWidth=0)
+            .configure_legend(labelFontSize=11, titleFontSize=11, orient="bottom", columns=4))
+
+
+def side_by_side(*parts: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Return charts in one row, styled, with independent colour scales."""
+    return style(alt.hconcat(*parts, spacing=40).resolve_scale(color="independent"))
+
+
+def axes_chart(axes: dict[str, dict], width: int = 420, height: int = 170) -> alt.Chart:
+    """Draw the five axis leans as bars from -1 (closed) to +1 (open)."""
+    df = pd.DataFrame([{"axis": AXIS_LABELS[k], "lean": v["lean"],
+                        "side": "leans open" if v["lean"] > 0 else "leans closed"} for k, v in axes.items()])
+    order = list(df.axis)
+    base = alt.Chart(df).encode(y=alt.Y("axis:N", sort=order, title=None, axis=alt.Axis(labelLimit=200)))
+    bars = base.mark_bar(cornerRadius=2, height=16).encode(
+        x=alt.X("lean:Q", scale=alt.Scale(domain=[-1, 1]), title="← closed      lean      open →",
+                axis=alt.Axis(values=[-1, -0.5, 0, 0.5, 1], format="+.1f")),
+        color=alt.Color("side:N", scale=alt.Scale(domain=["leans closed", "leans open"],
+                                                   range=[COLORS["closed_api"], COLORS["self_hosted_open"]]),
+                        legend=None))
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#555").encode(x="x:Q")
+    labels = base.mark_text(dx=0, align="center", baseline="middle", color="white", fontWeight="bold",
+                            fontSize=10).encode(x=alt.X("mid:Q"), text=alt.Text("lean:Q", format="+.2f")
+                                                ).transform_calculate(mid="datum.lean / 2").transform_filter(
+        "abs(datum.lean) >= 0.2")
+    return _theme(alt.layer(bars, zero, labels), width, height, "The five axes: which way each one leans")
+
+
+def cost_chart(breakdown: dict[str, dict], choice: str, width: int = 420, height: int = 170) -> alt.Chart:
+    """Draw each option's monthly cost as a bar stacked by cost line; the recommended one marked."""
+    rows = []
+    for option in OPTIONS:
+        for line, value in breakdown[option].items():
+            if value:
+                rows.append({"option": SHORT[option] + (" ✓" if option == choice else ""),
+                             "line": line.replace("_", " "), "usd": value})
+    df = pd.DataFrame(rows, columns=["option", "line", "usd"])
+    order = [SHORT[o] + (" ✓" if o == choice else "") for o in OPTIONS]
+    totals = df.groupby("option", as_index=False).usd.sum()
+    bars = alt.Chart(df).mark_bar(height=18).encode(
+        y=alt.Y("option:N", sort=order, title=None, axis=alt.Axis(labelLimit=200)),
+        x=alt.X("sum(usd):Q", title="USD per month", axis=alt.Axis(format="$~s")),
+        color=alt.Color("line:N", title=None, scale=alt.Scale(scheme="tableau20")),
+        order=alt.Order("line:N"),
+        tooltip=["option", "line", alt.Tooltip("usd:Q", format="$,.0f")])
+    text = alt.Chart(totals).mark_text(align="left", dx=4, fontSize=11).encode(
+        y=alt.Y("option:N", sort=order), x="usd:Q", text=alt.Text("usd:Q", format="$,.0f"))
+    return _theme(alt.layer(bars, text), width, height, "Monthly cost by option")
+
+
+def volume_chart(sweep: pd.DataFrame, break_even: list[dict], volume: float, width: int = 420,
+                 height: int = 230) -> alt.Chart:
+    """Draw cost against monthly volume (log-log) with break-even points and the current volume."""
+    long = sweep.melt(id_vars="monthly_requests", value_vars=list(OPTIONS), var_name="option", value_name="usd")
+    long = long[long.usd >= 1].assign(option=lambda d: d.option.map(SHORT))
+    lo, hi = float(sweep.monthly_requests.min()), float(sweep.monthly_requests.max())
+    x_ticks = [10.0 ** k for k in range(int(np.ceil(np.log10(lo))), int(np.floor(np.log10(hi))) + 1)]
+    top = float(long.usd.max()) if len(long) else 10.0
+    y_ticks = [10.0 ** k for k in range(0, int(np.ceil(np.log10(top))) + 1)]
+    lines = alt.Chart(long).mark_line(strokeWidth=2, interpolate="step-after", clip=True).encode(
+        x=alt.X("monthly_requests:Q", scale=alt.Scale(type="log", domain=[lo, hi], nice=False),
+                title="Requests per month", axis=alt.Axis(format="~s", values=x_ticks)),
+        y=alt.Y("usd:Q", scale=alt.Scale(type="log", domain=[1, y_ticks[-1]], nice=False), title="USD per month",
+                axis=alt.Axis(format="$~s", values=y_ticks)),
+        color=alt.Color("option:N", scale=_OPTION_SCALE, title=None))
+    now = alt.Chart(pd.DataFrame({"v": [volume], "label": ["you are here"]}))
+    rule = now.mark_rule(color="#222", strokeDash=[4, 3]).encode(x="v:Q")
+    label = now.mark_text(align="left", dx=4, dy=-4, fontSize=10, color="#222").encode(
+        x="v:Q", y=alt.value(8), text="label:N")
+    layers = [lines, rule, label]
+    points = []
+    for b in break_even:
+        v = b["monthly_requests"]
+        i = int(np.argmin(np.abs(np.log(sweep.monthly_requests.to_numpy(float)) - np.log(v))))
+        points.append({"v": v, "usd": float(sweep[b["a"]].iloc[i]),
+                       "pair": f"{SHORT[b['a']]} = {SHORT[b['b']]}"})
+    if points:
+        layers.append(alt.Chart(pd.DataFrame(points)).mark_point(shape="diamond", size=70, filled=True,
+                                                                  color="#222").encode(
+            x="v:Q", y="usd:Q", tooltip=["pair", alt.Tooltip("v:Q", format=",.0f", title="requests/month")]))
+    return _theme(alt.layer(*layers), width, height, "Cost against volume (◆ break-even points)")
+
+
+def map_chart(grid: pd.DataFrame, volume: float, sensitivity: str, width: int = 420,
+              height: int = 170) -> alt.Chart:
+    """Draw the recommended option over volume x sensitivity, with the current scenario marked."""
+    vols = np.sort(grid.monthly_requests.unique()).astype(float)
+    edges = np.sqrt(vols[:-1] * vols[1:])
+    lo = np.concatenate([[vols[0] ** 1.5 / edges[0] ** 0.5], edges])
+    hi = np.concatenate([edges, [vols[-1] ** 1.5 / edges[-1] ** 0.5]])
+    bounds = pd.DataFrame({"monthly_requests": vols, "v0": lo, "v1": hi})
+    df = grid.merge(bounds, on="monthly_requests").assign(option=lambda d: d.choice.map(SHORT))
+    x_ticks = [10.0 ** k for k in range(int(np.ceil(np.log10(vols[0]))), int(np.floor(np.log10(vols[-1]))) + 1)]
+    cells = alt.Chart(df).mark_rect(strokeWidth=0.6).encode(
+        x=alt.X("v0:Q", scale=alt.Scale(type="log", domain=[float(lo[0]), float(hi[-1])], nice=False),
+                title="Requests per month", axis=alt.Axis(format="~s", values=x_ticks)),
+        x2="v1:Q",
+        y=alt.Y("sensitivity:N", sort=list(SENSITIVITY_LEVELS), title=None),
+        color=alt.Color("option:N", scale=_OPTION_SCALE, title=None),
+        stroke=alt.Color("option:N", scale=_OPTION_SCALE, legend=None))
+    here = alt.Chart(pd.DataFrame({"v": [volume], "sensitivity": [sensitivity]})).mark_point(
+        shape="circle", size=120, filled=True, color="white", stroke="#111", strokeWidth=2).encode(
+        x="v:Q", y=alt.Y("sensitivity:N", sort=list(SENSITIVITY_LEVELS)))
+    return _theme(alt.layer(cells, here), width, height, "Decision map: the answer across volume and sensitivity")
+
+
+def svg(chart: alt.Chart, scope: str = "kit") -> str:
+    """Render a chart to SVG on the server: no JavaScript, no network, byte-identical across runs.
+
+    ``scope`` prefixes the SVG's internal ids (clip paths, gradients), so several charts can sit
+    in one page without one chart's clip path hiding another's lines.
+    """
+    import vl_convert as vlc
+
+    return scope_ids(vlc.vegalite_to_svg(style(chart).to_dict(validate=False)), scope)
+
+
+def scope_ids(text: str, scope: str) -> str:
+    """Rename every id defined in an SVG, in order of appearance, to ``scope-N`` (and each reference).
+
+    Unique per chart, and the same for the same chart however many were rendered before it.
+    """
+    ids = list(dict.fromkeys(re.findall(r'\bid="([^"]+)"', text)))
+    if not ids:
+        return text
+    new = {old: f"{scope}-{n}" for n, old in enumerate(ids, 1)}
+    pattern = "|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True))
+    text = re.sub(rf'\bid="({pattern})"', lambda m: f'id="{new[m.group(1)]}"', text)
+    return re.sub(rf'(url\(#|href="#)({pattern})(?=[)"])', lambda m: f"{m.group(1)}{new[m.group(2)]}", text)
+
+
+def warm_up() -> None:
+    """Start the SVG renderer once, so the first real chart is fast."""
+    svg(alt.Chart(pd.DataFrame({"x": [1]})).mark_point().encode(x="x:Q"))
+
+
+def all_charts(result: dict[str, Any], sweep: pd.DataFrame, grid: pd.DataFrame) -> dict[str, alt.Chart]:
+    """Return the four charts of one recommendation, by name."""
+    s = result["scenario"]
+    return {
+        "axes": axes_chart(result["axes"]),
+        "costs": cost_chart(result["breakdown"], result["choice"]),
+        "volume": volume_chart(sweep, result["break_even"], s["monthly_requests"]),
+        "map": map_chart(grid, s["monthly_requests"], s["sensitivity"]),
+    }

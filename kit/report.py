@@ -1,0 +1,151 @@
+"""Words around a recommendation: the app's card, and the decision memo (Markdown and HTML)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+from kit.catalog import Catalog, load_catalog
+from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SPEC
+
+CSS = """
+body{font-family:Helvetica,Arial,sans-serif;color:#1d2330;max-width:980px;margin:2em auto;padding:0 1em;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #dde;padding-bottom:.2em}
+table{border-collapse:collapse;margin:.5em 0} td,th{border:1px solid #dde;padding:.25em .6em;text-align:left;vertical-align:top}
+th{background:#f4f6fa} td.num{text-align:right;font-variant-numeric:tabular-nums}
+.choice{font-size:1.3em;font-weight:bold} .warn{color:#8a4b00} .muted{color:#667} figure{margin:1em 0}
+"""
+
+
+def money(x: float | None) -> str:
+    """Format USD per month for people."""
+    return "n/a" if x is None else f"${x:,.0f}"
+
+
+def _value(name: str, value: Any) -> str:
+    p = SPEC[name]
+    if p.kind == "bool":
+        return "yes" if value else "no"
+    if p.kind in ("int", "float"):
+        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3g}"
+        return f"{text} {p.unit}".strip()
+    return str(value)
+
+
+def card_html(r: dict[str, Any]) -> str:
+    """Return the recommendation card: the choice, confidence, reasons in order and warnings."""
+    e = html.escape
+    reasons = "".join(f"<li>{e(x)}</li>" for x in r["reasons"])
+    warnings = "".join(f"<li>{e(x)}</li>" for x in r["warnings"])
+    pct = round(r["confidence"] * 100)
+    return (f'<div class="kit-card" data-choice="{e(r["choice"])}">'
+            f'<div class="kit-eyebrow">Recommendation</div>'
+            f'<div class="kit-choice kit-{e(r["choice"])}">{e(r["choice_label"])}</div>'
+            f'<div class="kit-confidence"><span>Confidence {pct}%</span>'
+            f'<span class="kit-bar"><span style="width:{pct}%"></span></span></div>'
+            f'<div class="kit-costline">{e(money(r["costs"][r["choice"]]))} per month · '
+            f'all-closed {e(money(r["costs"]["closed_api"]))}</div>'
+            f'<ol class="kit-reasons">{reasons}</ol>'
+            + (f'<ul class="kit-warnings">{warnings}</ul>' if warnings else "") + "</div>")
+
+
+def flips_html(flips: list[dict[str, Any]], limit: int = 5) -> str:
+    """Return 'what would flip it' as a short list."""
+    if not flips:
+        return '<div class="kit-flips"><b>What would flip it</b><p>No single change of one input changes the answer.</p></div>'
+    items = "".join(
+        f'<li><b>{html.escape(SPEC[f["param"]].title)}</b>: {html.escape(_value(f["param"], f["from"]))} → '
+        f'{html.escape(_value(f["param"], f["to"]))} gives <b>{html.escape(OPTION_LABELS[f["choice"]])}</b></li>'
+        for f in flips[:limit])
+    return f'<div class="kit-flips"><b>What would flip it</b> <span class="muted">(smallest single changes, nearest first)</span><ul>{items}</ul></div>'
+
+
+def _assumption_rows(cat: Catalog) -> list[tuple[str, str, str, str]]:
+    return [(k, f"{cat.assumptions[k]:g} {m['unit']}", m["source"], m["as_of"]) for k, m in cat.assumption_meta.items()]
+
+
+def _data_dates(cat: Catalog) -> list[tuple[str, str, str]]:
+    return [
+        ("prices.csv", cat.prices_as_of(), str(cat.prices.source.iloc[0])),
+        ("gpus.csv", str(cat.gpus.as_of.max()), "public GPU price surveys; see price_source per row"),
+        ("throughput.csv", str(cat.throughput.as_of.max()), "cited serving benchmarks; see source per row"),
+        ("open_models.csv", str(cat.open_models.as_of.max()), "model cards; see source per row"),
+    ]
+
+
+def memo_markdown(r: dict[str, Any], cat: Catalog | None = None, today: dt.date | None = None) -> str:
+    """Return the decision memo as Markdown."""
+    cat = cat or load_catalog()
+    today = today or dt.date.today()
+    s = r["scenario"]
+    out = [f"# Decision memo: how to run our LLM workload", "",
+           f"Prepared {today.isoformat()} with the open-vs-closed LLM decision kit. Prices as of {r['data']['prices_as_of']}.",
+           "", f"## Recommendation: {r['choice_label']}", "", f"Confidence: {r['confidence']:.0%}", "", "### Why", ""]
+    out += [f"{i}. {x}" for i, x in enumerate(r["reasons"], 1)]
+    if r["warnings"]:
+        out += ["", "### Warnings", ""] + [f"- {w}" for w in r["warnings"]]
+    out += ["", "## Monthly cost", "", "| option | USD per month | breakdown |", "|---|---:|---|"]
+    for o in OPTIONS:
+        parts = ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in r["breakdown"][o].items() if v)
+        out.append(f"| {OPTION_LABELS[o]}{' (recommended)' if o == r['choice'] else ''} | {money(r['costs'][o])} | {parts} |")
+    sh = r["self_hosted"]
+    out += ["", f"Self-hosted fleet: {sh['gpus']} x {sh['gpu']} ({sh['replicas']} replicas of {sh['gpus_per_replica']}) at "
+                f"${sh['usd_per_gpu_hour']}/GPU-hour; throughput: {sh['throughput']} ({sh['throughput_source']}). "
+                f"Models priced: closed `{r['models']['closed']}`, open `{r['models']['open']}`."]
+    if r["break_even"]:
+        out += ["", "### Break-even volumes", ""]
+        out += [f"- {OPTION_LABELS[b['a']]} vs {OPTION_LABELS[b['b']]}: {b['monthly_requests']:,.0f} requests/month "
+                f"({OPTION_LABELS[b['cheaper_above']]} cheaper above)" for b in r["break_even"]]
+    out += ["", "## What would flip it", ""]
+    out += [f"- {SPEC[f['param']].title}: {_value(f['param'], f['from'])} → {_value(f['param'], f['to'])} gives "
+            f"{OPTION_LABELS[f['choice']]}" for f in r["flip"]] or ["- No single change of one input changes the answer."]
+    out += ["", "## The five axes (−1 closed … +1 open)", "", "| axis | lean | why |", "|---|---:|---|"]
+    out += [f"| {AXIS_LABELS[k]} | {a['lean']:+.2f} | {a['why']} |" for k, a in r["axes"].items()]
+    out += ["", "## Inputs", "", "| input | value |", "|---|---|"]
+    out += [f"| {SPEC[k].title} | {_value(k, v)} |" for k, v in s.items()]
+    out += ["", "## Assumptions", "", "| name | value | source | as of |", "|---|---|---|---|"]
+    out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in _assumption_rows(cat)]
+    out += ["", "## Data dates", "", "| file | as of | source |", "|---|---|---|"]
+    out += [f"| {a} | {b} | {c} |" for a, b, c in _data_dates(cat)]
+    return "\n".join(out) + "\n"
+
+
+def memo_html(r: dict[str, Any], svgs: dict[str, str], cat: Catalog | None = None,
+              today: dt.date | None = None) -> str:
+    """Return the decision memo as one self-contained HTML page (charts inline as SVG, no outside links)."""
+    cat = cat or load_catalog()
+    today = today or dt.date.today()
+    e = html.escape
+    s = r["scenario"]
+
+    def table(head: list[str], rows: list[list[str]], num: set[int] = frozenset()) -> str:
+        th = "".join(f"<th>{e(h)}</th>" for h in head)
+        body = "".join("<tr>" + "".join(f'<td class="num">{e(c)}</td>' if i in num else f"<td>{e(c)}</td>"
+                                        for i, c in enumerate(row)) + "</tr>" for row in rows)
+        return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+    costs = [[OPTION_LABELS[o] + (" (recommended)" if o == r["choice"] else ""), money(r["costs"][o]),
+              ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in r["breakdown"][o].items() if v)] for o in OPTIONS]
+    figures = "".join(f"<figure>{svgs[k]}</figure>" for k in ("axes", "costs", "volume", "map") if k in svgs)
+    warn = "".join(f"<li>{e(w)}</li>" for w in r["warnings"])
+    flips = "".join(f"<li>{e(SPEC[f['param']].title)}: {e(_value(f['param'], f['from']))} → "
+                    f"{e(_value(f['param'], f['to']))} gives {e(OPTION_LABELS[f['choice']])}</li>" for f in r["flip"])
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Decision memo: {e(r['choice_label'])}</title>
+<style>{CSS}</style></head><body>
+<h1>Decision memo: how to run our LLM workload</h1>
+<p class="muted">Prepared {today.isoformat()} with the open-vs-closed LLM decision kit. Prices as of {e(r['data']['prices_as_of'])} ({e(r['data']['prices_source'])}).</p>
+<h2>Recommendation</h2>
+<p class="choice">{e(r['choice_label'])}</p><p>Confidence: {r['confidence']:.0%}</p>
+<ol>{''.join(f'<li>{e(x)}</li>' for x in r['reasons'])}</ol>
+{f'<h3>Warnings</h3><ul class="warn">{warn}</ul>' if warn else ''}
+<h2>Monthly cost</h2>{table(['option', 'USD per month', 'breakdown'], costs, {1})}
+<h2>What would flip it</h2><ul>{flips or '<li>No single change of one input changes the answer.</li>'}</ul>
+<h2>Charts</h2>{figures}
+<h2>The five axes</h2>{table(['axis', 'lean (−1 closed … +1 open)', 'why'], [[AXIS_LABELS[k], f"{a['lean']:+.2f}", a['why']] for k, a in r['axes'].items()], {1})}
+<h2>Inputs</h2>{table(['input', 'value'], [[SPEC[k].title, _value(k, v)] for k, v in s.items()])}
+<h2>Assumptions</h2>{table(['name', 'value', 'source', 'as of'], [list(x) for x in _assumption_rows(cat)])}
+<h2>Data dates</h2>{table(['file', 'as of', 'source'], [list(x) for x in _data_dates(cat)])}
+</body></html>
+"""

@@ -1,0 +1,210 @@
+"""The Voila app in a real browser: Debian's Chromium driven by Playwright, everything on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from conftest import NETGUARD, ROOT
+from kit import serve
+from kit.catalog import load_catalog, profile_params
+from kit.params import Scenario
+from kit.recommend import recommend
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("KIT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-default-apps"]
+TIMEOUT = 90_000  # ms; a cold kernel on a busy 2-core machine can take a while
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app served by Voila exactly as `make app` serves it, under the egress guard."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium package")
+    out = tmp_path_factory.mktemp("voila")
+    guard_log = out / "egress.log"
+    env = {"PYTHONPATH": os.pathsep.join([str(NETGUARD), str(ROOT)]), "KIT_NETGUARD_LOG": str(guard_log)}
+    proc, url = serve.start(log_path=out / "voila.log", env=env)
+    try:
+        serve.wait_until_up(url, proc)
+        yield url, out, guard_log
+    finally:
+        serve.stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """One visitor's page, recording every request it makes."""
+
+    def __init__(self, browser, url: str, width: int = 1280, height: int = 800):
+        self.context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT)
+        self.requests: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.goto(url)
+        self.page.wait_for_selector(".kit-card", timeout=TIMEOUT)
+        self.settle()
+
+    def settle(self) -> None:
+        """Wait until the second phase (sweep, map, flips) has finished."""
+        self.page.wait_for_function(
+            "() => !document.querySelector('.kit-status-busy') && document.querySelector('.kit-chart-map svg')")
+
+    def choice(self) -> str:
+        return self.page.locator(".kit-card").get_attribute("data-choice")
+
+    def costline(self) -> str:
+        return self.page.locator(".kit-costline").inner_text()
+
+    def pick_profile(self, name: str) -> None:
+        before = self.page.locator(".kit-card").inner_html()
+        self.page.locator(".kit-preset select").select_option(label=load_catalog().profiles[name]["title"])
+        self.page.wait_for_function("(b) => document.querySelector('.kit-card').innerHTML !== b", arg=before)
+        self.settle()
+
+    def selected(self, css: str) -> str:
+        """Return the visible label of a dropdown's current option."""
+        return self.page.locator(f"{css} select option:checked").inner_text().replace("\xa0", " ").strip()
+
+    def upload(self, path: str) -> None:
+        """Load a file through the 'Load scenario' button, as a person would."""
+        with self.page.expect_file_chooser() as chooser:
+            self.page.locator(".kit-upload").click()
+        chooser.value.set_files(path)
+
+    def hosts(self) -> set[str]:
+        return {urlparse(u).hostname for u in self.requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _expected(profile: str) -> str:
+    return recommend(Scenario.make(profile_params(profile)), with_flips=False, with_sweep=False)["choice"]
+
+
+def test_app_end_to_end(server, browser):
+    url, out, guard_log = server
+    p = Page(browser, url)
+    page = p.page
+    assert "Traceback" not in page.content()
+
+    # two profiles, two different answers, each what the engine says
+    p.pick_profile("regulated")
+    assert p.choice() == _expected("regulated") == "self_hosted_open"
+    assert "Self-hosted open-weight" in page.locator(".kit-choice").inner_text()
+    assert p.selected(".kit-param-sensitivity") == "on_prem_only"  # the preset moved the controls
+    p.pick_profile("ship_fast")
+    assert p.choice() == _expected("ship_fast") == "closed_api"
+
+    # a slider moves, the costs follow
+    before = p.costline()
+    handle = page.locator(".kit-param-monthly_requests .noUi-handle").first
+    handle.focus()
+    for _ in range(3):
+        page.keyboard.press("PageUp")
+    page.wait_for_function("(b) => document.querySelector('.kit-costline').innerText !== b", arg=before)
+    p.settle()
+    after = p.costline()
+    closed = [int(re.sub(r"\D", "", m)) for m in re.findall(r"all-closed \$([\d,]+)", before + " " + after)]
+    assert closed[1] > closed[0], (before, after)
+
+    # the memo, both formats
+    page.locator(".kit-memo button, button:has-text('Prepare decision memo')").first.click()
+    page.wait_for_selector("a[download='decision-memo.html']")
+    with page.expect_download() as dl:
+        page.locator("a[download='decision-memo.html']").click()
+    memo = Path(dl.value.path()).read_text()
+    shown = page.locator(".kit-choice").inner_text().strip()
+    assert "Decision memo" in memo and f'<p class="choice">{shown}</p>' in memo
+    assert memo.count("<svg") >= 4
+    assert "Prices as of" in memo and "Assumptions" in memo and "Inputs" in memo
+    assert not re.search(r"""(src|href)=["']https?://""", memo)  # self-contained
+    with page.expect_download() as dl:
+        page.locator("a[download='decision-memo.md']").click()
+    md = Path(dl.value.path()).read_text()
+    assert md.startswith("# Decision memo") and "## Monthly cost" in md and "## What would flip it" in md
+
+    # save the scenario and load it back after changing something
+    with page.expect_download() as dl:
+        page.locator("a[download='scenario.json']").click()
+    saved = json.loads(Path(dl.value.path()).read_text())
+    assert saved["params"]["weeks_to_launch"] == 4
+    p.pick_profile("regulated")
+    p.upload(dl.value.path())
+    page.wait_for_function("() => document.querySelector('.kit-card').dataset.choice === 'closed_api'")
+    assert p.selected(".kit-param-sensitivity") == saved["params"]["sensitivity"]
+
+    # a bad file gives a readable message and keeps the answer
+    bad = out / "bad.json"
+    bad.write_text("{not json")
+    p.upload(str(bad))
+    page.wait_for_selector(".kit-status-error")
+    assert "bad.json" in page.locator(".kit-status-error").inner_text()
+    assert p.choice() == "closed_api" and "Traceback" not in page.content()
+
+    page.set_viewport_size({"width": 1280, "height": int(page.evaluate(
+        "document.querySelector('.kit-app').getBoundingClientRect().height")) + 40})
+    shot = out / "app-1280.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 50_000
+    if os.environ.get("KIT_SCREENSHOT_DIR"):
+        shutil.copy(shot, os.environ["KIT_SCREENSHOT_DIR"])
+    hosts = p.hosts()
+    p.close()
+    assert hosts == {"127.0.0.1"}, hosts
+
+
+def test_url_parameters_preload_a_scenario(server, browser):
+    url, out, _ = server
+    p = Page(browser, url + "?profile=regulated&monthly_requests=2000000&team_fte=0")
+    page = p.page
+    page.wait_for_function("() => document.querySelector('.kit-card').dataset.choice === 'self_hosted_open'")
+    p.settle()
+    assert p.selected(".kit-preset") == load_catalog().profiles["regulated"]["title"]
+    assert "2.00M" in page.locator(".kit-param-monthly_requests").inner_text()
+    assert "Residency forces self-hosting" in page.locator(".kit-card").inner_text()
+    assert "profile=regulated" in page.locator(".kit-share").inner_text()
+    assert p.hosts() == {"127.0.0.1"}
+    p.close()
+
+
+def test_bad_url_parameter_is_a_message_not_a_traceback(server, browser):
+    url, out, _ = server
+    p = Page(browser, url + "?monthly_requests=5&sensitivity=secret")
+    page = p.page
+    page.wait_for_selector(".kit-status-error")
+    text = page.locator(".kit-status-error").inner_text()
+    assert "monthly_requests" in text and "sensitivity" in text and "allowed" in text
+    assert "Traceback" not in page.content()
+    assert p.choice()  # an answer is still shown
+    p.close()
+
+
+def test_server_and_kernels_reached_nothing_outside(server, browser):
+    _, out, guard_log = server
+    p = Page(browser, server[0])  # at least one full session under the guard
+    p.close()
+    attempts = guard_log.read_text().splitlines() if guard_log.exists() else []
+    assert attempts == []
+    log = (out / "voila.log").read_text()
+    assert "127.0.0.1" in log and "0.0.0.0" not in log

@@ -1,0 +1,59 @@
+import datetime as dt
+import re
+
+from kit import charts, report
+from kit.catalog import profile_params
+from kit.cost import volume_sweep
+from kit.params import OPTION_LABELS, Scenario
+from kit.recommend import decision_map, recommend
+
+
+def _result(profile="hybrid"):
+    s = Scenario.make(profile_params(profile))
+    sweep = volume_sweep(s)
+    return s, recommend(s, sweep=sweep), sweep, decision_map(s)
+
+
+def test_decision_map_covers_volume_by_sensitivity_and_marks_forced_residency():
+    s, r, sweep, grid = _result()
+    assert set(grid.sensitivity) == {"public", "internal", "confidential", "regulated", "on_prem_only"}
+    assert (grid[grid.sensitivity == "on_prem_only"].choice == "self_hosted_open").all()
+    here = grid[(grid.sensitivity == s["sensitivity"])]
+    assert here.monthly_requests.is_monotonic_increasing
+
+
+def test_svgs_render_offline_are_deterministic_and_scoped():
+    s, r, sweep, grid = _result()
+    built = charts.all_charts(r, sweep, grid)
+    first = {k: charts.svg(c, scope=k) for k, c in built.items()}
+    again = {k: charts.svg(c, scope=k) for k, c in charts.all_charts(r, sweep, grid).items()}
+    assert first == again
+    for key, text in first.items():
+        assert text.startswith("<svg") and "http://" not in text.replace("http://www.w3.org", "")
+        ids = re.findall(r'\bid="([^"]+)"', text)
+        assert all(i.startswith(f"{key}-") for i in ids)
+    # no two charts share an id, so one chart's clip path cannot hide another's marks
+    all_ids = [i for t in first.values() for i in re.findall(r'\bid="([^"]+)"', t)]
+    assert len(all_ids) == len(set(all_ids))
+
+
+def test_memo_holds_everything_a_meeting_needs():
+    s, r, sweep, grid = _result("logistics")
+    svgs = {k: charts.svg(c, scope=k) for k, c in charts.all_charts(r, sweep, grid).items()}
+    day = dt.date(2026, 11, 21)
+    md = report.memo_markdown(r, today=day)
+    page = report.memo_html(r, svgs, today=day)
+    for text in (md, page):
+        assert OPTION_LABELS[r["choice"]] in text and "2026-11-21" in text and r["data"]["prices_as_of"] in text
+        assert all(reason[:40] in text.replace("&#x27;", "'").replace("&quot;", '"') for reason in r["reasons"])
+        assert "roofline_efficiency" in text and "throughput.csv" in text
+        assert f"{r['costs']['closed_api']:,.0f}" in text
+    assert page.count("<svg") == 4 and not re.search(r"""(src|href)=["']https?://""", page)
+    assert report.memo_markdown(r, today=day) == md  # same inputs, same memo
+
+
+def test_card_escapes_and_shows_confidence():
+    _, r, _, _ = _result("regulated")
+    html = report.card_html(r)
+    assert f'data-choice="{r["choice"]}"' in html and f"{round(r['confidence'] * 100)}%" in html
+    assert html.count("<li>") == len(r["reasons"]) + len(r["warnings"])

@@ -185,7 +185,7 @@ def build_ui() -> UI:
                     f'the costs and what would change the answer update as you go.{badge}</div></div>')
     card = w.HTML()
     flips = w.HTML()
-    alt.JupyterChart.enable_offline()  # Vega comes from vl-convert's bundle, not a CDN
+    charts.enable_offline()  # Vega comes from vl-convert's bundle, not a CDN
     placeholder = alt.Chart(alt.Data(values=[])).mark_point()
     # The two charts that follow every slider are drawn in the browser (fast updates); the two that
     # need the volume sweep are rendered to SVG on the server in the second phase (one Vega bundle
@@ -267,7 +267,7 @@ def _download(text: str, filename: str, mime: str, label: str) -> str:
 def show_live(ui: UI, state: State, axes: alt.Chart, costs: alt.Chart) -> None:
     """Send the axes and cost charts to the browser, which draws them (no validation pass)."""
     state.charts.update(axes=axes, costs=costs)
-    ui.charts[LIVE_CHART].spec = charts.side_by_side(axes, costs).to_dict(validate=False)
+    ui.charts[LIVE_CHART].spec = charts.side_by_side(axes, costs)
 
 
 def show_svg(ui: UI, state: State, key: str, chart: alt.Chart) -> None:
@@ -392,6 +392,7 @@ def query_string() -> str | None:
 def warm_up() -> None:
     """Load data and start the chart renderer (run at pre-heat time, before any visitor)."""
     load_catalog()
+    charts.enable_offline()
     charts.warm_up()
     recommend(Scenario.make(), with_flips=True)
 

@@ -101,13 +101,11 @@ def replica_table(combos: pd.DataFrame, cat: Catalog, use_measurements: bool = T
     source = np.full(len(combos), "memory-bandwidth roofline (data/assumptions.yaml)", dtype=object)
 
     # Replace with a cited measurement where one exists for this model, GPU and precision.
-    tp = cat.throughput if use_measurements else cat.throughput.iloc[0:0]
+    measured = cat.measured if use_measurements else {}
     for i, (mid, gid, b) in enumerate(zip(combos.open_model, combos.gpu, bits)):
-        hit = tp[(tp.model_id == mid) & (tp.gpu_id == gid)
-                 & (tp.precision.map(PRECISION_BITS).fillna(-1) == b)]
-        if hit.empty:
+        row = measured.get((mid, gid, float(b)))
+        if row is None:
             continue
-        row = hit.iloc[0]
         n[i] = max(int(n[i]), int(row.gpus))
         scale = n[i] / row.gpus
         if row.metric == "total":

@@ -147,7 +147,7 @@ def read_yaml(path: Path) -> dict:
     return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Catalog:
     """All data of ``data/``, validated."""
 
@@ -160,6 +160,24 @@ class Catalog:
     tiers: dict[str, dict]
     profiles: dict[str, dict]
     folder: Path
+
+    @functools.cached_property
+    def price_table(self) -> pd.DataFrame:
+        """prices.csv indexed by ``provider/model_id``."""
+        return (self.prices.assign(ref=self.prices.provider + "/" + self.prices.model_id)
+                .drop_duplicates("ref").set_index("ref"))
+
+    @functools.cached_property
+    def measured(self) -> dict[tuple[str, str, float], Any]:
+        """throughput.csv rows by (model id, GPU id, bits per weight); the first row wins."""
+        from kit.capacity import PRECISION_BITS
+
+        out: dict[tuple[str, str, float], Any] = {}
+        for row in self.throughput.itertuples(index=False):
+            bits = PRECISION_BITS.get(row.precision)
+            if bits is not None:
+                out.setdefault((row.model_id, row.gpu_id, float(bits)), row)
+        return out
 
     def a(self, name: str) -> float:
         """Return the value of one assumption."""

@@ -29,10 +29,11 @@ def frame(scenarios: Iterable[Scenario | Mapping[str, Any]] | pd.DataFrame) -> p
 
 def resolve_models(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     """Fill 'auto' model choices from tiers.yaml and check the named models exist."""
-    closed = df.closed_model.where(df.closed_model != "auto", df.quality_need.map(lambda q: cat.tiers[q]["closed"]))
-    opened = df.open_model.where(df.open_model != "auto", df.quality_need.map(lambda q: cat.tiers[q]["open"]))
-    closed_refs = set(cat.prices.provider + "/" + cat.prices.model_id)
-    for ref in set(closed) - closed_refs:
+    closed = df.closed_model.where(df.closed_model != "auto",
+                                   df.quality_need.map({q: t["closed"] for q, t in cat.tiers.items()}))
+    opened = df.open_model.where(df.open_model != "auto",
+                                 df.quality_need.map({q: t["open"] for q, t in cat.tiers.items()}))
+    for ref in set(closed) - set(cat.price_table.index):
         raise ParamError("closed_model", ref, "'auto' or provider/model_id of a row of data/prices.csv, "
                          "e.g. " + ", ".join(t["closed"] for t in cat.tiers.values()))
     for mid in set(opened) - set(cat.open_models.id):
@@ -42,8 +43,7 @@ def resolve_models(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
 
 def _per_token(df: pd.DataFrame, refs: pd.Series, cat: Catalog, requests: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
     """Return monthly per-token bills for ``requests`` at the price rows ``refs`` and the price columns."""
-    table = cat.prices.assign(ref=cat.prices.provider + "/" + cat.prices.model_id).drop_duplicates("ref").set_index("ref")
-    rows = table.reindex(refs.to_numpy())
+    rows = cat.price_table.reindex(refs.to_numpy())
     p_in = rows.input_usd_per_mtok.to_numpy(float)
     p_cache = rows.cache_read_usd_per_mtok.fillna(rows.input_usd_per_mtok).to_numpy(float)
     p_out = rows.output_usd_per_mtok.to_numpy(float)

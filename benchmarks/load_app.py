@@ -24,7 +24,10 @@ from kit import serve
 
 CHROMIUM = os.environ.get("KIT_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+        "--disable-sync", "--no-first-run",
+        # 20 tabs of one browser stand for 20 people: do not throttle the ones in the background
+        "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+        "--disable-backgrounding-occluded-windows"]
 
 
 def tree(pid: int) -> tuple[float, int]:
@@ -48,12 +51,15 @@ def tree(pid: int) -> tuple[float, int]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sessions", type=int, default=20)
-    ap.add_argument("--cull-after", type=int, default=30, help="idle seconds before a kernel is culled")
+    # Longer than the slowest page takes to connect: a kernel whose page has not connected yet counts
+    # as idle, so a short timeout would cull kernels of pages that are still loading.
+    ap.add_argument("--cull-after", type=int, default=150, help="idle seconds before a kernel is culled")
     ap.add_argument("--timeout", type=int, default=300, help="seconds to wait for all pages")
     args = ap.parse_args()
-    extra = [f"--MappingKernelManager.cull_idle_timeout={args.cull_after}", "--MappingKernelManager.cull_interval=5"]
+    extra = [f"--MappingKernelManager.cull_idle_timeout={args.cull_after}", "--MappingKernelManager.cull_interval=10"]
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = serve.start(log_path=Path(tmp) / "voila.log", extra=extra)
+        log_path = Path(os.environ.get("KIT_LOAD_LOG") or Path(tmp) / "voila.log")
+        proc, url = serve.start(log_path=log_path, extra=extra)
         peak = {"mb": 0.0, "kernels": 0}
         stop = threading.Event()
 

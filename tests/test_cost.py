@@ -1,5 +1,4 @@
 import numpy as np
-import pandas as pd
 import pytest
 
 from kit.cost import break_even, costs, frame, utilisation_needed, volume_sweep

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _name(req: str) -> str:
-    return re.split(r"[<>=!~ \[]", req.strip(), 1)[0].lower().replace("_", "-")
+    return re.split(r"[<>=!~ \[]", req.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
 def test_environment_yml_names_the_same_dependencies_as_pyproject():

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from kit.catalog import Catalog
+from kit.fmt import money
 from kit.params import AXES, SENSITIVITY_LEVELS
 
 CONTROL_BY_SENSITIVITY = dict(zip(SENSITIVITY_LEVELS, (-0.3, 0.0, 0.3, 0.6, 1.0)))
@@ -34,10 +35,6 @@ def leans(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     return out[list(AXES)].clip(-1, 1)
 
 
-def _money(x: float) -> str:
-    return f"${x:,.0f}"
-
-
 def explain(s: dict, row: pd.Series, lean: pd.Series, cat: Catalog) -> dict[str, dict]:
     """Return, for one scenario, each axis's lean rounded and the sentence that explains it."""
     best_open = "hosted_open" if not (row.self_hosted_open < row.hosted_open) else "self_hosted_open"
@@ -48,11 +45,11 @@ def explain(s: dict, row: pd.Series, lean: pd.Series, cat: Catalog) -> dict[str,
     else:
         diff = row.closed_api - best_cost
         if diff >= 0:
-            cost_why = (f"The closed API would cost {_money(row.closed_api)}/month; the cheapest open path "
-                        f"({label}) {_money(best_cost)} - {_money(diff)} less each month.")
+            cost_why = (f"The closed API would cost {money(row.closed_api)}/month; the cheapest open path "
+                        f"({label}) {money(best_cost)} - {money(diff)} less each month.")
         else:
-            cost_why = (f"The closed API ({_money(row.closed_api)}/month) is cheaper than any open path "
-                        f"({label}: {_money(best_cost)}) at this volume.")
+            cost_why = (f"The closed API ({money(row.closed_api)}/month) is cheaper than any open path "
+                        f"({label}: {money(best_cost)}) at this volume.")
         if abs(diff) < 0.1 * cat.a("high_spend_usd_month"):
             cost_why += " The difference is small next to engineering time, so cost barely pushes either way."
     sens = s["sensitivity"]

@@ -12,6 +12,7 @@ import textwrap
 from typing import Any, Sequence
 
 from kit.catalog import DataError, load_catalog, profile_params
+from kit.fmt import money
 from kit.params import AXIS_LABELS, OPTION_LABELS, ParamError, Scenario, describe, parse_assignments
 
 
@@ -33,10 +34,6 @@ def scenario_from(profile: str | None, assignments: Sequence[str] | None) -> Sce
     return Scenario.make(values, context=f"profile '{profile}'" if profile else "")
 
 
-def _money(x: float | None) -> str:
-    return "n/a" if x is None else f"${x:,.0f}"
-
-
 def render_recommendation(r: dict) -> str:
     """Return a readable summary of ``kit.recommend.recommend()``'s result."""
     lines = [f"Recommendation: {r['choice_label']}  (confidence {r['confidence']:.0%})", "", "Why:"]
@@ -47,7 +44,7 @@ def render_recommendation(r: dict) -> str:
     lines += ["", f"Monthly cost (prices as of {r['data']['prices_as_of']}):"]
     for option, value in r["costs"].items():
         mark = "  <-" if option == r["choice"] else ""
-        lines.append(f"  {OPTION_LABELS[option]:<38} {_money(value):>14}{mark}")
+        lines.append(f"  {OPTION_LABELS[option]:<38} {money(value):>14}{mark}")
     sh = r["self_hosted"]
     lines.append(f"  (self-hosted: {sh['gpus']} x {sh['gpu']} in {sh['replicas']} replicas, "
                  f"throughput {sh['throughput']})")

@@ -7,6 +7,7 @@ import html
 from typing import Any
 
 from kit.catalog import Catalog, load_catalog
+from kit.fmt import money
 from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SPEC
 
 CSS = """
@@ -16,11 +17,6 @@ table{border-collapse:collapse;margin:.5em 0} td,th{border:1px solid #dde;paddin
 th{background:#f4f6fa} td.num{text-align:right;font-variant-numeric:tabular-nums}
 .choice{font-size:1.3em;font-weight:bold} .warn{color:#8a4b00} .muted{color:#667} figure{margin:1em 0}
 """
-
-
-def money(x: float | None) -> str:
-    """Format USD per month for people."""
-    return "n/a" if x is None else f"${x:,.0f}"
 
 
 def _value(name: str, value: Any) -> str:

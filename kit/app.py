@@ -19,9 +19,9 @@ import ipywidgets as w
 
 from kit import charts, report, scenario_io
 from kit.catalog import DataError, load_catalog
-from kit.cost import volume_sweep
+from kit.cost import break_even, utilisation_needed, volume_sweep
 from kit.params import PARAMS, SPEC, Param, ParamError, Scenario
-from kit.recommend import decision_map, recommend
+from kit.recommend import decision_map, flips, recommend
 
 log = logging.getLogger("kit.app")
 
@@ -295,7 +295,9 @@ def refresh(ui: UI, state: State) -> None:
         ui.status.value = '<div class="kit-status-busy">Updating break-even points, decision map and flips…</div>'
         t1 = time.perf_counter()
         sweep = volume_sweep(scenario)
-        full = recommend(scenario, sweep=sweep)
+        full = {**quick, "break_even": break_even(scenario, sweep=sweep),
+                "utilisation_needed": utilisation_needed(scenario, sweep=sweep),
+                "flip": flips(scenario, base_choice=quick["choice"])}
         grid = decision_map(scenario)
         show_svg(ui, state, "volume", charts.volume_chart(sweep, full["break_even"], scenario["monthly_requests"]))
         show_svg(ui, state, "map", charts.map_chart(grid, scenario["monthly_requests"], scenario["sensitivity"]))

@@ -12,7 +12,6 @@ from kit.catalog import Catalog, load_catalog
 
 # bf16 KV cache bytes per token ~ this x sqrt(params in billions); fitted to Llama 3.1 8B and 3.3 70B.
 KV_BYTES_RULE_OF_THUMB = 40_000
-PRECISION_BITS = {"bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "mxfp4": 4, "int4": 4, "awq": 4}
 
 
 def kv_bytes_estimate(params_b: float) -> float:

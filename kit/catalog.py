@@ -15,6 +15,8 @@ import pandas as pd
 import yaml
 
 STALE_AFTER_DAYS = 183  # about six months
+# Bits per weight of the precisions named in throughput.csv.
+PRECISION_BITS = {"bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "mxfp4": 4, "int4": 4, "awq": 4}
 
 
 class DataError(ValueError):
@@ -170,8 +172,6 @@ class Catalog:
     @functools.cached_property
     def measured(self) -> dict[tuple[str, str, float], Any]:
         """throughput.csv rows by (model id, GPU id, bits per weight); the first row wins."""
-        from kit.capacity import PRECISION_BITS
-
         out: dict[tuple[str, str, float], Any] = {}
         for row in self.throughput.itertuples(index=False):
             bits = PRECISION_BITS.get(row.precision)

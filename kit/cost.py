@@ -12,9 +12,6 @@ from kit.capacity import replica_table
 from kit.catalog import Catalog, load_catalog
 from kit.params import DEFAULTS, OPTIONS, PARAMS, ParamError, Scenario
 
-SECONDS_PER_MONTH = 730 * 3600
-
-
 def frame(scenarios: Iterable[Scenario | Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     """Return scenarios as a DataFrame with one column per parameter."""
     if isinstance(scenarios, pd.DataFrame):
@@ -64,7 +61,7 @@ def _self_hosted(df: pd.DataFrame, requests: np.ndarray, cat: Catalog) -> dict[s
     lat = df.latency_ms.to_numpy(float)
     u_tight, u_relaxed = cat.a("max_utilisation_tight"), cat.a("max_utilisation_relaxed")
     max_util = np.interp(lat, [300, 2000], [u_tight, u_relaxed])
-    avg_rps = requests / SECONDS_PER_MONTH
+    avg_rps = requests / (cat.a("hours_per_month") * 3600)
     peak_rps = avg_rps * df.peak_to_average.to_numpy(float)
     rps_cap = merged.rps_per_replica.to_numpy(float)
     replicas = np.maximum(cat.a("min_replicas"), np.ceil(peak_rps / (rps_cap * max_util))).astype(int)

@@ -18,10 +18,10 @@ import altair as alt
 import ipywidgets as w
 
 from kit import charts, report, scenario_io
-from kit.catalog import DataError, load_catalog
-from kit.cost import break_even, utilisation_needed, volume_sweep
+from kit.catalog import DataError, load_catalog, profile_params
+from kit.cost import volume_sweep
 from kit.params import PARAMS, SPEC, Param, ParamError, Scenario
-from kit.recommend import decision_map, flips, recommend
+from kit.recommend import decision_map, extend, recommend
 
 log = logging.getLogger("kit.app")
 
@@ -295,9 +295,7 @@ def refresh(ui: UI, state: State) -> None:
         ui.status.value = '<div class="kit-status-busy">Updating break-even points, decision map and flips…</div>'
         t1 = time.perf_counter()
         sweep = volume_sweep(scenario)
-        full = {**quick, "break_even": break_even(scenario, sweep=sweep),
-                "utilisation_needed": utilisation_needed(scenario, sweep=sweep),
-                "flip": flips(scenario, base_choice=quick["choice"])}
+        full = extend(quick, scenario, sweep=sweep)
         grid = decision_map(scenario)
         show_svg(ui, state, "volume", charts.volume_chart(sweep, full["break_even"], scenario["monthly_requests"]))
         show_svg(ui, state, "map", charts.map_chart(grid, scenario["monthly_requests"], scenario["sensitivity"]))
@@ -320,7 +318,7 @@ def refresh(ui: UI, state: State) -> None:
 def apply_preset(ui: UI, state: State, name: str) -> None:
     """Move every control to the profile's values (defaults for the rest), then update once."""
     try:
-        values = Scenario.make(scenario_io.profile_params(name) if name else {}).to_dict()
+        values = Scenario.make(profile_params(name) if name else {}).to_dict()
     except (ParamError, DataError) as exc:
         show_error(ui, str(exc))
         return

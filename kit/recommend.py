@@ -277,13 +277,11 @@ def recommend(scenario: Scenario, cat: Catalog | None = None, with_flips: bool =
     """
     cat = cat or load_catalog()
     row = decide([scenario], cat).iloc[0]
-    if with_sweep and sweep is None:
-        sweep = volume_sweep(scenario, cat=cat)
     s = scenario.to_dict()
     lean = row[[f"lean_{a}" for a in axes_mod.AXES]].rename(lambda k: k[5:]).astype(float)
     ax = axes_mod.explain(s, row, lean, cat)
     costs_out = {o: (None if pd.isna(row[o]) else round(float(row[o]), 2)) for o in OPTIONS}
-    return {
+    result = {
         "choice": str(row.choice),
         "choice_label": OPTION_LABELS[row.choice],
         "confidence": float(row.confidence),
@@ -301,10 +299,25 @@ def recommend(scenario: Scenario, cat: Catalog | None = None, with_flips: bool =
                         "throughput": row.self_throughput_method, "throughput_source": row.self_throughput_source},
         "models": {"closed": row.closed_ref, "open": row.open_id, "hosted_price": None if pd.isna(row.hosted_ref) else row.hosted_ref},
         "axes": ax,
-        "break_even": break_even(scenario, cat, sweep) if with_sweep else [],
-        "utilisation_needed": utilisation_needed(scenario, cat, sweep) if with_sweep else {},
-        "flip": flips(scenario, cat, base_choice=str(row.choice)) if with_flips else [],
+        "break_even": [],
+        "utilisation_needed": {},
+        "flip": [],
         "data": {"prices_as_of": cat.prices_as_of(), "prices_source": str(cat.prices.source.iloc[0]),
                  "stale": cat.stale_warning() is not None},
         "scenario": {k: _plain(v) for k, v in s.items()},
     }
+    return extend(result, scenario, cat, sweep, with_sweep=with_sweep, with_flips=with_flips)
+
+
+def extend(result: dict[str, Any], scenario: Scenario, cat: Catalog | None = None,
+           sweep: pd.DataFrame | None = None, with_sweep: bool = True, with_flips: bool = True) -> dict[str, Any]:
+    """Return a quick answer completed with break-even volumes, utilisation needed and flips."""
+    cat = cat or load_catalog()
+    out = dict(result)
+    if with_sweep:
+        sweep = volume_sweep(scenario, cat=cat) if sweep is None else sweep
+        out["break_even"] = break_even(scenario, cat, sweep)
+        out["utilisation_needed"] = utilisation_needed(scenario, cat, sweep)
+    if with_flips:
+        out["flip"] = flips(scenario, cat, base_choice=result["choice"])
+    return out

@@ -87,10 +87,7 @@ def main() -> None:
         for label, folder in (("app", serve.NOTEBOOKS), ("empty voila page", Path(tmp))):
             if label != "app":
                 floor_notebook(folder)
-            old = serve.NOTEBOOKS
-            serve.NOTEBOOKS = folder
-            proc, url = serve.start(log_path=Path(tmp) / f"{label}.log")
-            serve.NOTEBOOKS = old
+            proc, url = serve.start(log_path=Path(tmp) / f"{label}.log", folder=folder)
             try:
                 serve.wait_until_up(url, proc)
                 time.sleep(POOL_WARM_S)

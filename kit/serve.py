@@ -24,8 +24,7 @@ def free_port() -> int:
 
 def command(port: int, extra: list[str] | None = None) -> list[str]:
     """Return the Voila command line; settings live in notebooks/voila.json."""
-    root_flag = ["--Voila.root_dir=."]
-    return [sys.executable, "-m", "voila", "app.ipynb", f"--port={port}", *root_flag, *(extra or [])]
+    return [sys.executable, "-m", "voila", "app.ipynb", f"--port={port}", "--Voila.root_dir=.", *(extra or [])]
 
 
 def environment() -> dict[str, str]:
@@ -37,11 +36,14 @@ def environment() -> dict[str, str]:
 
 
 def start(port: int | None = None, extra: list[str] | None = None, log_path: Path | None = None,
-          env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """Start Voila on 127.0.0.1 in the background; return the process and the app URL."""
+          env: dict[str, str] | None = None, folder: Path = NOTEBOOKS) -> tuple[subprocess.Popen, str]:
+    """Start Voila on 127.0.0.1 in the background; return the process and the app URL.
+
+    ``folder`` holds app.ipynb and voila.json (benchmarks serve other notebooks the same way).
+    """
     port = port or free_port()
     out = open(log_path, "ab") if log_path else None  # None: the server logs to this terminal
-    proc = subprocess.Popen(command(port, extra), cwd=NOTEBOOKS, env={**environment(), **(env or {})},
+    proc = subprocess.Popen(command(port, extra), cwd=folder, env={**environment(), **(env or {})},
                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     return proc, f"http://127.0.0.1:{port}/"
 

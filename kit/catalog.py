@@ -134,8 +134,8 @@ def read_table(path: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(schema))
 
 
-def read_yaml(path: Path) -> dict:
-    """Read one YAML file of ``data/`` as a mapping."""
+def read_yaml(path: Path, expect: type = dict) -> Any:
+    """Read one YAML file of ``data/``: a mapping, or a list with ``expect=list``."""
     if not path.exists():
         raise DataError(f"{path}: file not found")
     try:
@@ -144,8 +144,8 @@ def read_yaml(path: Path) -> dict:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         raise DataError(f"{path}: {where}not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    if not isinstance(data, dict):
-        raise DataError(f"{path}: must be a mapping of names to entries")
+    if not isinstance(data, expect):
+        raise DataError(f"{path}: must be " + ("a mapping of names to entries" if expect is dict else "a list of entries"))
     return data
 
 
@@ -161,6 +161,8 @@ class Catalog:
     assumption_meta: dict[str, dict]
     tiers: dict[str, dict]
     profiles: dict[str, dict]
+    licences: dict[str, dict]
+    glossary: list[dict]
     folder: Path
 
     @functools.cached_property
@@ -251,6 +253,38 @@ def _check_profiles(path: Path, profiles: dict) -> dict:
     return profiles
 
 
+LICENCE_FIELDS = ("name", "class", "osi_approved", "commercial_use", "conditions", "text_url", "source", "as_of")
+LICENCE_CLASSES = ("permissive", "community_limits", "custom_terms")
+
+
+def _check_licences(path: Path, licences: dict) -> dict:
+    for lid, entry in licences.items():
+        if not isinstance(entry, dict):
+            raise DataError(f"{path}: licence '{lid}' must be a mapping with " + ", ".join(LICENCE_FIELDS))
+        for field_name in LICENCE_FIELDS:
+            if entry.get(field_name) in (None, "", []):
+                raise DataError(f"{path}: licence '{lid}', field '{field_name}' is missing")
+        if entry["class"] not in LICENCE_CLASSES:
+            raise DataError(f"{path}: licence '{lid}', field 'class': {entry['class']!r} is not one of "
+                            + ", ".join(LICENCE_CLASSES))
+        if not isinstance(entry["conditions"], list):
+            raise DataError(f"{path}: licence '{lid}', field 'conditions' must be a list")
+        try:
+            entry["as_of"] = _date(str(entry["as_of"]))
+        except ValueError:
+            raise DataError(f"{path}: licence '{lid}', field 'as_of': {entry['as_of']!r} is not a date "
+                            "(YYYY-MM-DD)") from None
+    return licences
+
+
+def _check_glossary(path: Path, glossary: list) -> list[dict]:
+    for i, entry in enumerate(glossary, 1):
+        for field_name in ("term", "meaning", "source"):
+            if not isinstance(entry, dict) or not entry.get(field_name):
+                raise DataError(f"{path}: entry {i}, field '{field_name}' is missing")
+    return glossary
+
+
 def _check_refs(folder: Path, cat: Catalog) -> None:
     gpu_ids = set(cat.gpus.id)
     model_ids = set(cat.open_models.id)
@@ -268,6 +302,14 @@ def _check_refs(folder: Path, cat: Catalog) -> None:
             except KeyError:
                 raise DataError(f"{folder / 'open_models.csv'}: row {i + 2}, column 'hosted_price_ref': "
                                 f"{row.hosted_price_ref!r} is not a row of prices.csv") from None
+    for i, row in cat.open_models.iterrows():
+        if row.licence_id not in cat.licences:
+            raise DataError(f"{folder / 'open_models.csv'}: row {i + 2}, column 'licence_id': "
+                            f"{row.licence_id!r} is not a licence in licences.yaml")
+        if cat.licences[row.licence_id]["class"] != row.licence_class:
+            raise DataError(f"{folder / 'open_models.csv'}: row {i + 2}, column 'licence_class': "
+                            f"{row.licence_class!r} differs from licences.yaml "
+                            f"({cat.licences[row.licence_id]['class']!r})")
     for tier, entry in cat.tiers.items():
         try:
             cat.price(entry["closed"])
@@ -299,6 +341,8 @@ def _load(folder: str) -> Catalog:
         assumption_meta=meta,
         tiers=tiers,
         profiles=_check_profiles(path / "profiles.yaml", read_yaml(path / "profiles.yaml")),
+        licences=_check_licences(path / "licences.yaml", read_yaml(path / "licences.yaml")),
+        glossary=_check_glossary(path / "glossary.yaml", read_yaml(path / "glossary.yaml", list)),
         folder=path,
     )
     _check_refs(path, cat)

@@ -152,6 +152,59 @@ def map_chart(grid: pd.DataFrame, volume: float, sensitivity: str, width: int = 
     return _theme(alt.layer(cells, here), width, height, "Decision map: the answer across volume and sensitivity")
 
 
+def staircase_chart(sweep: pd.DataFrame, volume: float, max_gpus: int = 40, width: int = 420,
+                    height: int = 200) -> alt.Chart:
+    """Draw the self-hosted fleet against volume up to ``max_gpus``: whole GPUs (a staircase) and how busy."""
+    df = sweep[["monthly_requests", "self_gpus", "self_utilisation"]].rename(
+        columns={"self_gpus": "gpus", "self_utilisation": "utilisation"})
+    df = df[(df.gpus <= max_gpus) & (df.monthly_requests >= 1e4)]
+    lo, hi = float(df.monthly_requests.min()), float(df.monthly_requests.max())
+    x = alt.X("monthly_requests:Q", scale=alt.Scale(type="log", domain=[lo, hi], nice=False),
+              title="Requests per month", axis=alt.Axis(format="~s"))
+    gpus = alt.Chart(df).mark_line(interpolate="step-after", strokeWidth=2, color=COLORS["self_hosted_open"]).encode(
+        x=x, y=alt.Y("gpus:Q", title="GPUs (whole)", scale=alt.Scale(domainMin=0),
+                     axis=alt.Axis(titleColor=COLORS["self_hosted_open"])))
+    util = alt.Chart(df).mark_line(strokeDash=[3, 2], color="#888").encode(
+        x=x, y=alt.Y("utilisation:Q", title="average utilisation", scale=alt.Scale(domain=[0, 1]),
+                     axis=alt.Axis(format="%", titleColor="#888")))
+    rule = alt.Chart(pd.DataFrame({"v": [volume]})).mark_rule(color="#222", strokeDash=[4, 3]).encode(x="v:Q")
+    return _theme(alt.layer(gpus, util, rule).resolve_scale(y="independent"), width, height,
+                  "Self-hosting buys whole GPUs: the staircase, and how busy they are")
+
+
+def lean_chart(table: pd.DataFrame, name: str, axes: list[str] | None = None, title: str = "",
+               width: int = 420, height: int = 190) -> alt.Chart:
+    """Draw how axis leans move as one input varies (a table from ``recommend.vary``)."""
+    axes = axes or [a for a in AXIS_LABELS]
+    long = table[[name] + [f"lean_{a}" for a in axes]].melt(id_vars=name, var_name="axis", value_name="lean")
+    long["axis"] = long.axis.str[5:].map(AXIS_LABELS)
+    numeric = pd.api.types.is_numeric_dtype(table[name]) and not pd.api.types.is_bool_dtype(table[name])
+    if not numeric:
+        long[name] = long[name].astype(str)
+    x = (alt.X(f"{name}:Q", title=name.replace("_", " ")) if numeric
+         else alt.X(f"{name}:N", sort=[str(v) for v in table[name]], title=name.replace("_", " "),
+                    axis=alt.Axis(labelAngle=0)))
+    y = alt.Y("lean:Q", scale=alt.Scale(domain=[-1, 1]), title="← closed   lean   open →",
+              axis=alt.Axis(values=[-1, -0.5, 0, 0.5, 1], format="+.1f"))
+    color = alt.Color("axis:N", title=None, sort=[AXIS_LABELS[a] for a in axes])
+    mark = alt.Chart(long).mark_line(point=True, strokeWidth=2) if numeric or len(axes) > 1 else \
+        alt.Chart(long).mark_bar(width=28)
+    zero = alt.Chart(pd.DataFrame({"y": [0]})).mark_rule(color="#555").encode(y="y:Q")
+    return _theme(alt.layer(mark.encode(x=x, y=y, color=color), zero), width, height,
+                  title or f"How the leans move with {name.replace('_', ' ')}")
+
+
+def licence_chart(models: pd.DataFrame, width: int = 420, height: int = 150) -> alt.Chart:
+    """Draw the open models of the catalog by licence class, split by openness."""
+    df = models.groupby(["licence_class", "openness"], as_index=False).size()
+    return _theme(alt.Chart(df).mark_bar(height=22).encode(
+        y=alt.Y("licence_class:N", title=None, sort=["permissive", "community_limits", "custom_terms"]),
+        x=alt.X("size:Q", title="models in data/open_models.csv", axis=alt.Axis(tickMinStep=1)),
+        color=alt.Color("openness:N", title=None, scale=alt.Scale(domain=["fully_open", "open_weights"],
+                                                                  range=[COLORS["self_hosted_open"], COLORS["hosted_open"]])),
+        tooltip=["licence_class", "openness", "size"]), width, height, "Open models by licence and openness")
+
+
 def svg(chart: alt.Chart, scope: str = "kit") -> str:
     """Render a chart to SVG on the server: no JavaScript, no network, byte-identical across runs.
 

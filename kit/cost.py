@@ -38,16 +38,23 @@ def resolve_models(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     return df.assign(closed_ref=closed.to_numpy(), open_id=opened.to_numpy())
 
 
-def _per_token(df: pd.DataFrame, refs: pd.Series, cat: Catalog, requests: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
-    """Return monthly per-token bills for ``requests`` at the price rows ``refs`` and the price columns."""
+def _per_token(df: pd.DataFrame, refs: pd.Series, cat: Catalog,
+               requests: np.ndarray) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Return monthly input and output bills for ``requests`` at the price rows ``refs``, and those rows."""
     rows = cat.price_table.reindex(refs.to_numpy())
     p_in = rows.input_usd_per_mtok.to_numpy(float)
     p_cache = rows.cache_read_usd_per_mtok.fillna(rows.input_usd_per_mtok).to_numpy(float)
     p_out = rows.output_usd_per_mtok.to_numpy(float)
     c = df.cached_input_share.to_numpy(float)
-    per_req = (df.input_tokens.to_numpy(float) * ((1 - c) * p_in + c * p_cache)
-               + df.output_tokens.to_numpy(float) * p_out) / 1e6
-    return requests * per_req, rows
+    bill_in = requests * df.input_tokens.to_numpy(float) * ((1 - c) * p_in + c * p_cache) / 1e6
+    bill_out = requests * df.output_tokens.to_numpy(float) * p_out / 1e6
+    return bill_in, bill_out, rows
+
+
+def _hosted_refs(df: pd.DataFrame, cat: Catalog) -> pd.Series:
+    """Return the prices.csv row that prices each scenario's open model per token (NaN when none)."""
+    models = cat.open_models.set_index("id").loc[df.open_id]
+    return pd.Series(models.hosted_price_ref.to_numpy(), index=df.index).replace("", np.nan)
 
 
 def _self_hosted(df: pd.DataFrame, requests: np.ndarray, cat: Catalog) -> dict[str, np.ndarray]:
@@ -81,6 +88,7 @@ def _self_hosted(df: pd.DataFrame, requests: np.ndarray, cat: Catalog) -> dict[s
         "setup_amortised": setup_weeks * df.fte_annual_cost_usd.to_numpy(float) / 52 / cat.a("amortise_months"),
         "gpus": n_gpus, "replicas": replicas, "gpus_per_replica": merged.gpus_per_replica.to_numpy(int),
         "rps_per_replica": rps_cap, "ops_fte": ops_fte, "gpu_rate": rate,
+        "peak_rps": peak_rps, "max_utilisation": max_util, "setup_weeks": setup_weeks,
         "utilisation": avg_rps / (replicas * rps_cap),
         "throughput_method": merged.throughput_method.to_numpy(object),
         "throughput_source": merged.throughput_source.to_numpy(object),
@@ -97,10 +105,11 @@ def costs(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     requests = df.monthly_requests.to_numpy(float)
     hard = df.hard_share.to_numpy(float)
 
-    closed, closed_rows = _per_token(df, df.closed_ref, cat, requests)
-    models = cat.open_models.set_index("id").loc[df.open_id]
-    hosted_ref = pd.Series(models.hosted_price_ref.to_numpy(), index=df.index).replace("", np.nan)
-    hosted, _ = _per_token(df, hosted_ref.fillna("-/-"), cat, requests)
+    closed_in, closed_out, closed_rows = _per_token(df, df.closed_ref, cat, requests)
+    closed = closed_in + closed_out
+    hosted_ref = _hosted_refs(df, cat)
+    hosted_in, hosted_out, _ = _per_token(df, hosted_ref.fillna("-/-"), cat, requests)
+    hosted = hosted_in + hosted_out
     sh = _self_hosted(df, requests, cat)
     self_total = sh["gpu_cost"] + sh["overhead"] + sh["ops_staff"] + sh["setup_amortised"]
 
@@ -193,3 +202,54 @@ def utilisation_needed(scenario: Scenario, cat: Catalog | None = None,
         out[name] = {"monthly_requests": int(sweep.monthly_requests[i]),
                      "utilisation": round(float(sweep.self_utilisation[i]), 3), "gpus": int(sweep.self_gpus[i])}
     return out
+
+
+def cost_steps(scenario: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
+    """Return each option's monthly cost worked step by step: option, step, how it is computed, value, unit.
+
+    Every value is read from the same code path as ``costs()``; the "how" column only shows its inputs.
+    """
+    cat = cat or load_catalog()
+    df = resolve_models(frame([scenario]), cat)
+    row = costs(df, cat).iloc[0]
+    s = scenario.to_dict()
+    req = float(s["monthly_requests"])
+    cached = f", {s['cached_input_share']:.0%} of input at the cache price" if s["cached_input_share"] else ""
+    steps: list[tuple[str, str, str, float, str]] = []
+    for option, ref in (("closed_api", row.closed_ref), ("hosted_open", row.hosted_ref)):
+        if pd.isna(ref):
+            steps.append((option, "No per-token price", f"open model '{row.open_id}' has no hosted price", np.nan, "USD"))
+            continue
+        price = cat.price_table.loc[ref]
+        bill_in, bill_out, _ = _per_token(df, pd.Series([ref]), cat, np.array([req]))
+        steps += [
+            (option, "Input tokens", f"{req:,.0f} requests x {s['input_tokens']:,} tokens", req * s["input_tokens"], "tokens"),
+            (option, "Output tokens", f"{req:,.0f} requests x {s['output_tokens']:,} tokens", req * s["output_tokens"], "tokens"),
+            (option, "Input bill", f"{req * s['input_tokens'] / 1e6:,.0f} M tokens x ${price.input_usd_per_mtok:g}/M "
+                                   f"({ref}{cached})", float(bill_in[0]), "USD"),
+            (option, "Output bill", f"{req * s['output_tokens'] / 1e6:,.0f} M tokens x ${price.output_usd_per_mtok:g}/M",
+             float(bill_out[0]), "USD"),
+            (option, "Total", "input bill + output bill", float(row[option]), "USD"),
+        ]
+    hours = cat.a("hours_per_month")
+    steps += [
+        ("self_hosted_open", "One replica serves", f"{row.self_gpus_per_replica} x {s['gpu']}, {row.open_id} at "
+         f"{s['quant_bits']}-bit ({row.self_throughput_method}: {row.self_throughput_source})",
+         float(row.self_rps_per_replica), "requests/s"),
+        ("self_hosted_open", "Peak load", f"{req:,.0f} requests / {hours * 3600:,.0f} s x {s['peak_to_average']:g} "
+         "peak/average", float(row.self_peak_rps), "requests/s"),
+        ("self_hosted_open", "Replicas", f"peak / (one replica x {row.self_max_utilisation:.0%} planned utilisation), "
+         f"at least {cat.a('min_replicas'):.0f} for redundancy", float(row.self_replicas), "replicas"),
+        ("self_hosted_open", "GPUs", f"{row.self_replicas} replicas x {row.self_gpus_per_replica} GPU(s), whole GPUs only",
+         float(row.self_gpus), "GPUs"),
+        ("self_hosted_open", "GPU rental", f"{row.self_gpus} GPUs x ${row.self_gpu_rate:.2f}/h x {hours:.0f} h",
+         float(row.self_gpu_cost), "USD"),
+        ("self_hosted_open", "Non-GPU overhead", f"{cat.a('non_gpu_overhead'):.0%} of the GPU bill (egress, storage, "
+         "monitoring)", float(row.self_overhead), "USD"),
+        ("self_hosted_open", "Operations staff", f"{row.self_ops_fte:.2f} FTE x ${s['fte_annual_cost_usd']:,.0f}/year / 12",
+         float(row.self_ops_staff), "USD"),
+        ("self_hosted_open", "Setup, amortised", f"{row.self_setup_weeks:g} engineer-weeks over "
+         f"{cat.a('amortise_months'):.0f} months", float(row.self_setup_amortised), "USD"),
+        ("self_hosted_open", "Total", "GPUs + overhead + staff + setup", float(row.self_hosted_open), "USD"),
+    ]
+    return pd.DataFrame(steps, columns=["option", "step", "how", "value", "unit"])

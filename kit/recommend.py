@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -10,6 +10,7 @@ import pandas as pd
 from kit import axes as axes_mod
 from kit.catalog import Catalog, load_catalog
 from kit.cost import break_even, breakdown, costs, frame, utilisation_needed, volume_sweep
+from kit.fmt import money
 from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SPEC, PARAMS, SENSITIVITY_LEVELS, Scenario
 
 GATES = ("stay_inside", "high_steady_volume", "ship_fast", "frontier", "axes")
@@ -23,6 +24,22 @@ GATE_TEXT = {
 }
 
 
+def _gates(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
+    """Return each checklist question's answer (True = a firm yes) per scenario row, plus high spend."""
+    sens = df.sensitivity.map({s: i for i, s in enumerate(SENSITIVITY_LEVELS)}).to_numpy(int)
+    high = c.closed_api.to_numpy(float) >= cat.a("high_spend_usd_month")
+    steady = df.peak_to_average.to_numpy(float) <= cat.a("steady_peak_to_average")
+    frontier = (df.quality_need == "frontier").to_numpy()
+    return {
+        "stay_inside": (df.sensitivity == "on_prem_only").to_numpy() | df.needs_offline.to_numpy(bool),
+        "high_steady_volume": high & steady & (sens <= 1) & ~frontier,
+        "ship_fast": (df.weeks_to_launch.to_numpy(float) <= cat.a("ship_fast_weeks"))
+                     & (df.team_fte.to_numpy(float) < 1),
+        "frontier": frontier,
+        "high_spend": high,
+    }
+
+
 def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     """Return, per scenario row, the choice, confidence, the gate that fired, the axis leans and costs."""
     cat = cat or load_catalog()
@@ -30,19 +47,15 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     c = costs(df, cat)
     lean = axes_mod.leans(df, c, cat)
     team = df.team_fte.to_numpy(float)
-    sens = df.sensitivity.map({s: i for i, s in enumerate(SENSITIVITY_LEVELS)}).to_numpy(int)
     closed = c.closed_api.to_numpy(float)
     hosted = c.hosted_open.to_numpy(float)
     selfh = c.self_hosted_open.to_numpy(float)
     can_run = team >= c.self_ops_fte.to_numpy(float)
     open_pick = np.where(can_run & ~(selfh >= hosted), "self_hosted_open", "hosted_open")  # NaN hosted -> self
 
-    inside = (df.sensitivity == "on_prem_only").to_numpy() | df.needs_offline.to_numpy(bool)
-    high = closed >= cat.a("high_spend_usd_month")
-    steady = df.peak_to_average.to_numpy(float) <= cat.a("steady_peak_to_average")
-    frontier = (df.quality_need == "frontier").to_numpy()
-    g_volume = high & steady & (sens <= 1) & ~frontier
-    g_fast = (df.weeks_to_launch.to_numpy(float) <= cat.a("ship_fast_weeks")) & (team < 1)
+    g = _gates(df, c, cat)
+    inside, g_volume, g_fast, frontier, high = (g["stay_inside"], g["high_steady_volume"], g["ship_fast"],
+                                                g["frontier"], g["high_spend"])
     mean = lean.mean(axis=1).to_numpy(float)
     # Mixed signals point to a router, but only where routing pays for its own engineering.
     mixed = np.where(c.hybrid.to_numpy(float) < closed, "hybrid", "closed_api")
@@ -321,3 +334,69 @@ def extend(result: dict[str, Any], scenario: Scenario, cat: Catalog | None = Non
     if with_flips:
         out["flip"] = flips(scenario, cat, base_choice=result["choice"])
     return out
+
+
+CHECKLIST = {
+    "stay_inside": "Must the data stay inside your own network, or the system run offline?",
+    "high_steady_volume": "Is the volume high, steady and not sensitive?",
+    "ship_fast": "Must you ship within weeks, without an ML platform team?",
+    "frontier": "Do you need the frontier edge on the hardest tasks?",
+    "axes": "Nothing firm above: weigh the five axes (a mix of needs points to a hybrid router).",
+}
+
+
+def checklist(scenario: Scenario, cat: Catalog | None = None) -> list[dict[str, Any]]:
+    """Walk seed 000's stop-at-first-yes checklist for one scenario: question, answer, evidence, status.
+
+    ``status`` is "decides" for the question that settles it, "no" before it and "not reached" after.
+    """
+    cat = cat or load_catalog()
+    df = frame([scenario])
+    c = costs(df, cat)
+    answers = {k: bool(v[0]) for k, v in _gates(df, c, cat).items()}
+    s = scenario.to_dict()
+    closed = float(c.closed_api.iloc[0])
+    yn = {True: "yes", False: "no"}
+    evidence = {
+        "stay_inside": f"data sensitivity is {s['sensitivity']} (inside means on_prem_only); "
+                       f"offline needed: {yn[s['needs_offline']]}",
+        "high_steady_volume": f"all-closed bill {money(closed)}/month (high from "
+                              f"{money(cat.a('high_spend_usd_month'))}); peak/average {s['peak_to_average']:g} "
+                              f"(steady up to {cat.a('steady_peak_to_average'):g}); sensitivity {s['sensitivity']} "
+                              f"(public or internal); quality need {s['quality_need']} (not frontier)",
+        "ship_fast": f"launch in {s['weeks_to_launch']} weeks (weeks means up to {cat.a('ship_fast_weeks'):.0f}); "
+                     f"ML-ops team {s['team_fte']:g} FTE (none means under 1)",
+        "frontier": f"quality need is {s['quality_need']}",
+        "axes": "no question above answered yes",
+    }
+    rows, settled = [], False
+    for step, gate in enumerate(GATES, 1):
+        yes = True if gate == "axes" else answers[gate]
+        status = "not reached" if settled else ("decides" if yes else "no")
+        rows.append({"step": step, "gate": gate, "question": CHECKLIST[gate],
+                     "answer": "-" if gate == "axes" else yn[yes], "evidence": evidence[gate], "status": status})
+        settled = settled or yes
+    return rows
+
+
+def vary(scenario: Scenario, name: str, values: Sequence[Any] | None = None,
+         cat: Catalog | None = None) -> pd.DataFrame:
+    """Return choice, confidence, axis leans and costs as input ``name`` takes each of ``values``, all else held.
+
+    ``values`` defaults to every choice of the input, or 25 points across its range (log-spaced if it is).
+    """
+    p = SPEC[name]
+    if values is None:
+        if p.kind == "choice":
+            values = list(p.choices)
+        elif p.kind == "bool":
+            values = [False, True]
+        elif p.kind in ("int", "float"):
+            grid = np.geomspace(p.low, p.high, 25) if p.log else np.linspace(p.low, p.high, 25)
+            values = [int(round(v)) for v in grid] if p.kind == "int" else [float(v) for v in grid]
+        else:
+            raise ValueError(f"give the values to try for '{name}'")
+    values = [p.coerce(v, context="vary") for v in values]
+    table = decide([scenario.replace(**{name: v}) for v in values], cat)
+    table.insert(0, name, values)
+    return table

@@ -57,16 +57,19 @@ def flips_html(flips: list[dict[str, Any]], limit: int = 5) -> str:
     return f'<div class="kit-flips"><b>What would flip it</b> <span class="muted">(smallest single changes, nearest first)</span><ul>{items}</ul></div>'
 
 
-def _assumption_rows(cat: Catalog) -> list[tuple[str, str, str, str]]:
+def assumption_rows(cat: Catalog) -> list[tuple[str, str, str, str]]:
+    """Return every model constant as (name, value with unit, source, as of)."""
     return [(k, f"{cat.assumptions[k]:g} {m['unit']}", m["source"], m["as_of"]) for k, m in cat.assumption_meta.items()]
 
 
-def _data_dates(cat: Catalog) -> list[tuple[str, str, str]]:
+def data_dates(cat: Catalog) -> list[tuple[str, str, str]]:
+    """Return each data file with its as-of date and source."""
     return [
         ("prices.csv", cat.prices_as_of(), str(cat.prices.source.iloc[0])),
         ("gpus.csv", str(cat.gpus.as_of.max()), "public GPU price surveys; see price_source per row"),
         ("throughput.csv", str(cat.throughput.as_of.max()), "cited serving benchmarks; see source per row"),
         ("open_models.csv", str(cat.open_models.as_of.max()), "model cards; see source per row"),
+        ("licences.yaml", max(str(x["as_of"]) for x in cat.licences.values()), "licence texts; see text_url per entry"),
     ]
 
 
@@ -101,9 +104,9 @@ def memo_markdown(r: dict[str, Any], cat: Catalog | None = None, today: dt.date 
     out += ["", "## Inputs", "", "| input | value |", "|---|---|"]
     out += [f"| {SPEC[k].title} | {_value(k, v)} |" for k, v in s.items()]
     out += ["", "## Assumptions", "", "| name | value | source | as of |", "|---|---|---|---|"]
-    out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in _assumption_rows(cat)]
+    out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in assumption_rows(cat)]
     out += ["", "## Data dates", "", "| file | as of | source |", "|---|---|---|"]
-    out += [f"| {a} | {b} | {c} |" for a, b, c in _data_dates(cat)]
+    out += [f"| {a} | {b} | {c} |" for a, b, c in data_dates(cat)]
     return "\n".join(out) + "\n"
 
 
@@ -141,7 +144,7 @@ def memo_html(r: dict[str, Any], svgs: dict[str, str], cat: Catalog | None = Non
 <h2>Charts</h2>{figures}
 <h2>The five axes</h2>{table(['axis', 'lean (−1 closed … +1 open)', 'why'], [[AXIS_LABELS[k], f"{a['lean']:+.2f}", a['why']] for k, a in r['axes'].items()], {1})}
 <h2>Inputs</h2>{table(['input', 'value'], [[SPEC[k].title, _value(k, v)] for k, v in s.items()])}
-<h2>Assumptions</h2>{table(['name', 'value', 'source', 'as of'], [list(x) for x in _assumption_rows(cat)])}
-<h2>Data dates</h2>{table(['file', 'as of', 'source'], [list(x) for x in _data_dates(cat)])}
+<h2>Assumptions</h2>{table(['name', 'value', 'source', 'as of'], [list(x) for x in assumption_rows(cat)])}
+<h2>Data dates</h2>{table(['file', 'as of', 'source'], [list(x) for x in data_dates(cat)])}
 </body></html>
 """

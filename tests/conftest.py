@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,23 @@ from kit.catalog import _load, data_dir, load_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 NETGUARD = Path(__file__).resolve().parent / "netguard"
+EGRESS_LOG = pytest.StashKey[Path]()
+
+
+def pytest_configure(config):
+    """Put every kernel and subprocess of the session under the egress guard (nbval's kernels included)."""
+    log = Path(tempfile.mkdtemp(prefix="kit-egress-")) / "egress.log"
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(NETGUARD), str(ROOT)])
+    os.environ["KIT_NETGUARD_LOG"] = str(log)
+    config.stash[EGRESS_LOG] = log
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if any guarded process of the session tried to reach beyond loopback."""
+    log = session.config.stash.get(EGRESS_LOG, None)
+    if log is not None and log.exists() and log.read_text().strip():
+        sys.stderr.write(f"\nnetwork egress attempted during the tests:\n{log.read_text()}\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

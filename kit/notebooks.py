@@ -1,0 +1,86 @@
+"""The teaching notebooks as files: the sequence, each one's parameters, and executing them.
+
+Used by ``make notebooks`` (refresh the committed outputs), by the tests, and by headless runs.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from kit.params import SPEC, ParamError
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NUMBERED = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def sequence(folder: Path = NOTEBOOKS) -> list[Path]:
+    """Return the numbered teaching notebooks in reading order."""
+    return sorted(p for p in folder.glob("*.ipynb") if NUMBERED.match(p.name))
+
+
+def parameters_cells(nb: nbformat.NotebookNode) -> list[int]:
+    """Return the indices of the cells tagged ``parameters``."""
+    return [i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+
+
+def parameters(path: Path) -> dict[str, Any]:
+    """Return the names and default values of a notebook's parameters cell (plain literals only)."""
+    nb = nbformat.read(path, as_version=4)
+    cells = parameters_cells(nb)
+    if len(cells) != 1:
+        raise ValueError(f"{path.name}: expected exactly one cell tagged 'parameters', found {len(cells)}")
+    out: dict[str, Any] = {}
+    for node in ast.parse(nb.cells[cells[0]].source).body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+            raise ValueError(f"{path.name}: the parameters cell may only assign plain values, "
+                             f"found: {ast.unparse(node)}")
+        try:
+            out[node.targets[0].id] = ast.literal_eval(node.value)
+        except ValueError:
+            raise ValueError(f"{path.name}: parameter '{node.targets[0].id}' must be a plain value, "
+                             f"not {ast.unparse(node.value)}") from None
+    return out
+
+
+def check_parameters(path: Path, values: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``values`` for one notebook before it runs: known to it and in range; raise ParamError."""
+    accepted = parameters(path)
+    context = f"notebook {path.stem}"
+    for name, value in values.items():
+        if name not in accepted:
+            raise ParamError(name, value, f"a parameter of this notebook: {', '.join(accepted)}", context)
+    return {name: SPEC[name].coerce(value, context) if name in SPEC else value for name, value in values.items()}
+
+
+def widget_state_bytes(nb: nbformat.NotebookNode) -> int:
+    """Return the size of the widget state stored in a notebook's metadata."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE)
+    return len(json.dumps(state)) if state else 0
+
+
+def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Drop run-specific metadata (timings, papermill records) so re-running changes no bytes needlessly."""
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        cell.metadata.pop("papermill", None)
+    return nb
+
+
+def execute(path: Path, out: Path | None = None, timeout: int = 600) -> nbformat.NotebookNode:
+    """Execute a notebook top to bottom in its own folder and write it (in place unless ``out``)."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    clean(nb)
+    nbformat.write(nb, out or path)
+    return nb

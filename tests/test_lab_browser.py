@@ -1,0 +1,117 @@
+"""A teaching notebook in a real JupyterLab, driven by Debian's Chromium: sliders and charts render live."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from conftest import NETGUARD, ROOT
+from kit.serve import free_port
+from test_app_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on 127.0.0.1 over a copy of the notebooks (so autosave cannot touch the repository)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium package")
+    base = tmp_path_factory.mktemp("lab")
+    work = base / "notebooks"
+    shutil.copytree(ROOT / "notebooks", work)
+    port, token = free_port(), secrets.token_hex(16)
+    guard_log = base / "egress.log"
+    # no news pop-up over the screenshot (the news feed itself is off: --LabApp.news_url=None)
+    (base / "config" / "labconfig").mkdir(parents=True)
+    (base / "config" / "labconfig" / "page_config.json").write_text(
+        '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}')
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(NETGUARD), str(ROOT)]),
+           "KIT_NETGUARD_LOG": str(guard_log), "JUPYTER_CONFIG_DIR": str(base / "config"),
+           "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces")}
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           f"--ServerApp.root_dir={work}", f"--IdentityProvider.token={token}", "--LabApp.news_url=None",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    if os.geteuid() == 0:
+        cmd.append("--allow-root")
+    log = open(base / "lab.log", "w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=work)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError((base / "lab.log").read_text()[-2000:])
+                time.sleep(0.5)
+        yield url, token, base, guard_log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_cost_notebook_renders_sliders_and_charts(lab):
+    from playwright.sync_api import sync_playwright
+
+    url, token, base, guard_log = lab
+    requests: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(TIMEOUT)
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(f"{url}/lab/tree/02_cost.ipynb?token={token}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell")
+        page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator')"
+                               " && document.querySelector('.jp-Notebook-ExecutionIndicator')"
+                               ".getAttribute('data-status') === 'idle'")
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
+
+        explorer = page.locator(".kit-explorer").first
+        explorer.wait_for()
+        page.wait_for_function("() => document.querySelectorAll('.kit-explorer .noUi-handle').length >= 4")
+        page.wait_for_function("() => document.querySelector('.kit-explorer .kit-chart svg')")
+        sliders = page.locator(".kit-explorer .noUi-handle").count()
+        charts_live = page.locator(".kit-explorer .kit-chart svg").count()
+        # the static figures of the executed cells (SVG images) rendered too
+        page.wait_for_function("() => document.querySelectorAll('.jp-RenderedSVG, .jp-RenderedImage').length >= 3")
+
+        # a slider move redraws the explorer's charts through the kernel
+        before = explorer.locator(".kit-chart").first.inner_html()
+        handle = page.locator(".kit-explorer .kit-param-monthly_requests .noUi-handle").first
+        handle.scroll_into_view_if_needed()
+        handle.focus()
+        page.keyboard.press("PageUp")
+        page.wait_for_function(
+            "(b) => document.querySelector('.kit-explorer .kit-chart').innerHTML !== b", arg=before)
+
+        explorer.scroll_into_view_if_needed()
+        shot = base / "lab-02_cost.png"
+        explorer.screenshot(path=str(shot))
+        if os.environ.get("KIT_SCREENSHOT_DIR"):
+            shutil.copy(shot, os.environ["KIT_SCREENSHOT_DIR"])
+        errors = page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']").count()
+        browser.close()
+
+    assert sliders >= 4 and charts_live == 2
+    assert shot.stat().st_size > 30_000
+    assert errors == 0
+    assert {urlparse(u).hostname for u in requests if u.startswith("http")} == {"127.0.0.1"}
+    assert not guard_log.exists() or guard_log.read_text() == ""

@@ -1,0 +1,215 @@
+"""The teaching notebooks: house style, one parameters cell generated from the spec, stored outputs,
+and headless runs with papermill (other scenarios, and bad input refused with the engine's message).
+
+The stored outputs themselves are checked by nbval (`--nbval` in pytest's addopts), which re-executes
+every notebook and compares each output with the committed one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from conftest import NETGUARD, ROOT
+from kit import notebooks
+from kit.catalog import profile_params
+from kit.params import SPEC, ParamError, Scenario
+from kit.recommend import recommend
+
+SEQUENCE = notebooks.sequence()
+NAMES = [p.name for p in SEQUENCE]
+WIDGET_STATE_LIMIT = 200_000
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    return nbformat.read(path, as_version=4)
+
+
+def markdown(nb) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def test_the_sequence_is_numbered_and_complete():
+    assert NAMES[0] == "00_start_here.ipynb" and NAMES[-1] == "09_decision.ipynb"
+    for needed in ("terminology", "cost", "control", "security", "ecosystem", "parity"):
+        assert any(needed in n for n in NAMES), needed
+    contents = markdown(read(SEQUENCE[0]))
+    for name in NAMES[1:]:
+        assert f"]({name})" in contents, f"00_start_here does not link {name}"
+    # the places of the local-inference and router notebooks are kept in the contents
+    assert re.search(r"\| 07 \| Local inference", contents) and re.search(r"\| 08 \| Hybrid router", contents)
+
+
+@pytest.mark.parametrize("path", SEQUENCE, ids=NAMES)
+def test_house_style(path):
+    nb = read(path)
+    text = markdown(nb)
+    assert len(re.findall(r"^# ", text, flags=re.M)) == 1, "exactly one H1"
+    headings = re.findall(r"^## (.+)$", text, flags=re.M)
+    for h in ("Overview", "Prerequisites", "Imports", "Parameters", "Quick check", "Summary", "What's next"):
+        assert h in headings, f"missing section {h!r}"
+    order = [headings.index(h) for h in ("Overview", "Prerequisites", "Imports", "Parameters")]
+    assert order == sorted(order)
+    assert headings.index("Summary") > headings.index("Quick check")
+    # imports come first among the code cells, and only imports
+    first_code = next(c for c in nb.cells if c.cell_type == "code")
+    assert all(line.startswith(("from ", "import ")) for line in first_code.source.splitlines() if line.strip())
+    # previous / contents / next links, and every link to a notebook resolves
+    i = NAMES.index(path.name)
+    if i > 0:
+        assert f"Previous: [" in text and f"]({NAMES[i - 1]})" in text
+    if i < len(NAMES) - 1:
+        assert f"]({NAMES[i + 1]}) →" in text
+    for target in re.findall(r"\]\(([^)#]+\.ipynb)\)", text):
+        assert (path.parent / target).exists(), f"broken link to {target}"
+    # sources are cited
+    assert re.search(r"seed 00\d|data/", text)
+
+
+@pytest.mark.parametrize("path", SEQUENCE, ids=NAMES)
+def test_one_parameters_cell_from_the_spec(path):
+    nb = read(path)
+    assert len(notebooks.parameters_cells(nb)) == 1
+    params = notebooks.parameters(path)  # plain literals only: no widgets, no calls
+    assert params
+    for name, value in params.items():
+        assert name in SPEC, f"{name} is not in the parameter spec"
+        assert value == SPEC[name].default, f"{name}: notebook default {value!r} != spec default"
+    # the cell after it validates every parameter through the engine
+    after = nb.cells[notebooks.parameters_cells(nb)[0] + 1].source
+    assert "lesson.scenario(" in after
+    for name in params:
+        assert f"{name}={name}" in after, f"{name} is not passed to lesson.scenario"
+
+
+@pytest.mark.parametrize("path", SEQUENCE, ids=NAMES)
+def test_outputs_are_stored_and_small(path):
+    nb = read(path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code), "run `make notebooks` to store outputs"
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "executed top to bottom once"
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert sum(1 for c in code if c.outputs) >= len(code) // 2
+    assert notebooks.widget_state_bytes(nb) <= WIDGET_STATE_LIMIT
+    assert "papermill" not in nb.metadata
+    # a static rendering of every interactive output, for readers without a kernel
+    for c in code:
+        for o in c.outputs:
+            if "application/vnd.jupyter.widget-view+json" in o.get("data", {}):
+                assert "text/html" in o.data, f"widget without a static fallback in {path.name}"
+    # and at least one chart drawn as SVG
+    blob = json.dumps([c.outputs for c in code])
+    assert "<svg" in blob
+
+
+def test_parameters_are_checked_before_running():
+    path = SEQUENCE[2]
+    assert notebooks.check_parameters(path, {"monthly_requests": "30000000"}) == {"monthly_requests": 30_000_000}
+    with pytest.raises(ParamError, match="'sensitivity'.*a parameter of this notebook"):
+        notebooks.check_parameters(path, {"sensitivity": "public"})
+    with pytest.raises(ParamError, match=r"'output_tokens': got 0; allowed: a whole number from 1 to 32,000"):
+        notebooks.check_parameters(path, {"output_tokens": 0})
+
+
+# ------------------------------------------------------------------ headless runs (papermill)
+
+# A different scenario per notebook, and how its output must show it was used.
+OTHER = {
+    "00_start_here.ipynb": {"sensitivity": "on_prem_only", "team_fte": 2.0},
+    "01_terminology.ipynb": {"open_model": "llama-4-scout"},
+    "02_cost.ipynb": {"monthly_requests": 30_000_000, "output_tokens": 30, "quality_need": "everyday"},
+    "03_control_residency.ipynb": {"sensitivity": "regulated", "needs_version_pinning": True},
+    "04_security_governance.ipynb": {"team_fte": 3.0, "sensitivity": "confidential"},
+    "05_ecosystem_support.ipynb": {"team_fte": 0.0, "weeks_to_launch": 4},
+    "06_performance_parity.ipynb": {"quality_need": "frontier", "latency_ms": 200},
+    "09_decision.ipynb": {k: v for k, v in profile_params("regulated").items()
+                          if k in notebooks.parameters(notebooks.NOTEBOOKS / "09_decision.ipynb")},
+}
+
+
+def _bad_value(name: str):
+    p = SPEC[name]
+    if p.kind in ("int", "float"):
+        return p.high * 10
+    if p.kind == "bool":
+        return "maybe"
+    if p.kind == "model":
+        return "no-such-model"
+    return "not-a-choice"
+
+
+def _papermill(path: Path, params: dict, out: Path, log: Path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(NETGUARD), str(ROOT)]), "KIT_NETGUARD_LOG": str(log)}
+    return subprocess.run([sys.executable, "-m", "papermill", str(path), str(out), "-y", yaml.safe_dump(params),
+                           "--cwd", str(path.parent), "-k", "python3", "--no-progress-bar"],
+                          capture_output=True, text=True, env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def headless(tmp_path_factory):
+    """Every notebook run by papermill twice: with another scenario, and with a bad parameter."""
+    out = tmp_path_factory.mktemp("papermill")
+    log = out / "egress.log"
+    jobs = []
+    for path in SEQUENCE:
+        first = next(iter(notebooks.parameters(path)))
+        jobs.append((path, "other", OTHER[path.name]))
+        jobs.append((path, "bad", {first: _bad_value(first)}))
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        done = list(pool.map(lambda j: (j, _papermill(j[0], j[2], out / f"{j[1]}-{j[0].name}", log)), jobs))
+    results = {(j[0].name, j[1]): (proc, out / f"{j[1]}-{j[0].name}", j[2]) for j, proc in done}
+    return results, log
+
+
+def _outputs_text(nb) -> str:
+    return json.dumps([c.get("outputs", []) for c in nb.cells])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_runs_headless_with_another_scenario(headless, name):
+    results, _ = headless
+    proc, out, params = results[(name, "other")]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    nb = read(out)
+    text = _outputs_text(nb)
+    committed = _outputs_text(read(notebooks.NOTEBOOKS / name))
+    assert text != committed, "the parameters changed nothing"
+    # the explorers' static views name the inputs they were given
+    for key, value in params.items():
+        if key in ("sensitivity", "quality_need", "open_model") and "lesson.explore" in json.dumps(
+                [c.source for c in nb.cells]):
+            assert str(value) in text, f"{key}={value} does not appear in the outputs"
+    if name in ("00_start_here.ipynb", "09_decision.ipynb"):
+        expected = recommend(Scenario.make(params), with_flips=False, with_sweep=False)["choice"]
+        assert f'data-choice=\\"{expected}\\"' in text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_refuses_an_out_of_range_parameter(headless, name):
+    results, _ = headless
+    proc, out, params = results[(name, "bad")]
+    (param, value), = params.items()
+    assert proc.returncode != 0
+    assert "ParamError" in proc.stderr
+    assert f"notebook {name[:-6]}: parameter '{param}': got {value!r}; allowed: " in proc.stderr
+    # the partial notebook is kept, with the error in the validation cell
+    nb = read(out)
+    errors = [c for c in nb.cells if any(o.output_type == "error" for o in c.get("outputs", []))]
+    assert len(errors) == 1 and "lesson.scenario(" in errors[0].source
+
+
+@pytest.mark.slow
+def test_headless_runs_reach_nothing_outside(headless):
+    _, log = headless
+    assert not log.exists() or log.read_text() == ""

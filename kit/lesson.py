@@ -296,11 +296,42 @@ def cost_table(s: Scenario) -> pd.DataFrame:
     return t.set_index(["option", "step"])
 
 
+def break_even_table(result: dict[str, Any]) -> pd.DataFrame:
+    """Return a recommendation's break-even volumes, labelled, with the cheaper option above each."""
+    rows = [{"options": f"{OPTION_LABELS[b['a']]} = {OPTION_LABELS[b['b']]}",
+             "break-even requests/month": f"{b['monthly_requests']:,.0f}",
+             "cheaper above it": OPTION_LABELS[b["cheaper_above"]]} for b in result["break_even"]]
+    return pd.DataFrame(rows, columns=["options", "break-even requests/month", "cheaper above it"]).set_index("options")
+
+
+def utilisation_table(result: dict[str, Any]) -> pd.DataFrame:
+    """Return where self-hosting first wins: the volume, fleet size and average utilisation there."""
+    rival = {"closed_api": "the closed API", "any_per_token": "every per-token option"}
+    rows = []
+    for key, u in result["utilisation_needed"].items():
+        rows.append({"self-hosting beats": rival[key],
+                     "from requests/month": "never, up to 10 billion" if u["monthly_requests"] is None
+                     else f"{u['monthly_requests']:,}",
+                     "GPUs then": "-" if u["gpus"] is None else u["gpus"],
+                     "average utilisation then": "-" if u["utilisation"] is None else f"{u['utilisation']:.0%}"})
+    return pd.DataFrame(rows).set_index("self-hosting beats")
+
+
 def headline(s: Scenario) -> str:
     """Return the recommendation card with its flips, for a first look."""
     r = recommend(s, with_sweep=False)
     return _page(f'<div class="kit-panel" style="max-width:640px">{report.card_html(r)}'
                  f'{report.flips_html(r["flip"], limit=3)}</div>')
+
+
+TABLE_CSS = ("<style>.kit-table{border-collapse:collapse;font-size:12.5px;margin:4px 0}"
+             ".kit-table th,.kit-table td{border-bottom:1px solid #e3e6ee;padding:3px 8px;text-align:left;"
+             "vertical-align:top;max-width:520px}.kit-table thead th{background:#f4f6fa}</style>")
+
+
+def table(df: pd.DataFrame) -> "HTML":
+    """Show a table in full (pandas' notebook view cuts long text at 50 characters)."""
+    return HTML(TABLE_CSS + df.to_html(classes="kit-table", border=0, na_rep="-"))
 
 
 class HTML:

@@ -358,15 +358,16 @@ def checklist(scenario: Scenario, cat: Catalog | None = None) -> list[dict[str, 
     closed = float(c.closed_api.iloc[0])
     yn = {True: "yes", False: "no"}
     evidence = {
-        "stay_inside": f"data sensitivity is {s['sensitivity']} (inside means on_prem_only); "
-                       f"offline needed: {yn[s['needs_offline']]}",
-        "high_steady_volume": f"all-closed bill {money(closed)}/month (high from "
+        "stay_inside": f"data sensitivity: {s['sensitivity']} (only on_prem_only keeps it inside); "
+                       f"must run offline: {yn[s['needs_offline']]}",
+        "high_steady_volume": f"all-closed bill {money(closed)}/month (high means at least "
                               f"{money(cat.a('high_spend_usd_month'))}); peak/average {s['peak_to_average']:g} "
-                              f"(steady up to {cat.a('steady_peak_to_average'):g}); sensitivity {s['sensitivity']} "
-                              f"(public or internal); quality need {s['quality_need']} (not frontier)",
-        "ship_fast": f"launch in {s['weeks_to_launch']} weeks (weeks means up to {cat.a('ship_fast_weeks'):.0f}); "
-                     f"ML-ops team {s['team_fte']:g} FTE (none means under 1)",
-        "frontier": f"quality need is {s['quality_need']}",
+                              f"(steady means at most {cat.a('steady_peak_to_average'):g}); sensitivity "
+                              f"{s['sensitivity']} (must be public or internal); quality need {s['quality_need']} "
+                              "(must not be frontier)",
+        "ship_fast": f"launch in {s['weeks_to_launch']} weeks (within weeks means at most "
+                     f"{cat.a('ship_fast_weeks'):.0f}); ML-ops team {s['team_fte']:g} FTE (no team means under 1)",
+        "frontier": f"quality need: {s['quality_need']}",
         "axes": "no question above answered yes",
     }
     rows, settled = [], False

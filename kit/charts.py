@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
-import altair as alt
+# Altair imports jsonschema, whose optional IRI checker (rfc3987_syntax) compiles ~35 Lark grammars on
+# import: about 1 s in every kernel, papermill run and Voila page. No schema the kit validates uses the
+# iri formats (see python-jsonschema/jsonschema#1428), so that optional backend is left out here.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+import altair as alt  # noqa: E402
 import numpy as np
 import pandas as pd
 

@@ -340,6 +340,9 @@ class HTML:
     def __init__(self, text: str):
         self.text = text
 
+    def __repr__(self) -> str:
+        return "[HTML output: run in Jupyter to see it rendered]"
+
     def _repr_html_(self) -> str:
         return self.text
 

@@ -6,6 +6,7 @@ Used by ``make notebooks`` (refresh the committed outputs), by the tests, and by
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -65,13 +66,51 @@ def widget_state_bytes(nb: nbformat.NotebookNode) -> int:
     return len(json.dumps(state)) if state else 0
 
 
-def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop run-specific metadata (timings, papermill records) so re-running changes no bytes needlessly."""
+MODEL_ID = re.compile(r"[0-9a-f]{32}")
+VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def stable_widget_ids(nb: nbformat.NotebookNode, seed: str) -> nbformat.NotebookNode:
+    """Rename the random widget model ids to ones derived from ``seed`` and their place in the notebook.
+
+    Ids are numbered in a fixed order (displayed widgets cell by cell, then the models they refer to,
+    depth first), so re-executing an unchanged notebook writes the same bytes.
+    """
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state")
+    if not state:
+        return nb
+    order: list[str] = []
+
+    def visit(model_id: str) -> None:
+        if model_id in order or model_id not in state:
+            return
+        order.append(model_id)
+        for ref in re.findall(r"IPY_MODEL_([0-9a-f]{32})", json.dumps(state[model_id], sort_keys=True)):
+            visit(ref)
+
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            view = out.get("data", {}).get(VIEW)
+            if view:
+                visit(view["model_id"])
+    for model_id in sorted(state, key=lambda m: json.dumps(state[m], sort_keys=True)):
+        visit(model_id)
+    new = {old: hashlib.md5(f"{seed}:{i}".encode()).hexdigest() for i, old in enumerate(order)}
+    text = MODEL_ID.sub(lambda m: new.get(m.group(0), m.group(0)), json.dumps(nb))
+    out = nbformat.from_dict(json.loads(text))
+    renamed = out.metadata["widgets"][WIDGET_STATE]["state"]
+    out.metadata["widgets"][WIDGET_STATE]["state"] = {new[m]: renamed[new[m]] for m in order}
+    return out
+
+
+def clean(nb: nbformat.NotebookNode, seed: str = "") -> nbformat.NotebookNode:
+    """Drop run-specific metadata (timings, papermill records) and random widget ids, so re-running an
+    unchanged notebook changes no bytes."""
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("papermill", None)
-    return nb
+    return stable_widget_ids(nb, seed) if seed else nb
 
 
 def execute(path: Path, out: Path | None = None, timeout: int = 600) -> nbformat.NotebookNode:
@@ -81,6 +120,6 @@ def execute(path: Path, out: Path | None = None, timeout: int = 600) -> nbformat
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
-    clean(nb)
+    nb = clean(nb, seed=path.stem)
     nbformat.write(nb, out or path)
     return nb

@@ -68,6 +68,20 @@ def size(params_b: float, bits: float, gpu: str, context: int = 8192, concurrenc
     }
 
 
+def roofline_decode_tps(total_b: Any, active_b: Any, bits: Any, kv_bytes_per_token: Any, context: Any,
+                        bandwidth_gbs: Any, batch: Any, cat: Catalog) -> np.ndarray:
+    """Return generated tokens/s for ``batch`` sequences bounded by memory bandwidth (vectorised).
+
+    Each decode step streams the active weights (a mixture-of-experts batch touches more experts)
+    and every sequence's KV cache through memory, at ``roofline_efficiency`` of the peak bandwidth.
+    """
+    batch = np.asarray(batch, float)
+    weight_bytes = np.minimum(total_b, np.asarray(active_b, float) * np.sqrt(batch)) * 1e9 * np.asarray(bits, float) / 8
+    kv_bytes = batch * np.asarray(context, float) * np.asarray(kv_bytes_per_token, float)
+    bw = np.asarray(bandwidth_gbs, float) * 1e9 * cat.a("roofline_efficiency")
+    return batch / ((weight_bytes + kv_bytes) / bw)
+
+
 def replica_table(combos: pd.DataFrame, cat: Catalog, use_measurements: bool = True) -> pd.DataFrame:
     """For unique (open_model, gpu, quant_bits, input_tokens, output_tokens) rows, size one replica.
 
@@ -88,12 +102,8 @@ def replica_table(combos: pd.DataFrame, cat: Catalog, use_measurements: bool = T
 
     inp = combos.input_tokens.to_numpy(float)
     out = combos.output_tokens.to_numpy(float)
-    # Roofline: each decode step streams the active weights (MoE batches touch more experts)
-    # and every sequence's KV cache through memory; prefill is compute-bound.
-    weight_bytes = np.minimum(total_b, active_b * np.sqrt(batch)) * 1e9 * bits / 8
-    kv_bytes = batch * (inp + out / 2) * kv_tok
-    bw = n * g.bandwidth_gbs.to_numpy(float) * 1e9 * cat.a("roofline_efficiency")
-    decode_tps = batch / ((weight_bytes + kv_bytes) / bw)
+    decode_tps = roofline_decode_tps(total_b, active_b, bits, kv_tok, inp + out / 2,
+                                     n * g.bandwidth_gbs.to_numpy(float), batch, cat)
     prefill_tps = n * g.bf16_tflops.to_numpy(float) * 1e12 * cat.a("compute_efficiency") / (2 * active_b * 1e9)
     rps = 1.0 / (inp / prefill_tps + out / decode_tps)
     method = np.full(len(combos), "roofline estimate", dtype=object)

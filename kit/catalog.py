@@ -213,7 +213,8 @@ ASSUMPTION_KEYS = (
     "max_utilisation_relaxed", "max_utilisation_tight", "non_gpu_overhead", "ops_fte_base",
     "ops_fte_per_gpu", "setup_weeks", "finetune_setup_weeks", "router_setup_weeks",
     "amortise_months", "high_spend_usd_month", "steady_peak_to_average", "ship_fast_weeks",
-    "closed_latency_floor_ms", "cpu_server_usd_per_hour",
+    "closed_latency_floor_ms", "cpu_server_usd_per_hour", "peak_hours_share", "open_quality_easy",
+    "open_quality_hard",
 )
 
 

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 
 from kit.catalog import DataError, load_catalog, profile_params
 from kit.fmt import money
-from kit.params import AXIS_LABELS, OPTION_LABELS, ParamError, Scenario, describe, parse_assignments
+from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, ParamError, Scenario, describe, parse_assignments
 
 
 class UsageError(Exception):
@@ -64,6 +64,35 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     scenario = scenario_from(args.profile, args.set)
     result = recommend(scenario)
     print(json.dumps(result, indent=2) if args.json else render_recommendation(result))
+    return 0
+
+
+def cmd_route_sim(args: argparse.Namespace) -> int:
+    from kit.cost import costs
+    from kit.recommend import router_summary
+
+    scenario = scenario_from(args.profile, args.set)
+    row = costs([scenario]).iloc[0]
+    out = {"costs": {o: (None if row[o] != row[o] else round(float(row[o]), 2)) for o in OPTIONS},
+           "hybrid": router_summary(row), "scenario": {k: scenario[k] for k in
+                                                     ("monthly_requests", "hard_share", "sensitive_share",
+                                                      "escalation_rate", "peak_to_average")}}
+    all_open = min(v for k, v in out["costs"].items() if k in ("hosted_open", "self_hosted_open") and v is not None)
+    out["hybrid"]["saving_vs_all_closed"] = round(out["costs"]["closed_api"] - out["hybrid"]["monthly_usd"], 2)
+    out["hybrid"]["saving_vs_all_open"] = round(all_open - out["hybrid"]["monthly_usd"], 2)
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    h = out["hybrid"]
+    print("Monthly cost per option:")
+    for option, value in out["costs"].items():
+        print(f"  {OPTION_LABELS[option]:<38} {money(value):>14}")
+    print(f"\nHybrid router: {money(h['monthly_usd'])}/month, about {h['quality_vs_closed']:.1%} of all-closed quality")
+    for tier, share in h["share"].items():
+        print(f"  {OPTION_LABELS[tier]:<38} {share:>7.1%} of requests")
+    print(f"  escalated to the closed model after an open-tier failure: {h['escalated_share']:.1%}")
+    print(f"  saving against all-closed {money(h['saving_vs_all_closed'])}, against the cheapest all-open "
+          f"{money(h['saving_vs_all_open'])}")
     return 0
 
 
@@ -183,6 +212,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="set a parameter; repeatable (see `kit params`)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_recommend)
+
+    p = sub.add_parser("route-sim", help="simulate the hybrid router: cost per option, shares per tier")
+    p.add_argument("--profile", help="start from a usage profile (see `kit profiles`)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a parameter; repeatable")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_route_sim)
 
     p = sub.add_parser("size", help="GPUs needed to hold a model")
     p.add_argument("--params-b", type=float, required=True, help="parameters, in billions")

@@ -95,15 +95,15 @@ def _self_hosted(df: pd.DataFrame, requests: np.ndarray, cat: Catalog) -> dict[s
     }
 
 
-def costs(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
+def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) -> pd.DataFrame:
     """Return monthly USD per option (columns named after OPTIONS) and every breakdown line.
 
-    ``scenarios``: a DataFrame of scenario columns, or an iterable of Scenario / mappings.
+    ``scenarios``: a DataFrame of scenario columns, or an iterable of Scenario / mappings;
+    ``thresholds``: the hybrid router's difficulty threshold per row (default: 1 - hard_share).
     """
     cat = cat or load_catalog()
     df = resolve_models(frame(scenarios), cat)
     requests = df.monthly_requests.to_numpy(float)
-    hard = df.hard_share.to_numpy(float)
 
     closed_in, closed_out, closed_rows = _per_token(df, df.closed_ref, cat, requests)
     closed = closed_in + closed_out
@@ -113,25 +113,19 @@ def costs(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     sh = _self_hosted(df, requests, cat)
     self_total = sh["gpu_cost"] + sh["overhead"] + sh["ops_staff"] + sh["setup_amortised"]
 
-    # Hybrid: the hard share on the closed model, the bulk on the cheaper open path (sized for the bulk).
-    bulk_sh = _self_hosted(df, requests * (1 - hard), cat)
-    bulk_self = bulk_sh["gpu_cost"] + bulk_sh["overhead"] + bulk_sh["ops_staff"] + bulk_sh["setup_amortised"]
-    bulk_hosted = hosted * (1 - hard)
-    bulk_self = np.where(hard >= 1, 0.0, bulk_self)
-    use_self = np.isnan(bulk_hosted) | (bulk_self < bulk_hosted)
-    bulk = np.where(use_self, bulk_self, bulk_hosted)
-    router = cat.a("router_setup_weeks") * df.fte_annual_cost_usd.to_numpy(float) / 52 / cat.a("amortise_months")
-    router = np.where((hard > 0) & (hard < 1), router, 0.0)
-    hybrid = closed * hard + bulk + router
+    # Hybrid: the router model of kit/router.py (hard -> closed, sensitive -> self-hosted, the rest to the
+    # cheapest adequate tier, escalations paid twice), the same everywhere the option is priced.
+    from kit.router import simulate
 
+    hybrid = simulate(df, {"closed_api": closed / requests, "hosted_open": hosted / requests}, cat,
+                      threshold=thresholds)
     return pd.DataFrame({
-        "closed_api": closed, "hosted_open": hosted, "self_hosted_open": self_total, "hybrid": hybrid,
+        "closed_api": closed, "hosted_open": hosted, "self_hosted_open": self_total, "hybrid": hybrid.hybrid.to_numpy(),
         "closed_ref": df.closed_ref, "open_id": df.open_id, "hosted_ref": hosted_ref,
         "closed_in_price": closed_rows.input_usd_per_mtok.to_numpy(float),
         "closed_out_price": closed_rows.output_usd_per_mtok.to_numpy(float),
         **{f"self_{k}": v for k, v in sh.items()},
-        "hybrid_closed_part": closed * hard, "hybrid_bulk_part": bulk, "hybrid_router": router,
-        "hybrid_bulk_tier": np.where(use_self, "self_hosted_open", "hosted_open"),
+        **{k: v.to_numpy() for k, v in hybrid.drop(columns="hybrid").items()},
     })
 
 
@@ -146,7 +140,7 @@ def breakdown(row: pd.Series) -> dict[str, dict[str, float]]:
         "self_hosted_open": {"gpus": r(row.self_gpu_cost), "non_gpu_overhead": r(row.self_overhead),
                              "ops_staff": r(row.self_ops_staff), "setup_amortised": r(row.self_setup_amortised)},
         "hybrid": {"closed_share": r(row.hybrid_closed_part), f"bulk_{row.hybrid_bulk_tier}": r(row.hybrid_bulk_part),
-                   "router_amortised": r(row.hybrid_router)},
+                   "sensitive_self_hosted": r(row.hybrid_sensitive_part), "router_amortised": r(row.hybrid_router)},
     }
 
 

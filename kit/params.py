@@ -180,6 +180,12 @@ PARAMS: tuple[Param, ...] = (
     Param("hard_share", "float", 0.2,
           "Share of requests that truly need the strongest model (used by the hybrid router).",
           unit="fraction", low=0.0, high=1.0, axis="parity", label="Hard share"),
+    Param("sensitive_share", "float", 0.0,
+          "Share of requests whose data must stay inside (the hybrid router keeps them on the self-hosted tier).",
+          unit="fraction", low=0.0, high=1.0, axis="parity", label="Sensitive share", flip=False),
+    Param("escalation_rate", "float", 0.1,
+          "Share of hard requests an open tier fails on, detectably; the router retries them on the closed model.",
+          unit="fraction", low=0.0, high=1.0, axis="parity", label="Escalation rate", flip=False),
     Param("latency_ms", "int", 1_000, "Target median time to first token.",
           unit="ms", low=50, high=30_000, log=True, axis="parity", label="Latency target"),
     Param("gpu", "choice", "h100_80gb", "GPU type for self-hosting (see data/gpus.csv).",
@@ -212,6 +218,9 @@ LOCAL_PARAMS: tuple[Param, ...] = (
     Param("max_tokens", "int", 48, "Most tokens to generate.", unit="tokens", low=1, high=512, label="Max tokens"),
     Param("eval_items", "int", 66, "How many items of data/eval/tickets.csv to evaluate each model on.",
           unit="items", low=6, high=66, label="Evaluation items"),
+    Param("route_threshold", "float", 0.8,
+          "Difficulty above which the router sends a request to the closed model (1 - hard share = the hard ones).",
+          unit="difficulty", low=0.0, high=1.0, label="Routing threshold"),
 )
 NOTEBOOK_SPEC: dict[str, Param] = {**SPEC, **{p.name: p for p in LOCAL_PARAMS}}
 

@@ -215,6 +215,18 @@ def _plain(v: Any) -> Any:
     return v
 
 
+def router_summary(row: pd.Series) -> dict[str, Any]:
+    """Return the hybrid router's split for one row of ``decide``/``costs``: shares per tier, quality, cost."""
+    return {"monthly_usd": round(float(row.hybrid), 2),
+            "share": {"closed_api": round(float(row.hybrid_share_closed), 4),
+                      "hosted_open": round(float(row.hybrid_share_hosted), 4),
+                      "self_hosted_open": round(float(row.hybrid_share_self), 4)},
+            "escalated_share": round(float(row.hybrid_escalated), 4),
+            "bulk_tier": str(row.hybrid_bulk_tier), "bulk_sizing": str(row.hybrid_bulk_sizing),
+            "quality_vs_closed": round(float(row.hybrid_quality), 4),
+            "threshold": round(float(row.hybrid_threshold), 4)}
+
+
 def _warnings(s: dict, row: pd.Series, cat: Catalog) -> list[str]:
     out = []
     choice = row.choice
@@ -252,9 +264,11 @@ def _reasons(s: dict, row: pd.Series, ax: dict, cat: Catalog) -> list[str]:
         why = "without running GPUs" if not row.can_run_self_hosted else "cheaper than running your own GPUs"
         reasons.append(f"Renting the open model per token costs ${c['hosted_open']:,.0f}/month, {why}.")
     if row.choice == "hybrid":
-        reasons.append(f"Routing the hard {s['hard_share']:.0%} to the closed model and the rest to "
-                       f"{OPTION_LABELS[row.hybrid_bulk_tier].lower()} costs ${c['hybrid']:,.0f}/month against "
-                       f"${c['closed_api']:,.0f} all-closed.")
+        bulk = OPTION_LABELS.get(row.hybrid_bulk_tier, "the closed model").lower()
+        inside = (f", the sensitive {s['sensitive_share']:.0%} to your own GPUs" if s["sensitive_share"] else "")
+        reasons.append(f"Routing the hard {s['hard_share']:.0%} to the closed model{inside} and the rest to "
+                       f"{bulk} costs ${c['hybrid']:,.0f}/month against ${c['closed_api']:,.0f} all-closed, "
+                       f"at about {row.hybrid_quality:.0%} of all-closed quality.")
     if row.choice == "closed_api" and cheapest != "closed_api":
         reasons.append(f"The closed API costs ${c['closed_api']:,.0f}/month; cheaper options exist "
                        f"({OPTION_LABELS[cheapest]}: ${c[cheapest]:,.0f}) but the saving does not outweigh speed, "
@@ -310,6 +324,7 @@ def recommend(scenario: Scenario, cat: Catalog | None = None, with_flips: bool =
                         "average_utilisation": round(float(row.self_utilisation), 3),
                         "ops_fte": round(float(row.self_ops_fte), 2),
                         "throughput": row.self_throughput_method, "throughput_source": row.self_throughput_source},
+        "router": router_summary(row),
         "models": {"closed": row.closed_ref, "open": row.open_id, "hosted_price": None if pd.isna(row.hosted_ref) else row.hosted_ref},
         "axes": ax,
         "break_even": [],

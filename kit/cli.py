@@ -196,6 +196,37 @@ def cmd_local_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    import os
+    import time
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from kit import runs
+
+    out = Path(args.out)
+    plan_runs = runs.load_runs(args.profile or [], Path(args.params) if args.params else None)
+    paths = runs.select_notebooks(args.notebooks)
+    jobs = runs.plan(plan_runs, paths, out)  # every parameter checked before anything runs
+    workers = args.jobs or os.cpu_count() or 1
+    print(f"running {len(paths)} notebook(s) x {len(plan_runs)} profile(s) = {len(jobs)} run(s), {workers} at a time, "
+          f"into {out}/", file=sys.stderr)
+    start = time.perf_counter()
+    with tqdm(total=len(jobs), unit="notebook", file=sys.stderr, dynamic_ncols=True) as bar:
+        def progress(o: "runs.Outcome") -> None:
+            bar.set_postfix_str(f"{o.job.profile}/{o.job.notebook.stem} {'ok' if o.ok else 'FAILED'}")
+            bar.update(1)
+        outcomes = runs.run(jobs, workers, html=args.html, progress=progress)
+    csv_path, md_path = runs.write_summary(runs.summary_rows(plan_runs, outcomes), out)
+    failed = [o for o in outcomes if not o.ok]
+    for o in failed:
+        print(f"kit: failed: {o.error} (partial notebook kept: {o.job.out})", file=sys.stderr)
+    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} notebooks ran in {time.perf_counter() - start:.1f} s; "
+          f"summary: {csv_path} and {md_path}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     from kit import serve
 
@@ -243,6 +274,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("notebooks", help="list the teaching notebooks, or re-execute them to refresh their outputs")
     p.add_argument("--refresh", action="store_true", help="execute every notebook in place (stored outputs)")
     p.set_defaults(func=cmd_notebooks)
+
+    p = sub.add_parser("run", help="run the notebooks headless for one or more profiles (papermill)")
+    p.add_argument("--profile", action="append", metavar="NAME",
+                   help="a usage profile (repeatable; 'all' = every profile; default: the notebooks' defaults)")
+    p.add_argument("--params", metavar="FILE.yaml", help="extra runs: run name -> parameter values (profile: to start from one)")
+    p.add_argument("--notebooks", metavar="GLOB", help="which notebooks (default: the numbered sequence)")
+    p.add_argument("--out", default="out", metavar="DIR", help="output folder (default: out)")
+    p.add_argument("--jobs", type=int, default=0, metavar="N", help="notebooks run at once (default: CPU cores)")
+    p.add_argument("--html", action="store_true", help="also write each executed notebook as offline HTML, no code")
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("local", help="open-weight models on this machine's CPU (llama.cpp)")
     local_sub = p.add_subparsers(dest="local_command", required=True, parser_class=_Parser)

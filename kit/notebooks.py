@@ -124,3 +124,9 @@ def execute(path: Path, out: Path | None = None, timeout: int = 600) -> nbformat
     nb = clean(nb, seed=path.stem)
     nbformat.write(nb, out or path)
     return nb
+
+
+def clean_file(path: Path) -> None:
+    """Clean an executed notebook file in place (see ``clean``)."""
+    nb = nbformat.read(path, as_version=4)
+    nbformat.write(clean(nb, seed=path.stem), path)

@@ -32,8 +32,10 @@ from kit.params import ParamError
 
 MODEL_FIELDS = ("package", "module", "file", "sha256", "kind", "open_model", "licence_text", "source", "as_of")
 # Two decode threads on a 2-core laptop collapse when anything else runs (design.md section 5):
-# decode on one thread, process prompts on two.
-THREADS, BATCH_THREADS = 1, 2
+# decode on one thread, process prompts on two. Headless runs that execute several notebooks at once
+# set KIT_LLAMA_BATCH_THREADS=1 so that concurrent models do not fight over the cores.
+THREADS = 1
+BATCH_THREADS = int(os.environ.get("KIT_LLAMA_BATCH_THREADS", "2"))
 
 
 class ModelFileError(RuntimeError):

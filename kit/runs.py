@@ -116,14 +116,21 @@ def _plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
-def execute(job: Job, timeout: int = 900) -> Outcome:
-    """Run one job with papermill in its own process; on failure, name the failing cell from the partial output."""
+def execute(job: Job, timeout: int = 1800, shared: bool = False) -> Outcome:
+    """Run one job with papermill in its own process; on failure, name the failing cell from the partial output.
+
+    ``shared``: other jobs run at the same time, so local models use one thread each and OpenMP threads
+    sleep instead of spinning while they wait (spinning threads of two processes stall each other).
+    """
     job.out.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
+    if shared:
+        env["KIT_LLAMA_BATCH_THREADS"] = "1"
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "papermill", str(job.notebook), str(job.out),
                            "-y", yaml.safe_dump(job.parameters), "--cwd", str(job.notebook.parent),
                            "-k", "python3", "--no-progress-bar", "--log-level", "ERROR"],
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, env=env)
     seconds = time.perf_counter() - start
     if proc.returncode == 0:
         notebooks.clean_file(job.out)
@@ -221,7 +228,7 @@ def run(jobs: list[Job], workers: int, html: bool = False, progress: Any = None)
     """Execute the jobs, ``workers`` at a time (each in its own process and kernel), reporting progress."""
     outcomes = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(execute, job): job for job in jobs}
+        futures = {pool.submit(execute, job, shared=workers > 1): job for job in jobs}
         for future in as_completed(futures):
             outcome = future.result()
             if outcome.ok and html:

@@ -9,6 +9,7 @@ shows the charts of its scenario.
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -465,9 +466,13 @@ def inputs(notebook: str, **values: Any) -> dict[str, Any]:
 
 def _short_path(path: str) -> str:
     """Show a model path without this machine's folders (the same text on every machine)."""
-    for marker in ("site-packages/", ".cache/"):
-        if marker in path:
-            return ("<site-packages>/" if marker == "site-packages/" else "~/.cache/") + path.split(marker, 1)[1]
+    from kit import local
+
+    cache = str(local.cache_dir())
+    if path.startswith(cache):
+        return "<kit cache>" + path[len(cache):]
+    if "site-packages/" in path:
+        return "<site-packages>/" + path.split("site-packages/", 1)[1]
     return path
 
 
@@ -480,7 +485,7 @@ def local_models_table() -> pd.DataFrame:
         d = local.describe(name)
         rows.append({"model": name, "kind": d["kind"], "file": _short_path(d["path"]), "size": f"{d['size_mb']} MB",
                      "sha256 (pinned, verified)": d["sha256"][:16] + "…", "licence": d["licence"],
-                     "licence text": _short_path(d["licence_text"]),
+                     "licence text": f"{Path(d['licence_text']).name} in the {d['package']} package",
                      "parameters": f"{d['parameters'] / 1e6:.0f} M", "quantisation": d["quantisation"],
                      "bits per weight": d["bits_per_weight"], "context": f"{d['context_length']:,} tokens",
                      "architecture": d["architecture"]})

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import html
 import logging
-import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from kit import charts, report, scenario_io
 from kit.widgets import STYLE, build_controls, read_values
 from kit.catalog import DataError, load_catalog, profile_params
 from kit.cost import volume_sweep
-from kit.params import PARAMS, SPEC, Param, ParamError, Scenario
+from kit.params import PARAMS, Param, ParamError, Scenario
 from kit.recommend import decision_map, extend, recommend
 
 log = logging.getLogger("kit.app")

@@ -21,7 +21,7 @@ from kit import charts, report
 from kit.catalog import DataError, load_catalog
 from kit.cost import break_even, cost_steps, frame, resolve_models, volume_sweep
 from kit.fmt import money
-from kit.params import AXIS_LABELS, NOTEBOOK_SPEC, OPTION_LABELS, SPEC, ParamError, Scenario
+from kit.params import AXIS_LABELS, NOTEBOOK_SPEC, OPTION_LABELS, SPEC, ParamError, Scenario, validate
 from kit.recommend import checklist, decision_map, recommend, vary
 from kit.widgets import STYLE, build_controls, read_values
 
@@ -453,15 +453,7 @@ def quick_check(items: Sequence[dict[str, Any]]) -> QuickCheck:
 
 def inputs(notebook: str, **values: Any) -> dict[str, Any]:
     """Validate a notebook's non-scenario parameters (e.g. model, prompt) against the spec; raise ParamError."""
-    from kit.params import NOTEBOOK_SPEC
-
-    context = f"notebook {notebook}"
-    out = {}
-    for name, value in values.items():
-        if name not in NOTEBOOK_SPEC:
-            raise ParamError(name, value, "a known parameter: " + ", ".join(NOTEBOOK_SPEC), context)
-        out[name] = NOTEBOOK_SPEC[name].coerce(value, context)
-    return out
+    return validate(values, context=f"notebook {notebook}", partial=True, spec=NOTEBOOK_SPEC)
 
 
 def _short_path(path: str) -> str:

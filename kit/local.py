@@ -13,7 +13,6 @@ import importlib
 import importlib.util
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -457,7 +456,7 @@ def machine_costs(runs: list[Run], bandwidth_gbs: float, gpu: str = "h100_80gb")
         entry = check_name(run.model)
         info = gguf_info(model_path(run.model))
         m = cat.open_models.set_index("id").loc[entry["open_model"]]
-        bound = bandwidth_gbs * 1e9 / info["tensor_bytes"]
+        bound = decode_bound_tps(run.model, bandwidth_gbs)
         rows.append({"model": run.model, "where": "this CPU, 1 decode thread (measured)", "tokens_per_s": run.gen_tps,
                      "fraction_of_bound": run.gen_tps / bound, "usd_per_hour": cpu_rate})
         rows.append({"model": run.model, "where": f"this CPU at its bandwidth bound ({bandwidth_gbs:.0f} GB/s)",
@@ -499,27 +498,6 @@ class Server:
         return f"http://127.0.0.1:{self.port}/v1"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen, timeout: float = 10) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout)
-
-
 @contextlib.contextmanager
 def serve(name: str, port: int | None = None, timeout: float = 60, log_dir: Path | None = None,
           env: dict[str, str] | None = None) -> Iterator[Server]:
@@ -529,7 +507,9 @@ def serve(name: str, port: int | None = None, timeout: float = 60, log_dir: Path
     interpreter exit, so no server is left behind.
     """
     path = verify(name)
-    port = port or _free_port()
+    from kit import serve as servers
+
+    port = port or servers.free_port()
     log = (log_dir or cache_dir()) / f"server-{name}-{port}.log"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", name,
            "--host", "127.0.0.1", "--port", str(port), "--n_threads", str(THREADS),
@@ -537,7 +517,7 @@ def serve(name: str, port: int | None = None, timeout: float = 60, log_dir: Path
     with log.open("w") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
                                 env={**os.environ, **(env or {})})
-    atexit.register(_stop, proc)
+    atexit.register(servers.stop, proc)
     server = Server(name, port, proc, log)
     try:
         deadline = time.monotonic() + timeout
@@ -557,13 +537,8 @@ def serve(name: str, port: int | None = None, timeout: float = 60, log_dir: Path
             time.sleep(0.2)
         yield server
     finally:
-        _stop(proc)
-        atexit.unregister(_stop)
-
-
-def server_available() -> bool:
-    """Return whether llama.cpp's server extra (uvicorn, fastapi) is installed."""
-    return all(importlib.util.find_spec(m) is not None for m in ("llama_cpp", "uvicorn", "fastapi"))
+        servers.stop(proc)
+        atexit.unregister(servers.stop)
 
 
 def copy_model(name: str, dest: Path) -> Path:

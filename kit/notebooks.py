@@ -14,7 +14,7 @@ from typing import Any
 
 import nbformat
 
-from kit.params import NOTEBOOK_SPEC, ParamError
+from kit.params import NOTEBOOK_SPEC, ParamError, validate
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NUMBERED = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
@@ -57,8 +57,7 @@ def check_parameters(path: Path, values: dict[str, Any]) -> dict[str, Any]:
     for name, value in values.items():
         if name not in accepted:
             raise ParamError(name, value, f"a parameter of this notebook: {', '.join(accepted)}", context)
-    return {name: NOTEBOOK_SPEC[name].coerce(value, context) if name in NOTEBOOK_SPEC else value
-            for name, value in values.items()}
+    return validate(values, context=context, partial=True, spec=NOTEBOOK_SPEC)
 
 
 def widget_state_bytes(nb: nbformat.NotebookNode) -> int:

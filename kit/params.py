@@ -225,13 +225,18 @@ LOCAL_PARAMS: tuple[Param, ...] = (
 NOTEBOOK_SPEC: dict[str, Param] = {**SPEC, **{p.name: p for p in LOCAL_PARAMS}}
 
 
-def validate(values: Mapping[str, Any], context: str = "", partial: bool = False) -> dict[str, Any]:
-    """Return validated values (defaults filled unless ``partial``); raise ParamError on the first bad one."""
-    out = {} if partial else dict(DEFAULTS)
+def validate(values: Mapping[str, Any], context: str = "", partial: bool = False,
+             spec: Mapping[str, Param] | None = None) -> dict[str, Any]:
+    """Return validated values (defaults filled unless ``partial``); raise ParamError on the first bad one.
+
+    ``spec``: the parameters allowed (default: the scenario's; notebooks pass ``NOTEBOOK_SPEC``).
+    """
+    spec = SPEC if spec is None else spec
+    out = {} if partial else {p.name: p.default for p in spec.values()}
     for name, value in values.items():
-        if name not in SPEC:
-            raise ParamError(name, value, "a known parameter: " + ", ".join(SPEC), context)
-        out[name] = SPEC[name].coerce(value, context)
+        if name not in spec:
+            raise ParamError(name, value, "a known parameter: " + ", ".join(spec), context)
+        out[name] = spec[name].coerce(value, context)
     return out
 
 

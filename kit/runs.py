@@ -107,13 +107,9 @@ def plan(runs: dict[str, dict[str, Any]], paths: list[Path], out: Path) -> list[
             accepted = notebooks.parameters(path)
             mine = {k: v for k, v in values.items() if k in accepted}
             checked = notebooks.check_parameters(path, mine)
-            jobs.append(Job(profile, path, {k: _plain(v) for k, v in checked.items()}, out / profile / path.name))
+            jobs.append(Job(profile, path, checked, out / profile / path.name))
         Scenario.make({k: v for k, v in values.items() if k in SPEC}, context=f"run '{profile}'")  # for the summary
     return jobs
-
-
-def _plain(v: Any) -> Any:
-    return v.item() if hasattr(v, "item") else v
 
 
 def execute(job: Job, timeout: int = 1800, shared: bool = False) -> Outcome:

@@ -48,23 +48,23 @@ def start(port: int | None = None, extra: list[str] | None = None, log_path: Pat
     return proc, f"http://127.0.0.1:{port}/"
 
 
-def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 90) -> None:
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 90, name: str = "Voila") -> None:
     """Wait until the server accepts connections; raise if it exits or times out."""
     port = int(url.rstrip("/").rsplit(":", 1)[1])
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"Voila exited with code {proc.returncode}")
+            raise RuntimeError(f"{name} exited with code {proc.returncode}")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.25)
-    raise TimeoutError(f"Voila did not answer at {url} within {timeout:.0f} s")
+    raise TimeoutError(f"{name} did not answer at {url} within {timeout:.0f} s")
 
 
 def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
-    """Stop the server and every kernel it started."""
+    """Stop a server started in its own session, and every process it started (kernels, workers)."""
     if proc.poll() is not None:
         return
     try:

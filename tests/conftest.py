@@ -21,8 +21,7 @@ EGRESS_LOG = pytest.StashKey[Path]()
 def pytest_configure(config):
     """Put every kernel and subprocess of the session under the egress guard (nbval's kernels included)."""
     log = Path(tempfile.mkdtemp(prefix="kit-egress-")) / "egress.log"
-    os.environ["PYTHONPATH"] = os.pathsep.join([str(NETGUARD), str(ROOT)])
-    os.environ["KIT_NETGUARD_LOG"] = str(log)
+    os.environ.update(guard_env(log))
     config.stash[EGRESS_LOG] = log
 
 
@@ -49,11 +48,21 @@ def data_copy(tmp_path):
     _load.cache_clear()
 
 
+def guard_env(log: Path) -> dict[str, str]:
+    """Return the environment that puts a subprocess under the egress guard, logging to ``log``."""
+    return {"PYTHONPATH": os.pathsep.join([str(NETGUARD), str(ROOT)]), "KIT_NETGUARD_LOG": str(log)}
+
+
+def require_chromium(path: str) -> None:
+    """Fail clearly when the browser the browser tests drive is missing."""
+    if not Path(path).exists():
+        pytest.fail(f"Chromium not found at {path}: `make test` installs Debian's chromium package")
+
+
 def run_guarded(args: list[str], tmp_path: Path, env: dict | None = None, timeout: float = 120):
     """Run a Python subprocess whose sockets refuse any non-loopback address and log the attempt."""
     log = tmp_path / "egress.log"
-    full_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(NETGUARD), str(ROOT)]),
-                "KIT_NETGUARD_LOG": str(log), **(env or {})}
+    full_env = {**os.environ, **guard_env(log), **(env or {})}
     proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=full_env,
                           timeout=timeout, cwd=ROOT)
     attempts = log.read_text().splitlines() if log.exists() else []

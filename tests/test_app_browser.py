@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import NETGUARD, ROOT
+from conftest import guard_env, require_chromium
 from kit import serve
 from kit.catalog import load_catalog, profile_params
 from kit.params import Scenario
@@ -28,12 +28,10 @@ TIMEOUT = 90_000  # ms; a cold kernel on a busy 2-core machine can take a while
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The app served by Voila exactly as `make app` serves it, under the egress guard."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium package")
+    require_chromium(CHROMIUM)
     out = tmp_path_factory.mktemp("voila")
     guard_log = out / "egress.log"
-    env = {"PYTHONPATH": os.pathsep.join([str(NETGUARD), str(ROOT)]), "KIT_NETGUARD_LOG": str(guard_log)}
-    proc, url = serve.start(log_path=out / "voila.log", env=env)
+    proc, url = serve.start(log_path=out / "voila.log", env=guard_env(guard_log))
     try:
         serve.wait_until_up(url, proc)
         yield url, out, guard_log

@@ -7,15 +7,12 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from conftest import NETGUARD, ROOT
-from kit.serve import free_port
+from conftest import ROOT, guard_env, require_chromium
+from kit import serve
 from test_app_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT
 
 pytestmark = pytest.mark.browser
@@ -24,46 +21,35 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab on 127.0.0.1 over a copy of the notebooks (so autosave cannot touch the repository)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium package")
+    require_chromium(CHROMIUM)
     base = tmp_path_factory.mktemp("lab")
     work = base / "notebooks"
     shutil.copytree(ROOT / "notebooks", work)
-    port, token = free_port(), secrets.token_hex(16)
+    port, token = serve.free_port(), secrets.token_hex(16)
     guard_log = base / "egress.log"
     # no news pop-up over the screenshot (the news feed itself is off: --LabApp.news_url=None)
     (base / "config" / "labconfig").mkdir(parents=True)
     (base / "config" / "labconfig" / "page_config.json").write_text(
         '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}')
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(NETGUARD), str(ROOT)]),
-           "KIT_NETGUARD_LOG": str(guard_log), "JUPYTER_CONFIG_DIR": str(base / "config"),
+    env = {**os.environ, **guard_env(guard_log), "JUPYTER_CONFIG_DIR": str(base / "config"),
            "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces")}
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
            f"--ServerApp.root_dir={work}", f"--IdentityProvider.token={token}", "--LabApp.news_url=None",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
-    log = open(base / "lab.log", "w")
-    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=work)
     url = f"http://127.0.0.1:{port}"
+    with open(base / "lab.log", "w") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=work,
+                                start_new_session=True)
     try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError((base / "lab.log").read_text()[-2000:])
-                time.sleep(0.5)
+        try:
+            serve.wait_until_up(url, proc, name="JupyterLab")
+        except (RuntimeError, TimeoutError) as exc:
+            raise RuntimeError(f"{exc}\n" + (base / "lab.log").read_text()[-2000:]) from None
         yield url, token, base, guard_log
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        serve.stop(proc)
 
 
 def run_all(page) -> None:

@@ -19,10 +19,10 @@ import nbformat
 import pytest
 import yaml
 
-from conftest import NETGUARD, ROOT
+from conftest import guard_env
 from kit import notebooks
 from kit.catalog import profile_params
-from kit.params import NOTEBOOK_SPEC, SPEC, ParamError, Scenario
+from kit.params import NOTEBOOK_SPEC, ParamError, Scenario
 from kit.recommend import recommend
 
 SEQUENCE = notebooks.sequence()
@@ -67,7 +67,7 @@ def test_house_style(path):
     # previous / contents / next links, and every link to a notebook resolves
     i = NAMES.index(path.name)
     if i > 0:
-        assert f"Previous: [" in text and f"]({NAMES[i - 1]})" in text
+        assert "Previous: [" in text and f"]({NAMES[i - 1]})" in text
     if i < len(NAMES) - 1:
         assert f"]({NAMES[i + 1]}) →" in text
     for target in re.findall(r"\]\(([^)#]+\.ipynb)\)", text):
@@ -151,7 +151,7 @@ def _bad_value(name: str):
 
 
 def _papermill(path: Path, params: dict, out: Path, log: Path):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(NETGUARD), str(ROOT)]), "KIT_NETGUARD_LOG": str(log)}
+    env = {**os.environ, **guard_env(log)}
     return subprocess.run([sys.executable, "-m", "papermill", str(path), str(out), "-y", yaml.safe_dump(params),
                            "--cwd", str(path.parent), "-k", "python3", "--no-progress-bar"],
                           capture_output=True, text=True, env=env, timeout=600)

@@ -5,28 +5,88 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import io
 import math
-import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import yaml
+
+from kit.errors import DataError, ParamError, one_line, shorten
+from kit.params import QUALITY_LEVELS, validate
+from kit.paths import data_dir
+
+# data_dir and DataError stay reachable as kit.catalog.data_dir / kit.catalog.DataError for existing callers.
+
+__all__ = ["ASSUMPTION_KEYS", "ASSUMPTION_RANGES", "Catalog", "DataError", "Range", "SCHEMAS", "data_dir",
+           "load_catalog", "parse_yaml", "profile_params", "read_table", "read_text", "read_yaml", "reload"]
 
 STALE_AFTER_DAYS = 183  # about six months
 # Bits per weight of the precisions named in throughput.csv.
 PRECISION_BITS = {"bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "mxfp4": 4, "int4": 4, "awq": 4}
 
 
-class DataError(ValueError):
-    """A data file that is missing or malformed."""
+# ---------------------------------------------------------------- reading text and YAML safely
+
+def read_text(path: Path, limit: int | None = None) -> str:
+    """Return a file's text; DataError names the file when it is missing, too big or not UTF-8."""
+    try:
+        size = path.stat().st_size
+        if limit is not None and size > limit:
+            raise DataError(f"{path}: file is {size:,} bytes; allowed: at most {limit:,} bytes")
+        data = path.read_bytes()
+    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
+        if isinstance(exc, DataError):
+            raise
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise DataError(f"{path}: cannot read ({reason})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataError(f"{path}: not valid UTF-8 at byte {exc.start} (line {line}, byte "
+                        f"{data[exc.start:exc.start + 1]!r}); allowed: UTF-8 text") from None
 
 
-def data_dir() -> Path:
-    """Return the data folder: $KIT_DATA_DIR, else ``data/`` beside the package."""
-    env = os.environ.get("KIT_DATA_DIR")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "data"
+MAX_YAML_DEPTH = 32  # levels of nested mappings and lists; the kit's files use three or four
+# libyaml when PyYAML was built with it (about ten times faster), else PyYAML's own safe loader.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _refuse_aliases_and_depth(text: str) -> None:
+    """Scan the YAML events: refuse an alias (``*name``, ``<<: *name``) and nesting deeper than MAX_YAML_DEPTH.
+
+    An alias lets a few lines expand into billions of values ("billion laughs"); deep nesting exhausts
+    the stack. Both are refused before anything is built.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_YAML_LOADER):
+        if isinstance(event, yaml.AliasEvent):
+            raise yaml.MarkedYAMLError(problem="aliases (*name) are not allowed; write the values out",
+                                       problem_mark=event.start_mark)
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise yaml.MarkedYAMLError(problem=f"nested more than {MAX_YAML_DEPTH} levels deep",
+                                           problem_mark=event.start_mark)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def parse_yaml(text: str, path: Path | str) -> Any:
+    """Parse YAML text safely (no aliases, no deep nesting); DataError names the file, line and column."""
+    try:
+        _refuse_aliases_and_depth(text)
+        return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise DataError(f"{path}: {where}not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    except (ValueError, OverflowError) as exc:  # a scalar YAML accepts but Python cannot build
+        raise DataError(f"{path}: a value cannot be read ({one_line(str(exc), 160)})") from None
 
 
 # ---------------------------------------------------------------- column checks
@@ -44,14 +104,14 @@ def _opt_text(v: str) -> str:
 def _positive(v: str) -> float:
     x = float(v)
     if not math.isfinite(x) or x <= 0:
-        raise ValueError(f"must be a positive number, got {v!r}")
+        raise ValueError(f"must be a positive number, got {shorten(v)}")
     return x
 
 
 def _nonneg(v: str) -> float:
     x = float(v)
     if not math.isfinite(x) or x < 0:
-        raise ValueError(f"must be a number >= 0, got {v!r}")
+        raise ValueError(f"must be a number >= 0, got {shorten(v)}")
     return x
 
 
@@ -67,7 +127,7 @@ def _date(v: str) -> str:
 def _one_of(*allowed: str) -> Callable[[str], str]:
     def check(v: str) -> str:
         if v.strip() not in allowed:
-            raise ValueError(f"must be one of {', '.join(allowed)}, got {v!r}")
+            raise ValueError(f"must be one of {', '.join(allowed)}, got {shorten(v)}")
         return v.strip()
     return check
 
@@ -100,37 +160,95 @@ SCHEMAS: dict[str, dict[str, Callable[[str], Any]]] = {
 }
 
 
+# Columns that together name a row: no two rows of a file may share them.
+UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
+    "prices.csv": ("provider", "model_id"), "gpus.csv": ("id",), "open_models.csv": ("id",),
+}
+
+
+def _low_not_above_high(row: dict[str, Any]) -> str | None:
+    """Refuse a GPU whose low rental price is above its high one."""
+    if row["usd_per_hour_low"] > row["usd_per_hour_high"]:
+        return (f"column 'usd_per_hour_low': {row['usd_per_hour_low']:g} is above usd_per_hour_high "
+                f"({row['usd_per_hour_high']:g}); allowed: low <= high")
+    return None
+
+
+def _active_not_above_total(row: dict[str, Any]) -> str | None:
+    """Refuse a model with more active than total parameters."""
+    if row["active_params_b"] > row["total_params_b"]:
+        return (f"column 'active_params_b': {row['active_params_b']:g} is above total_params_b "
+                f"({row['total_params_b']:g}); allowed: active <= total")
+    return None
+
+
+# Checks across the cells of one row: each returns a message naming the column, or None.
+ROW_CHECKS: dict[str, tuple[Callable[[dict[str, Any]], str | None], ...]] = {
+    "gpus.csv": (_low_not_above_high,), "open_models.csv": (_active_not_above_total,),
+}
+
+
+def _check_row(path: Path, lineno: int, header: list[str], cells: list[str]) -> dict[str, Any]:
+    """Return one CSV row checked against its schema; DataError names the file, row and column."""
+    if len(cells) != len(header):
+        raise DataError(f"{path}: row {lineno}: has {len(cells)} cells, the header has {len(header)}")
+    record = dict(zip(header, cells))
+    out = {}
+    for col, check in SCHEMAS[path.name].items():
+        try:
+            out[col] = check(record[col])
+        except ValueError as exc:
+            msg = str(exc) if "must" in str(exc) or "empty" in str(exc) else f"cannot read {shorten(record[col])}"
+            raise DataError(f"{path}: row {lineno}, column '{col}': {msg}") from None
+    for check_row in ROW_CHECKS.get(path.name, ()):
+        problem = check_row(out)
+        if problem:
+            raise DataError(f"{path}: row {lineno}, {problem}")
+    return out
+
+
+def _check_unique(path: Path, rows: list[dict[str, Any]], linenos: list[int]) -> None:
+    """Refuse two rows that share the columns naming a row; name both rows."""
+    keys = UNIQUE_KEYS.get(path.name)
+    if not keys:
+        return
+    seen: dict[tuple, int] = {}
+    for row, lineno in zip(rows, linenos):
+        key = tuple(row[k] for k in keys)
+        if key in seen:
+            raise DataError(f"{path}: rows {seen[key]} and {lineno} both have {'/'.join(keys)} "
+                            f"{shorten('/'.join(key))}; allowed: each {'/'.join(keys)} once")
+        seen[key] = lineno
+
+
 def read_table(path: Path) -> pd.DataFrame:
     """Read one CSV of ``data/`` and check every cell against its schema."""
     schema = SCHEMAS[path.name]
     if not path.exists():
         raise DataError(f"{path}: file not found (expected columns: {', '.join(schema)})")
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.reader(fh)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise DataError(f"{path}: file is empty (expected columns: {', '.join(schema)})") from None
-        missing = [c for c in schema if c not in header]
-        if missing:
-            raise DataError(f"{path}: missing column '{missing[0]}' (expected columns: {', '.join(schema)})")
-        rows = []
+    reader = csv.reader(io.StringIO(read_text(path), newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise DataError(f"{path}: file is empty (expected columns: {', '.join(schema)})") from None
+    except csv.Error as exc:
+        raise DataError(f"{path}: row 1: not valid CSV ({exc})") from None
+    missing = [c for c in schema if c not in header]
+    if missing:
+        raise DataError(f"{path}: missing column '{missing[0]}' (expected columns: {', '.join(schema)})")
+    rows, linenos = [], []
+    lineno = 1  # rows are numbered as in a spreadsheet: the header is row 1
+    try:
         for lineno, cells in enumerate(reader, start=2):
             if not cells or all(c.strip() == "" for c in cells):
                 continue
-            if len(cells) != len(header):
-                raise DataError(f"{path}: row {lineno}: has {len(cells)} cells, the header has {len(header)}")
-            record = dict(zip(header, cells))
-            out = {}
-            for col, check in schema.items():
-                try:
-                    out[col] = check(record[col])
-                except ValueError as exc:
-                    msg = str(exc) if "must" in str(exc) or "empty" in str(exc) else f"cannot read {record[col]!r}"
-                    raise DataError(f"{path}: row {lineno}, column '{col}': {msg}") from None
-            rows.append(out)
+            rows.append(_check_row(path, lineno, header, cells))
+            linenos.append(lineno)
+    except csv.Error as exc:
+        raise DataError(f"{path}: row {lineno + 1}: not valid CSV ({exc})") from None
     if not rows:
         raise DataError(f"{path}: has a header but no rows")
+    _check_unique(path, rows, linenos)
     return pd.DataFrame(rows, columns=list(schema))
 
 
@@ -138,12 +256,7 @@ def read_yaml(path: Path, expect: type = dict) -> Any:
     """Read one YAML file of ``data/``: a mapping, or a list with ``expect=list``."""
     if not path.exists():
         raise DataError(f"{path}: file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise DataError(f"{path}: {where}not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    data = parse_yaml(read_text(path), path)
     if not isinstance(data, expect):
         raise DataError(f"{path}: must be " + ("a mapping of names to entries" if expect is dict else "a list of entries"))
     return data
@@ -215,7 +328,159 @@ ASSUMPTION_KEYS = (
     "amortise_months", "high_spend_usd_month", "steady_peak_to_average", "ship_fast_weeks",
     "closed_latency_floor_ms", "cpu_server_usd_per_hour", "peak_hours_share", "open_quality_easy",
     "open_quality_hard",
+    "no_team_below_fte", "lean_cut", "confidence_stay_inside_team", "confidence_stay_inside_no_team",
+    "confidence_rule_base", "confidence_rule_margin", "confidence_frontier", "confidence_agree_weight",
+    "confidence_floor", "confidence_cap", "latency_tight_ms", "latency_relaxed_ms", "sweep_low_requests",
+    "sweep_high_requests",
+    "lean_control_public", "lean_control_internal", "lean_control_confidential", "lean_control_regulated",
+    "lean_control_on_prem_only", "lean_control_pinning", "lean_control_finetuning",
+    "lean_audit_public", "lean_audit_internal", "lean_audit_confidential", "lean_audit_regulated",
+    "lean_audit_on_prem_only", "lean_security_base", "lean_security_per_fte", "lean_security_max_fte",
+    "lean_ecosystem_base", "lean_ecosystem_rush", "lean_ecosystem_per_fte", "lean_ecosystem_max_fte",
+    "lean_parity_everyday", "lean_parity_strong", "lean_parity_frontier", "lean_parity_low_latency",
 )
+
+
+@dataclass(frozen=True)
+class Range:
+    """The values one assumption may take: ``low`` to ``high``, either end open, whole numbers or not."""
+
+    low: float
+    high: float
+    low_open: bool = False
+    high_open: bool = False
+    whole: bool = False
+
+    def holds(self, x: float) -> bool:
+        """Return whether ``x`` (finite) lies in the range."""
+        above = x > self.low if self.low_open else x >= self.low
+        below = x < self.high if self.high_open else x <= self.high
+        return above and below and (not self.whole or x == int(x))
+
+    def describe(self) -> str:
+        """Describe the range in words, e.g. 'a number above 0 and at most 1'."""
+        kind = "a whole number" if self.whole else "a number"
+        low, high = _num(self.low), _num(self.high)
+        if not self.low_open and not self.high_open:
+            return f"{kind} from {low} to {high}"
+        lower = f"above {low}" if self.low_open else f"at least {low}"
+        upper = f"below {high}" if self.high_open else f"at most {high}"
+        return f"{kind} {lower} and {upper}"
+
+
+def _num(x: float) -> str:
+    """Format a number for a message: 1,000 or 0.95."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:g}"
+
+
+FRACTION = Range(0, 1)  # 0 to 1, both ends allowed
+SHARE = Range(0, 1, low_open=True)  # above 0, at most 1 (a multiplier that must not zero things out)
+LEAN = Range(-1, 1)  # an axis lean: -1 closed ... +1 open
+WEEKS = Range(0, 520)
+FTE = Range(0, 50)  # the range of the team_fte parameter
+
+# The allowed range of every assumption: generous, but refusing values that make the model meaningless
+# (NaN and infinities are refused before any range is looked at). tests/test_catalog.py checks that every
+# key of ASSUMPTION_KEYS has one.
+ASSUMPTION_RANGES: dict[str, Range] = {
+    "hours_per_month": Range(1, 744),  # 744 = 31 days x 24 h
+    "gpu_memory_usable": SHARE,
+    "runtime_overhead_gb": Range(0, 256),  # and below the smallest GPU's usable memory (checked after gpus.csv)
+    "roofline_efficiency": SHARE,
+    "compute_efficiency": SHARE,
+    "serving_batch": Range(1, 4096, whole=True),
+    "kv_context_tokens": Range(1, 10_000_000, whole=True),
+    "min_replicas": Range(1, 100, whole=True),
+    "max_utilisation_relaxed": SHARE,
+    "max_utilisation_tight": SHARE,
+    "non_gpu_overhead": Range(0, 10),
+    "ops_fte_base": FTE,
+    "ops_fte_per_gpu": Range(0, 10),
+    "setup_weeks": WEEKS,
+    "finetune_setup_weeks": WEEKS,
+    "router_setup_weeks": WEEKS,
+    "amortise_months": Range(1, 120),
+    "high_spend_usd_month": Range(1, 1e9),
+    "steady_peak_to_average": Range(1, 20),  # the range of the peak_to_average parameter
+    "ship_fast_weeks": Range(0, 104),  # the range of weeks_to_launch, and 0
+    "closed_latency_floor_ms": Range(0, 60_000),
+    "cpu_server_usd_per_hour": Range(0, 100),
+    "peak_hours_share": Range(0, 1, low_open=True, high_open=True),  # the load model divides by it and by 1 - it
+    "open_quality_easy": FRACTION,
+    "open_quality_hard": FRACTION,
+    "no_team_below_fte": FTE,
+    "lean_cut": FRACTION,
+    "confidence_stay_inside_team": FRACTION,
+    "confidence_stay_inside_no_team": FRACTION,
+    "confidence_rule_base": FRACTION,
+    "confidence_rule_margin": FRACTION,
+    "confidence_frontier": FRACTION,
+    "confidence_agree_weight": FRACTION,
+    "confidence_floor": FRACTION,
+    "confidence_cap": FRACTION,
+    "latency_tight_ms": Range(1, 60_000),
+    "latency_relaxed_ms": Range(1, 60_000),
+    "sweep_low_requests": Range(1, 1e12),
+    "sweep_high_requests": Range(1, 1e12),
+    "lean_control_public": LEAN,
+    "lean_control_internal": LEAN,
+    "lean_control_confidential": LEAN,
+    "lean_control_regulated": LEAN,
+    "lean_control_on_prem_only": LEAN,
+    "lean_control_pinning": LEAN,
+    "lean_control_finetuning": LEAN,
+    "lean_audit_public": LEAN,
+    "lean_audit_internal": LEAN,
+    "lean_audit_confidential": LEAN,
+    "lean_audit_regulated": LEAN,
+    "lean_audit_on_prem_only": LEAN,
+    "lean_security_base": LEAN,
+    "lean_security_per_fte": LEAN,
+    "lean_security_max_fte": Range(0, 50, low_open=True),
+    "lean_ecosystem_base": LEAN,
+    "lean_ecosystem_rush": LEAN,
+    "lean_ecosystem_per_fte": LEAN,
+    "lean_ecosystem_max_fte": Range(0, 50, low_open=True),
+    "lean_parity_everyday": LEAN,
+    "lean_parity_strong": LEAN,
+    "lean_parity_frontier": LEAN,
+    "lean_parity_low_latency": LEAN,
+}
+
+# Pairs of assumptions whose order matters: (smaller, relation, larger).
+ASSUMPTION_ORDER: tuple[tuple[str, str, str], ...] = (
+    ("latency_tight_ms", "<", "latency_relaxed_ms"),
+    ("sweep_low_requests", "<", "sweep_high_requests"),
+    ("confidence_floor", "<=", "confidence_cap"),
+    ("max_utilisation_tight", "<=", "max_utilisation_relaxed"),
+)
+
+
+def _assumption_value(path: Path, key: str, raw: Any) -> float:
+    """Return one assumption's value as a finite number in its range; DataError names file, entry and range."""
+    allowed = ASSUMPTION_RANGES[key].describe() if key in ASSUMPTION_RANGES else "a finite number"
+
+    def refuse() -> DataError:
+        return DataError(f"{path}: entry '{key}', field 'value': got {shorten(raw)}; allowed: {allowed}")
+
+    if isinstance(raw, bool):
+        raise refuse()
+    try:
+        x = float(raw)
+    except (TypeError, ValueError, OverflowError):
+        raise refuse() from None
+    if not math.isfinite(x) or (key in ASSUMPTION_RANGES and not ASSUMPTION_RANGES[key].holds(x)):
+        raise refuse()
+    return x
+
+
+def _check_order(path: Path, values: dict[str, float]) -> None:
+    """Refuse assumption pairs in the wrong order (e.g. a tight latency above the relaxed one)."""
+    for small, rel, large in ASSUMPTION_ORDER:
+        ok = values[small] < values[large] if rel == "<" else values[small] <= values[large]
+        if not ok:
+            raise DataError(f"{path}: entry '{small}', field 'value': got {_num(values[small])}; allowed: "
+                            f"{'below' if rel == '<' else 'at most'} {large} ({_num(values[large])})")
 
 
 def _load_assumptions(path: Path) -> tuple[dict[str, float], dict[str, dict]]:
@@ -230,17 +495,23 @@ def _load_assumptions(path: Path) -> tuple[dict[str, float], dict[str, dict]]:
         for field_name in ("value", "unit", "source", "as_of"):
             if field_name not in entry:
                 raise DataError(f"{path}: entry '{key}', field '{field_name}' is missing")
-        try:
-            values[key] = float(entry["value"])
-        except (TypeError, ValueError):
-            raise DataError(f"{path}: entry '{key}', field 'value': {entry['value']!r} is not a number") from None
+        values[key] = _assumption_value(path, key, entry["value"])
         meta[key] = {k: str(v) for k, v in entry.items()}
+    _check_order(path, values)
     return values, meta
 
 
-def _check_profiles(path: Path, profiles: dict) -> dict:
-    from kit.params import ParamError, validate
+def _check_overhead_fits(folder: Path, cat: Catalog) -> None:
+    """Refuse a runtime overhead that leaves no usable memory on some GPU of gpus.csv."""
+    smallest = cat.gpus.loc[cat.gpus.memory_gb.idxmin()]
+    room = float(smallest.memory_gb) * cat.a("gpu_memory_usable")
+    if cat.a("runtime_overhead_gb") >= room:
+        raise DataError(f"{folder / 'assumptions.yaml'}: entry 'runtime_overhead_gb', field 'value': got "
+                        f"{_num(cat.a('runtime_overhead_gb'))}; allowed: below gpu_memory_usable x the memory of "
+                        f"the smallest GPU in gpus.csv ({room:g} GB, {smallest.id})")
 
+
+def _check_profiles(path: Path, profiles: dict) -> dict:
     for name, entry in profiles.items():
         if not isinstance(entry, dict) or not isinstance(entry.get("params"), dict):
             raise DataError(f"{path}: profile '{name}' needs a 'params' mapping")
@@ -327,8 +598,6 @@ def _load(folder: str) -> Catalog:
     path = Path(folder)
     assumptions, meta = _load_assumptions(path / "assumptions.yaml")
     tiers = read_yaml(path / "tiers.yaml")
-    from kit.params import QUALITY_LEVELS
-
     for level in QUALITY_LEVELS:
         entry = tiers.get(level)
         if not isinstance(entry, dict) or "closed" not in entry or "open" not in entry:
@@ -347,7 +616,13 @@ def _load(folder: str) -> Catalog:
         folder=path,
     )
     _check_refs(path, cat)
+    _check_overhead_fits(path, cat)
     return cat
+
+
+def reload() -> None:
+    """Forget every loaded catalog, so the next load_catalog() reads the files again."""
+    _load.cache_clear()
 
 
 def load_catalog(folder: str | Path | None = None) -> Catalog:
@@ -355,11 +630,9 @@ def load_catalog(folder: str | Path | None = None) -> Catalog:
     return _load(str(Path(folder) if folder else data_dir()))
 
 
-def profile_params(name: str, cat: Catalog | None = None) -> dict[str, Any]:
-    """Return the parameter overrides of one profile; KeyError lists the known ones."""
+def profile_params(name: str, cat: Catalog | None = None, context: str = "") -> dict[str, Any]:
+    """Return the parameter overrides of one profile; ParamError lists the known ones."""
     cat = cat or load_catalog()
-    if name not in cat.profiles:
-        from kit.params import ParamError
-
-        raise ParamError("profile", name, "one of " + ", ".join(cat.profiles))
+    if not isinstance(name, str) or name not in cat.profiles:
+        raise ParamError("profile", name, "one of " + ", ".join(cat.profiles), context)
     return dict(cat.profiles[name]["params"])

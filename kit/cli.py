@@ -6,35 +6,111 @@ Bad input exits with code 2 and one line on stderr naming the parameter; never a
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import os
+import re
 import sys
 import textwrap
-from typing import Any, Sequence
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
-from kit.catalog import DataError, load_catalog, profile_params
-from kit.fmt import money
-from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, ParamError, Scenario, describe, parse_assignments
+from tqdm import tqdm
 
+from kit import catalog, local, prices, scenario_io, serve
+from kit.capacity import size
+from kit.catalog import load_catalog, profile_params
+from kit.cost import costs
+from kit.errors import KitError, ParamError, ScenarioFileError, UsageError, shorten
+from kit.fmt import flip_sentence, money, number_or_none
+from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SPEC, Scenario, describe, parse_assignments
+from kit.recommend import recommend, router_summary
+from kit.results import Recommendation
 
-class UsageError(Exception):
-    """A command-line mistake (reported in one line, exit code 2)."""
+MAX_JOBS = 256
+SCENARIO_HELP = ("start from a scenario saved by the app (Save scenario); applied in the order --profile < "
+                 "--scenario < --set, so the file's values replace the profile's and --set replaces both "
+                 "(a saved file holds every parameter, so it replaces the whole profile)")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not usage + message
-        raise UsageError(f"{self.prog}: {message}")
+    """An argparse parser whose mistakes are one-line UsageErrors."""
+
+    def error(self, message: str) -> None:
+        """Raise UsageError with argparse's message on one line (no usage block), long values shortened."""
+        raise UsageError(f"{self.prog}: {_shorten_words(message)}")
 
 
-def scenario_from(profile: str | None, assignments: Sequence[str] | None) -> Scenario:
-    """Build a scenario from an optional profile and NAME=VALUE overrides (overrides win)."""
+def _shorten_words(message: str) -> str:
+    """Shorten every long word of an argparse message (it quotes the value given, however long)."""
+    return re.sub(r"\S{81,}", lambda m: shorten(m.group(0).strip("'")), message)
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """Return an argparse type: a whole number from ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"got {shorten(text)}; allowed: a whole number from {low} to {high}")
+        return value
+    return parse
+
+
+def _nonblank(what: str) -> Callable[[str], str]:
+    """Return an argparse type that refuses an empty or blank value."""
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"got {shorten(text)}; allowed: {what}")
+        return text
+    return parse
+
+
+def check_set_names(assignments: Sequence[str]) -> None:
+    """Refuse an unknown --set name in one short line: the closest known name and where the list is."""
+    for item in assignments:
+        name, eq, value = item.partition("=")
+        name = name.strip()
+        if eq and name not in SPEC:
+            close = difflib.get_close_matches(name, list(SPEC), n=1) if len(name) < 100 else []
+            guess = f" such as '{close[0]}'" if close else ""
+            raise ParamError(name, value, f"a known parameter{guess} (`kit params` lists them)", "--set")
+
+
+def read_scenario_file(path: Path) -> dict[str, Any]:
+    """Return the parameters a saved scenario file sets, validated; a file over the size cap is refused unread."""
+    name = scenario_io.file_label(path)
+    try:
+        if path.is_dir():
+            raise ScenarioFileError(f"--scenario '{name}': is a folder; allowed: a .json file saved by the app")
+        scenario_io.check_size(path.stat().st_size, name)  # before reading: says the size and the cap
+        data = path.read_bytes()
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        if isinstance(exc, KitError):
+            raise
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ScenarioFileError(f"--scenario '{name}': cannot read ({reason})") from None
+    scenario, _ = scenario_io.from_json(data, name=name)
+    return {k: scenario[k] for k in json.loads(data)["params"]}  # only what the file sets: --profile fills the rest
+
+
+def scenario_from(profile: str | None, assignments: Sequence[str] | None, scenario_file: str | None = None) -> Scenario:
+    """Build a scenario: a profile, then a saved scenario file, then NAME=VALUE overrides (later wins)."""
     values: dict[str, Any] = {}
-    if profile:
-        values.update(profile_params(profile))
+    if profile is not None:
+        values.update(profile_params(profile, context="--profile"))
+    if scenario_file is not None:
+        values.update(read_scenario_file(Path(scenario_file)))
+    check_set_names(assignments or [])
     values.update(parse_assignments(assignments or []))
     return Scenario.make(values, context=f"profile '{profile}'" if profile else "")
 
 
-def render_recommendation(r: dict) -> str:
+def render_recommendation(r: Recommendation) -> str:
     """Return a readable summary of ``kit.recommend.recommend()``'s result."""
     lines = [f"Recommendation: {r['choice_label']}  (confidence {r['confidence']:.0%})", "", "Why:"]
     lines += [textwrap.fill(x, 100, initial_indent="  - ", subsequent_indent="    ") for x in r["reasons"]]
@@ -54,26 +130,23 @@ def render_recommendation(r: dict) -> str:
     if r["flip"]:
         lines += ["", "What would flip it:"]
         for f in r["flip"][:5]:
-            lines.append(f"  {f['param']}: {f['from']} -> {f['to']}  gives {OPTION_LABELS[f['choice']]}")
+            lines.append(f"  {flip_sentence(f)}")
     return "\n".join(lines)
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
-    from kit.recommend import recommend
-
-    scenario = scenario_from(args.profile, args.set)
+    """Print the recommendation for a scenario (text or JSON)."""
+    scenario = scenario_from(args.profile, args.set, args.scenario)
     result = recommend(scenario)
     print(json.dumps(result, indent=2) if args.json else render_recommendation(result))
     return 0
 
 
 def cmd_route_sim(args: argparse.Namespace) -> int:
-    from kit.cost import costs
-    from kit.recommend import router_summary
-
-    scenario = scenario_from(args.profile, args.set)
+    """Print the hybrid router's simulation: cost per option and shares per tier."""
+    scenario = scenario_from(args.profile, args.set, args.scenario)
     row = costs([scenario]).iloc[0]
-    out = {"costs": {o: (None if row[o] != row[o] else round(float(row[o]), 2)) for o in OPTIONS},
+    out = {"costs": {o: number_or_none(row[o], 2) for o in OPTIONS},
            "hybrid": router_summary(row), "scenario": {k: scenario[k] for k in
                                                      ("monthly_requests", "hard_share", "sensitive_share",
                                                       "escalation_rate", "peak_to_average")}}
@@ -97,8 +170,7 @@ def cmd_route_sim(args: argparse.Namespace) -> int:
 
 
 def cmd_size(args: argparse.Namespace) -> int:
-    from kit.capacity import size
-
+    """Print the whole GPUs needed to hold a model, and why."""
     checks = (("params_b", args.params_b, 0.01, 10_000), ("bits", args.bits, 1, 32),
               ("context", args.context, 1, 100_000_000), ("concurrency", args.concurrency, 1, 100_000))
     for name, value, low, high in checks:
@@ -117,6 +189,7 @@ def cmd_size(args: argparse.Namespace) -> int:
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
+    """List the usage profiles."""
     cat = load_catalog()
     if args.json:
         print(json.dumps(cat.profiles, indent=2))
@@ -127,6 +200,7 @@ def cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def cmd_params(args: argparse.Namespace) -> int:
+    """List every scenario parameter with its default and allowed values."""
     rows = describe()
     if args.json:
         print(json.dumps(rows, indent=2, default=str))
@@ -137,12 +211,11 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_prices(args: argparse.Namespace) -> int:
+    """Show the price snapshot, or regenerate prices.csv (checked before it replaces the old file)."""
     cat = load_catalog()
     if args.refresh:
-        from kit import catalog, prices
-
-        n, as_of = prices.refresh(cat.folder / "prices.csv")
-        catalog._load.cache_clear()
+        n, as_of = prices.refresh(cat.folder / "prices.csv", check_folder=True)
+        catalog.reload()
         load_catalog()  # re-validate what was written
         print(f"wrote {n} rows to {cat.folder / 'prices.csv'} (snapshot as of {as_of})")
         return 0
@@ -157,9 +230,8 @@ def cmd_prices(args: argparse.Namespace) -> int:
 
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
-    import time
-
-    from kit import notebooks
+    """List the teaching notebooks and their parameters, or re-execute them in place."""
+    from kit import notebooks  # delayed: nbformat (jsonschema) adds ~1.6 s to every other command
 
     paths = notebooks.sequence()
     if not args.refresh:
@@ -177,11 +249,10 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
 
 
 def cmd_local_bench(args: argparse.Namespace) -> int:
-    from kit import local
-
-    names = [args.model] if args.model else list(local.models())
+    """Measure the bundled local models, after checking every model file."""
+    names = [args.model] if args.model is not None else list(local.models())
     for name in names:
-        local.check_name(name)
+        local.verify(name)  # every model known and intact (pinned sha256) before any is measured
     rows = []
     for name in names:
         if not args.json:
@@ -197,24 +268,20 @@ def cmd_local_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import os
-    import time
-    from pathlib import Path
-
-    from tqdm import tqdm
-
-    from kit import runs
+    """Run the notebooks headless for many profiles: check everything, then run, then summarise."""
+    from kit import runs  # delayed: nbformat (jsonschema) adds ~1.6 s to every other command
 
     out = Path(args.out)
-    plan_runs = runs.load_runs(args.profile or [], Path(args.params) if args.params else None)
+    plan_runs = runs.load_runs(args.profile or [], Path(args.params) if args.params is not None else None)
     paths = runs.select_notebooks(args.notebooks)
     jobs = runs.plan(plan_runs, paths, out)  # every parameter checked before anything runs
+    runs.prepare_out(out, overwrite=args.overwrite)  # refuses a folder in use before anything is written
     workers = args.jobs or os.cpu_count() or 1
     print(f"running {len(paths)} notebook(s) x {len(plan_runs)} profile(s) = {len(jobs)} run(s), {workers} at a time, "
           f"into {out}/", file=sys.stderr)
     start = time.perf_counter()
     with tqdm(total=len(jobs), unit="notebook", file=sys.stderr, dynamic_ncols=True) as bar:
-        def progress(o: "runs.Outcome") -> None:
+        def progress(o: runs.Outcome) -> None:
             bar.set_postfix_str(f"{o.job.profile}/{o.job.notebook.stem} {'ok' if o.ok else 'FAILED'}")
             bar.update(1)
         outcomes = runs.run(jobs, workers, html=args.html, progress=progress)
@@ -228,25 +295,27 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    from kit import serve
-
-    return serve.serve(args.port)
+    """Serve the decision app (this process becomes Voila)."""
+    return serve.serve(args.port, max_kernels=args.max_kernels)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Return the command-line parser (its errors raise UsageError: one line, exit code 2)."""
     parser = _Parser(prog="kit", description="The open-vs-closed LLM decision kit.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("recommend", help="recommend an option for a scenario")
     p.add_argument("--profile", help="start from a usage profile (see `kit profiles`)")
+    p.add_argument("--scenario", metavar="FILE.json", type=_nonblank("a .json file"), help=SCENARIO_HELP)
     p.add_argument("--set", action="append", metavar="NAME=VALUE",
-                   help="set a parameter; repeatable (see `kit params`)")
+                   help="set a parameter; repeatable (see `kit params`); applied last")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_recommend)
 
     p = sub.add_parser("route-sim", help="simulate the hybrid router: cost per option, shares per tier")
     p.add_argument("--profile", help="start from a usage profile (see `kit profiles`)")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a parameter; repeatable")
+    p.add_argument("--scenario", metavar="FILE.json", type=_nonblank("a .json file"), help=SCENARIO_HELP)
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="set a parameter; repeatable; applied last")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_route_sim)
 
@@ -268,7 +337,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_params)
 
     p = sub.add_parser("app", help="serve the decision app with Voila on 127.0.0.1")
-    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--port", type=_whole(1, 65535), default=8866, help="port on 127.0.0.1 (default 8866)")
+    p.add_argument("--max-kernels", type=_whole(0, 1000), default=None, metavar="N",
+                   help="most visitors' kernels at once (default: notebooks/voila.json; 0 = no cap)")
     p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("notebooks", help="list the teaching notebooks, or re-execute them to refresh their outputs")
@@ -278,10 +349,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the notebooks headless for one or more profiles (papermill)")
     p.add_argument("--profile", action="append", metavar="NAME",
                    help="a usage profile (repeatable; 'all' = every profile; default: the notebooks' defaults)")
-    p.add_argument("--params", metavar="FILE.yaml", help="extra runs: run name -> parameter values (profile: to start from one)")
-    p.add_argument("--notebooks", metavar="GLOB", help="which notebooks (default: the numbered sequence)")
-    p.add_argument("--out", default="out", metavar="DIR", help="output folder (default: out)")
-    p.add_argument("--jobs", type=int, default=0, metavar="N", help="notebooks run at once (default: CPU cores)")
+    p.add_argument("--params", metavar="FILE.yaml", type=_nonblank("a YAML file"), help="extra runs: run name -> parameter values (profile: to start from one)")
+    p.add_argument("--notebooks", metavar="GLOB", type=_nonblank("a glob or path of notebooks"), help="which notebooks (default: the numbered sequence)")
+    p.add_argument("--out", default="out", metavar="DIR", type=_nonblank("a folder path"),
+                   help="output folder, empty or new (default: out); see --overwrite")
+    p.add_argument("--overwrite", action="store_true",
+                   help="reuse a folder holding an earlier run: delete its summary.csv, summary.md and run folders "
+                        "(notebooks and HTML pages only) first; a folder holding anything else is still refused")
+    p.add_argument("--jobs", type=_whole(1, MAX_JOBS), default=None, metavar="N",
+                   help=f"notebooks run at once, 1 to {MAX_JOBS} (default: CPU cores)")
     p.add_argument("--html", action="store_true", help="also write each executed notebook as offline HTML, no code")
     p.set_defaults(func=cmd_run)
 
@@ -301,9 +377,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code."""
     try:
-        args = build_parser().parse_args(argv)
+        args, extra = build_parser().parse_known_args(argv)
+        if extra:
+            more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
+            raise UsageError(f"kit {args.command}: unrecognized argument {shorten(extra[0])}{more}; "
+                             f"see `kit {args.command} --help`")
         return args.func(args)
-    except (ParamError, DataError, UsageError) as exc:
+    except KitError as exc:
         print(f"kit: error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

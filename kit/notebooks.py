@@ -14,9 +14,10 @@ from typing import Any
 
 import nbformat
 
-from kit.params import NOTEBOOK_SPEC, ParamError, validate
+from kit.errors import DataError, ParamError
+from kit.params import NOTEBOOK_SPEC, validate
+from kit.paths import NOTEBOOKS
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NUMBERED = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
@@ -36,16 +37,16 @@ def parameters(path: Path) -> dict[str, Any]:
     nb = nbformat.read(path, as_version=4)
     cells = parameters_cells(nb)
     if len(cells) != 1:
-        raise ValueError(f"{path.name}: expected exactly one cell tagged 'parameters', found {len(cells)}")
+        raise DataError(f"{path.name}: expected exactly one cell tagged 'parameters', found {len(cells)}")
     out: dict[str, Any] = {}
     for node in ast.parse(nb.cells[cells[0]].source).body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
-            raise ValueError(f"{path.name}: the parameters cell may only assign plain values, "
+            raise DataError(f"{path.name}: the parameters cell may only assign plain values, "
                              f"found: {ast.unparse(node)}")
         try:
             out[node.targets[0].id] = ast.literal_eval(node.value)
         except ValueError:
-            raise ValueError(f"{path.name}: parameter '{node.targets[0].id}' must be a plain value, "
+            raise DataError(f"{path.name}: parameter '{node.targets[0].id}' must be a plain value, "
                              f"not {ast.unparse(node.value)}") from None
     return out
 
@@ -115,7 +116,7 @@ def clean(nb: nbformat.NotebookNode, seed: str = "") -> nbformat.NotebookNode:
 
 def execute(path: Path, out: Path | None = None, timeout: int = 600) -> nbformat.NotebookNode:
     """Execute a notebook top to bottom in its own folder and write it (in place unless ``out``)."""
-    from nbclient import NotebookClient
+    from nbclient import NotebookClient  # delayed: ~0.5 s to import; only refreshing notebooks needs it
 
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,

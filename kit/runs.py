@@ -10,10 +10,12 @@ runs give byte-identical summaries).
 from __future__ import annotations
 
 import csv
+import difflib
 import glob
 import io
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -26,11 +28,19 @@ import nbformat
 import yaml
 
 from kit import notebooks
-from kit.catalog import DataError, load_catalog, profile_params
-from kit.fmt import money
-from kit.params import NOTEBOOK_SPEC, OPTIONS, SPEC, ParamError, Scenario
+from kit.catalog import load_catalog, parse_yaml, profile_params, read_text
+from kit.errors import DataError, ParamError, UsageError, one_line, shorten
+from kit.fmt import flip_sentence, money
+from kit.recommend import recommend
+from kit.params import NOTEBOOK_SPEC, OPTIONS, SPEC, Scenario, validate
+from kit.scenario_io import MAX_NUMBER, check_models
 
 DEFAULT_RUN = "defaults"
+PARAMS_FILE_LIMIT = 1_000_000  # bytes: a params file is a few lines per run
+SUMMARY_FILES = ("summary.csv", "summary.md")
+RUN_OUTPUTS = (".ipynb", ".html")  # what a run writes into OUT/<run>/
+RUN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")  # a folder name: no '..', no path, not too long
+RUN_NAME_ALLOWED = "1 to 100 letters, digits, '_', '-' or '.', starting with a letter, digit or '_'"
 
 
 @dataclass(frozen=True)
@@ -55,15 +65,26 @@ def select_notebooks(pattern: str | None) -> list[Path]:
     """Return the notebooks to run: the numbered sequence, or those matching a glob (in notebooks/ or a path)."""
     if not pattern:
         return notebooks.sequence()
-    here = sorted(notebooks.NOTEBOOKS.glob(pattern)) if not os.path.isabs(pattern) and "/" not in pattern else []
-    found = here or sorted(Path(p) for p in glob.glob(pattern))
-    found = [p.resolve() for p in found if p.suffix == ".ipynb" and p.name != "app.ipynb"]
+    try:
+        here = sorted(notebooks.NOTEBOOKS.glob(pattern)) if not os.path.isabs(pattern) and "/" not in pattern else []
+        found = here or sorted(Path(p) for p in glob.glob(pattern))
+        found = [p.resolve() for p in found if p.suffix == ".ipynb" and p.name != "app.ipynb" and p.is_file()]
+    except (OSError, ValueError):  # a pattern the file system cannot take (too long, a NUL byte)
+        found = []
     if not found:
         raise ParamError("--notebooks", pattern, "a glob matching notebooks, e.g. '0[0-2]_*.ipynb'")
     return found
 
 
-def load_runs(profiles: list[str], params_file: Path | None) -> dict[str, dict[str, Any]]:
+class RunSet(dict):
+    """Run name -> parameter values, remembering where each run came from (named in error messages)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.origin: dict[str, str] = {}
+
+
+def load_runs(profiles: list[str], params_file: Path | None) -> RunSet:
     """Return run name -> parameter values: the named profiles, plus the runs of a YAML file.
 
     The file maps run names to values, e.g. ``small_team: {profile: ship_fast, team_fte: 0.5}``; a
@@ -71,45 +92,139 @@ def load_runs(profiles: list[str], params_file: Path | None) -> dict[str, dict[s
     """
     cat = load_catalog()
     names = list(cat.profiles) if "all" in profiles else profiles
-    runs: dict[str, dict[str, Any]] = {name: profile_params(name, cat) for name in names}
+    runs = RunSet()
+    for name in names:
+        runs[name] = profile_params(name, cat, context="--profile")
     if params_file is not None:
-        try:
-            raw = yaml.safe_load(Path(params_file).read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise DataError(f"{params_file}: cannot read ({exc.strerror})") from None
-        except yaml.YAMLError as exc:
-            raise DataError(f"{params_file}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-        if not isinstance(raw, dict) or not all(isinstance(v, dict) for v in raw.values()):
-            raise DataError(f"{params_file}: must map run names to parameter values, e.g. "
-                            "'small_team: {profile: ship_fast, team_fte: 0.5}'")
-        for name, values in raw.items():
-            values = dict(values)
-            start = profile_params(values.pop("profile"), cat) if "profile" in values else {}
+        for name, values in read_params_file(Path(params_file)).items():
+            context = f"{params_file}: run '{name}'"
+            start = profile_params(values.pop("profile"), cat, context) if "profile" in values else {}
             for key, value in values.items():
                 if key not in NOTEBOOK_SPEC:
-                    raise ParamError(key, value, "a known parameter: " + ", ".join(NOTEBOOK_SPEC),
-                                     f"{params_file}: run '{name}'")
-            runs[str(name)] = {**start, **values}
-    return runs or {DEFAULT_RUN: {}}
+                    raise ParamError(key, value, known_parameter_hint(key), context)
+                if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+                    raise ParamError(key, value, NOTEBOOK_SPEC[key].allowed(), context)  # float() would overflow
+            runs[name] = {**start, **values}
+            runs.origin[name] = context
+    if not runs:
+        runs[DEFAULT_RUN] = {}
+    return runs
+
+
+def known_parameter_hint(name: Any) -> str:
+    """Describe the known parameters briefly: the closest name, and where the full list is."""
+    close = difflib.get_close_matches(str(name), list(NOTEBOOK_SPEC), n=1) if len(str(name)) < 100 else []
+    guess = f" such as '{close[0]}'" if close else ""
+    return f"a known parameter{guess} (`kit params` lists them; `kit notebooks` shows which notebook takes which)"
+
+
+def read_params_file(path: Path) -> dict[str, dict[str, Any]]:
+    """Read a ``--params`` file: run name -> parameter values; DataError names the file and the problem.
+
+    Refused: a path that is not a file, files over PARAMS_FILE_LIMIT bytes, text that is not UTF-8, YAML
+    aliases (``*name``: a few lines could expand into billions of values), and anything but a mapping of
+    run names to mappings.
+    """
+    example = "e.g. 'small_team: {profile: ship_fast, team_fte: 0.5}'"
+    try:
+        is_file = path.is_file()
+    except OSError:  # e.g. a name too long for the file system
+        is_file = False
+    if not is_file:
+        raise DataError(f"--params {shorten(str(path))}: not a file; allowed: a YAML file of runs, {example}")
+    raw = parse_yaml(read_text(path, limit=PARAMS_FILE_LIMIT), path)
+    if not isinstance(raw, dict) or not raw:
+        raise DataError(f"{path}: got {shorten(raw)}; allowed: a mapping of run names to parameter values, {example}")
+    runs: dict[str, dict[str, Any]] = {}
+    for name, values in raw.items():
+        if isinstance(name, bool) or not isinstance(name, (str, int)) or not RUN_NAME.fullmatch(str(name)):
+            raise DataError(f"{path}: run name {shorten(name)}; allowed: {RUN_NAME_ALLOWED}")
+        if not isinstance(values, dict):
+            raise DataError(f"{path}: run '{name}': got {shorten(values)}; allowed: a mapping of "
+                            f"parameter values, {example}")
+        runs[str(name)] = dict(values)
+    return runs
+
+
+def prepare_out(out: Path, overwrite: bool = False) -> None:
+    """Make ``out`` ready for a run: create it, or refuse a folder that holds anything unless ``overwrite``.
+
+    With ``overwrite`` the outputs of earlier runs are deleted first — ``summary.csv``, ``summary.md`` and
+    every sub-folder that holds only notebooks and HTML pages — so the new summary lists every run folder
+    beside it. A folder holding anything else is refused even then: nothing the kit did not write is deleted.
+    """
+    name = str(out)
+    if name.strip() == "":
+        raise UsageError("--out: got ''; allowed: a folder path")
+    try:
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--out {shorten(name)}: is a file; allowed: a folder that is empty or does not exist")
+        entries = sorted(out.iterdir()) if out.exists() else []
+        if entries and not overwrite:
+            listed = ", ".join(e.name + ("/" if e.is_dir() else "") for e in entries[:4])
+            more = f" and {len(entries) - 4} more" if len(entries) > 4 else ""
+            raise UsageError(f"--out {shorten(name)}: folder is not empty ({listed}{more}); allowed: an empty or new "
+                             "folder, or pass --overwrite to replace an earlier run's outputs")
+        foreign = [e for e in entries if not _run_output(e)]
+        if foreign:
+            raise UsageError(f"--out {shorten(name)}: holds {shorten(foreign[0].name)}, which kit run did not "
+                             "write; --overwrite only replaces summary.csv, summary.md and run folders of "
+                             "notebooks and HTML pages: choose another folder")
+        for entry in entries:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        out.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+        if isinstance(exc, UsageError):
+            raise
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"--out {shorten(name)}: cannot use this folder ({reason})") from None
+
+
+def _run_output(entry: Path) -> bool:
+    """Return whether ``entry`` of an output folder was written by kit run (a summary or a run folder)."""
+    if entry.is_symlink():
+        return False
+    if entry.is_file():
+        return entry.name in SUMMARY_FILES
+    return entry.is_dir() and all(f.is_file() and not f.is_symlink() and f.suffix in RUN_OUTPUTS
+                                  for f in entry.iterdir())
 
 
 def plan(runs: dict[str, dict[str, Any]], paths: list[Path], out: Path) -> list[Job]:
     """Check every parameter for every notebook before anything runs; return the jobs.
 
     A notebook receives the values its parameters cell names; each is checked against the spec and
-    the error names the notebook, the parameter, the value and the allowed range.
+    the error names the run's file (for a ``--params`` run), the notebook, the parameter, the value and
+    the allowed range.
     """
+    origin = runs.origin if isinstance(runs, RunSet) else {}
     jobs = []
     for profile, values in runs.items():
-        if not re.fullmatch(r"[A-Za-z0-9_.-]+", profile):
-            raise ParamError("profile", profile, "a name of letters, digits, '_', '-' or '.'")
+        if not RUN_NAME.fullmatch(profile):
+            raise ParamError("run name", profile, RUN_NAME_ALLOWED)
+        where = origin.get(profile, f"run '{profile}'")
         for path in paths:
-            accepted = notebooks.parameters(path)
+            accepted = notebook_parameters(path)
             mine = {k: v for k, v in values.items() if k in accepted}
-            checked = notebooks.check_parameters(path, mine)
+            try:
+                checked = notebooks.check_parameters(path, mine)
+            except ParamError as exc:
+                if profile not in origin:
+                    raise
+                raise ParamError(exc.param, exc.value, exc.allowed, f"{where}: {exc.context}") from None
             jobs.append(Job(profile, path, checked, out / profile / path.name))
-        Scenario.make({k: v for k, v in values.items() if k in SPEC}, context=f"run '{profile}'")  # for the summary
+        scenario = Scenario.make({k: v for k, v in values.items() if k in SPEC}, context=where)
+        check_models(scenario.to_dict(), context=where)  # the summary prices these models
+        validate(values, context=where, partial=True, spec=NOTEBOOK_SPEC)  # those no notebook takes
     return jobs
+
+
+def notebook_parameters(path: Path) -> dict[str, Any]:
+    """Return a notebook's parameters; DataError names a file that is not a readable teaching notebook."""
+    try:
+        return notebooks.parameters(path)
+    except (OSError, ValueError, KeyError, AttributeError) as exc:  # unreadable, not JSON, no cells or bad cell
+        raise DataError(f"{path}: not a notebook the kit can run ({one_line(str(exc), 200)})") from None
 
 
 def execute(job: Job, timeout: int = 1800, shared: bool = False) -> Outcome:
@@ -151,7 +266,7 @@ def failure(job: Job, stderr: str) -> str:
 
 def export_html(path: Path) -> Path:
     """Write ``path`` as a self-contained HTML page without input cells, charts inline, nothing fetched online."""
-    from nbconvert import HTMLExporter
+    from nbconvert import HTMLExporter  # delayed: ~1 s to import, only for --html
 
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("widgets", None)  # static fallbacks render instead of widget scripts from a CDN
@@ -180,8 +295,6 @@ def offline_html(body: str) -> str:
 
 def summary_rows(runs: dict[str, dict[str, Any]], outcomes: list[Outcome]) -> list[dict[str, Any]]:
     """One row per run, from the engine: recommendation, confidence, monthly costs, the nearest flip, status."""
-    from kit.recommend import recommend
-
     failed: dict[str, list[str]] = {}
     for o in outcomes:
         if not o.ok:
@@ -193,7 +306,7 @@ def summary_rows(runs: dict[str, dict[str, Any]], outcomes: list[Outcome]) -> li
         rows.append({
             "profile": name, "recommendation": r["choice"], "confidence": f"{r['confidence']:.2f}",
             **{f"{o}_usd_month": "" if r["costs"][o] is None else f"{r['costs'][o]:.2f}" for o in OPTIONS},
-            "flip": "" if flip is None else f"{flip['param']}: {flip['from']} -> {flip['to']} gives {flip['choice']}",
+            "flip": "" if flip is None else flip_sentence(flip),
             "notebooks_failed": " ".join(sorted(failed.get(name, []))),
         })
     return rows

@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from kit.catalog import _load, data_dir, load_catalog
+from kit import catalog
+from kit.catalog import load_catalog
+from kit.paths import data_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 NETGUARD = Path(__file__).resolve().parent / "netguard"
@@ -23,6 +25,23 @@ def pytest_configure(config):
     log = Path(tempfile.mkdtemp(prefix="kit-egress-")) / "egress.log"
     os.environ.update(guard_env(log))
     config.stash[EGRESS_LOG] = log
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep each notebook's cells together and in order, wherever random test order (pytest-randomly) puts it.
+
+    nbval runs a notebook as one kernel, cell after cell; shuffling tests must never shuffle cells.
+    """
+    cells = [i for i in items if hasattr(i, "cell_num") and isinstance(getattr(i, "parent", None), pytest.File)]
+    if not cells:
+        return
+    at = items.index(cells[0])
+    by_notebook: dict[str, list] = {}
+    for item in cells:
+        by_notebook.setdefault(str(item.parent.path), []).append(item)
+    ordered = [c for group in by_notebook.values() for c in sorted(group, key=lambda i: i.cell_num)]
+    rest = [i for i in items if not (hasattr(i, "cell_num") and isinstance(getattr(i, "parent", None), pytest.File))]
+    items[:] = rest[:at] + ordered + rest[at:]
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -43,9 +62,9 @@ def data_copy(tmp_path):
     """A private copy of data/ to corrupt; the cache is cleared around the test."""
     dest = tmp_path / "data"
     shutil.copytree(data_dir(), dest)
-    _load.cache_clear()
+    catalog.reload()
     yield dest
-    _load.cache_clear()
+    catalog.reload()
 
 
 def guard_env(log: Path) -> dict[str, str]:

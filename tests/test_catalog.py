@@ -1,9 +1,11 @@
 import csv
 import datetime as dt
+import re
 
 import pytest
 
-from kit.catalog import SCHEMAS, DataError, load_catalog
+from kit import catalog, paths
+from kit.catalog import ASSUMPTION_KEYS, ASSUMPTION_ORDER, ASSUMPTION_RANGES, SCHEMAS, DataError, load_catalog
 from kit.params import SPEC
 
 FAMILIES = {"Llama", "Qwen", "DeepSeek", "Mistral", "Gemma", "Phi", "Kimi", "GLM", "gpt-oss", "SmolLM2", "OLMo"}
@@ -101,7 +103,7 @@ def test_assumption_without_source_is_refused(data_copy):
     start = text.index("setup_weeks:")
     end = text.index("finetune_setup_weeks:")
     block = text[start:end]
-    path.write_text(text.replace(block, "\n".join(l for l in block.splitlines() if "source" not in l) + "\n"))
+    path.write_text(text.replace(block, "\n".join(line for line in block.splitlines() if "source" not in line) + "\n"))
     with pytest.raises(DataError, match=r"assumptions\.yaml: entry 'setup_weeks', field 'source'"):
         load_catalog(data_copy)
 
@@ -117,3 +119,120 @@ def test_schema_columns_match_committed_headers(cat):
     for name, schema in SCHEMAS.items():
         header = (cat.folder / name).read_text().splitlines()[0].split(",")
         assert header == list(schema), name
+
+
+# ---------------------------------------------------------------- assumptions: ranges and order
+
+def _set_assumption(folder, key, value):
+    path = folder / "assumptions.yaml"
+    text, n = re.subn(rf"(?m)^({key}:\n  value: )\S+", lambda m: m.group(1) + value, path.read_text())
+    assert n == 1, key
+    path.write_text(text)
+
+
+def test_every_assumption_has_a_range_and_the_committed_values_are_inside(cat):
+    assert set(ASSUMPTION_RANGES) == set(ASSUMPTION_KEYS), "every assumption needs an entry in ASSUMPTION_RANGES"
+    outside = [k for k in ASSUMPTION_KEYS if not ASSUMPTION_RANGES[k].holds(cat.a(k))]
+    assert outside == []
+
+
+@pytest.mark.parametrize("key,value,shown,allowed", [
+    ("hours_per_month", ".nan", "nan", "a number from 1 to 744"),
+    ("hours_per_month", "-730", "-730", "a number from 1 to 744"),
+    ("hours_per_month", ".inf", "inf", "a number from 1 to 744"),
+    ("gpu_memory_usable", "0", "0", "a number above 0 and at most 1"),
+    ("peak_hours_share", "1", "1", "a number above 0 and below 1"),
+    ("min_replicas", "2.5", "2.5", "a whole number from 1 to 100"),
+    ("serving_batch", "true", "True", "a whole number from 1 to 4,096"),
+    ("lean_control_public", "-1.5", "-1.5", "a number from -1 to 1"),
+    ("confidence_cap", "abc", "'abc'", "a number from 0 to 1"),
+])
+def test_assumption_out_of_range_names_file_entry_value_and_range(data_copy, key, value, shown, allowed):
+    _set_assumption(data_copy, key, value)
+    with pytest.raises(DataError) as err:
+        load_catalog(data_copy)
+    assert str(err.value) == (f"{data_copy / 'assumptions.yaml'}: entry '{key}', field 'value': got {shown}; "
+                              f"allowed: {allowed}")
+
+
+@pytest.mark.parametrize("small,rel,large", ASSUMPTION_ORDER)
+def test_assumptions_in_the_wrong_order_are_refused(cat, data_copy, small, rel, large):
+    value = cat.a(large) if rel == "<" else min(cat.a(large) * 1.05, ASSUMPTION_RANGES[small].high)
+    assert ASSUMPTION_RANGES[small].holds(value)
+    _set_assumption(data_copy, small, repr(float(value)))
+    with pytest.raises(DataError, match=rf"entry '{small}', field 'value': got .*; allowed: .*{large}"):
+        load_catalog(data_copy)
+
+
+def test_runtime_overhead_must_leave_room_on_the_smallest_gpu(data_copy):
+    _set_assumption(data_copy, "runtime_overhead_gb", "30")
+    with pytest.raises(DataError, match=r"entry 'runtime_overhead_gb', field 'value': got 30; allowed: below "
+                                        r"gpu_memory_usable x .* \(21\.6 GB, l4_24gb\)"):
+        load_catalog(data_copy)
+
+
+# ---------------------------------------------------------------- rows, encodings, YAML
+
+def test_duplicated_price_row_names_both_rows(data_copy):
+    path = data_copy / "prices.csv"
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines) + lines[5])
+    with pytest.raises(DataError, match=rf"prices\.csv: rows 6 and {len(lines) + 1} both have provider/model_id "):
+        load_catalog(data_copy)
+
+
+@pytest.mark.parametrize("name,column,value,message", [
+    ("gpus.csv", "usd_per_hour_low", "99", r"row 3, column 'usd_per_hour_low': 99 is above usd_per_hour_high"),
+    ("open_models.csv", "active_params_b", "99999", r"row 3, column 'active_params_b': 99999 is above total"),
+    ("gpus.csv", "id", "h100_80gb", r"rows 2 and 3 both have id 'h100_80gb'"),
+])
+def test_rows_that_contradict_themselves_or_repeat(data_copy, name, column, value, message):
+    _corrupt(data_copy / name, 3, column, value)
+    with pytest.raises(DataError, match=message):
+        load_catalog(data_copy)
+
+
+@pytest.mark.parametrize("name", ["gpus.csv", "prices.csv", "assumptions.yaml", "profiles.yaml"])
+def test_invalid_utf8_names_the_file_and_the_byte(data_copy, name):
+    path = data_copy / name
+    data = path.read_bytes()
+    path.write_bytes(data[:100] + b"\xff" + data[100:])
+    with pytest.raises(DataError) as err:
+        load_catalog(data_copy)
+    assert str(err.value).startswith(f"{path}: not valid UTF-8 at byte 100 (line ")
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("a: &x [1, 2]\nb: *x\n", "aliases"),
+    ("base: &b {t: 1}\nr: {<<: *b}\n", "aliases"),
+    ("a: " + "[" * 100_000 + "]" * 100_000 + "\n", "nested more than"),
+    ("a: " + "1" * 5000 + "\n", "cannot be read"),
+    ("a: !!python/object/apply:os.system [echo]\n", "constructor"),
+])
+def test_yaml_that_could_hang_or_run_code_is_refused(data_copy, text, problem):
+    (data_copy / "tiers.yaml").write_text(text)
+    with pytest.raises(DataError, match=rf"tiers\.yaml: .*{problem}"):
+        load_catalog(data_copy)
+
+
+def test_csv_field_over_the_csv_limit_is_a_data_error(data_copy):
+    path = data_copy / "throughput.csv"
+    path.write_text(path.read_text() + "x" * 200_000 + "\n")
+    with pytest.raises(DataError, match=r"throughput\.csv: row \d+: not valid CSV"):
+        load_catalog(data_copy)
+
+
+# ---------------------------------------------------------------- cache and folder
+
+def test_reload_forgets_the_cached_catalog(data_copy):
+    first = load_catalog(data_copy)
+    _set_assumption(data_copy, "hours_per_month", "700")
+    assert load_catalog(data_copy) is first  # cached per folder
+    catalog.reload()
+    assert load_catalog(data_copy).a("hours_per_month") == 700
+
+
+def test_data_dir_is_the_one_of_kit_paths(monkeypatch, tmp_path):
+    assert catalog.data_dir is paths.data_dir
+    monkeypatch.setenv("KIT_DATA_DIR", str(tmp_path))
+    assert catalog.data_dir() == tmp_path

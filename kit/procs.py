@@ -1,0 +1,51 @@
+"""Background processes the kit starts (Voila, llama.cpp servers): free ports, readiness, stopping.
+
+One home for both launchers (``kit.serve`` for the app, ``kit.local`` for model servers).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from kit.errors import ServerError
+
+
+def free_port() -> int:
+    """Return a free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 90, name: str = "server") -> None:
+    """Wait until the server at ``url`` accepts connections; raise ServerError if it exits or times out."""
+    port = int(url.rstrip("/").rsplit(":", 1)[1].split("/")[0])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServerError(f"{name} exited with code {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.25)
+    raise ServerError(f"{name} did not answer at {url} within {timeout:.0f} s")
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Stop a process started in its own session, and every process it started (kernels, workers)."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=timeout)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(timeout=5)

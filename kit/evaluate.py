@@ -10,18 +10,22 @@ generation.
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 import re
 import statistics
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 import pandas as pd
 
-from kit.catalog import DataError, data_dir
+from kit.catalog import read_text
+from kit.errors import DataError, ParamError
+from kit.paths import data_dir
 
 LABELS = ("billing", "technical", "account")
 TASK = "Route each customer message to one queue: billing, technical or account."
@@ -64,10 +68,18 @@ def tasks_path() -> Path:
 
 def load_tasks(path: Path | None = None, labels: Sequence[str] = LABELS) -> list[Item]:
     """Read a labelled task file (id, text, label); raise DataError naming the file, row and column."""
-    path = path or tasks_path()
+    path = Path(path or tasks_path())
     if not path.exists():
         raise DataError(f"{path}: file not found (expected columns: id, text, label)")
-    with path.open(newline="", encoding="utf-8") as fh:
+    text = read_text(path)  # DataError naming the file if it cannot be read or is not UTF-8
+    try:
+        return _parse_tasks(path, text, labels)
+    except csv.Error as exc:
+        raise DataError(f"{path}: not a readable CSV file ({exc}); expected columns: id, text, label") from None
+
+
+def _parse_tasks(path: Path, text: str, labels: Sequence[str]) -> list[Item]:
+    with io.StringIO(text, newline="") as fh:
         reader = csv.DictReader(fh)
         missing = [c for c in ("id", "text", "label") if c not in (reader.fieldnames or [])]
         if missing:
@@ -163,9 +175,12 @@ def evaluate(backend: Any, items: Sequence[Item], mode: str = "generate", labels
     machine you pay by the hour, times the measured time) or ``usd_per_mtok`` (input, output prices).
     """
     if mode not in ("generate", "logprob"):
-        raise ValueError(f"mode must be 'generate' or 'logprob', got {mode!r}")
+        raise ParamError("mode", mode, "'generate' or 'logprob'")
     if mode == "logprob" and not hasattr(backend, "label_logprobs"):
-        raise ValueError(f"backend {backend.name} cannot score labels by log-probability; use mode='generate'")
+        raise ParamError("mode", mode, f"'generate' for backend {backend.name!r}, which cannot score labels by "
+                         "log-probability")
+    if not items:
+        raise ParamError("items", list(items), "at least one labelled item")
     rows, seconds, tokens_in, tokens_out = [], [], 0, 0
     for n, item in enumerate(items, 1):
         prompt = completion_prompt(item.text)
@@ -210,7 +225,7 @@ class EndpointBackend:
 
     def __init__(self, base_url: str, model: str, api_key: str = "not-needed", name: str | None = None,
                  timeout: float = 60):
-        from openai import OpenAI
+        from openai import OpenAI  # delayed: importing openai (httpx, pydantic) takes about 0.8 s
 
         self.base_url, self.model = base_url, model
         self.name = name or f"{model} @ {base_url}"
@@ -235,9 +250,13 @@ def endpoint_from_env(env: dict[str, str] | None = None) -> tuple[EndpointBacken
         return None, (f"No external endpoint is configured: set {ENV_BASE_URL} (e.g. https://api.openai.com/v1), "
                       f"{ENV_MODEL} and {ENV_API_KEY} to compare a closed API, a hosted open model or a bigger "
                       "self-hosted model on the same items. No numbers are shown for it.")
+    if not re.match(r"https?://[^/\s]+", base):
+        raise ParamError(ENV_BASE_URL, base, "an http:// or https:// URL, e.g. https://api.openai.com/v1",
+                         context="environment variable")
     model = env.get(ENV_MODEL, "").strip()
     if not model:
-        raise ValueError(f"{ENV_BASE_URL} is set but {ENV_MODEL} is not: name the model to call")
+        raise ParamError(ENV_MODEL, env.get(ENV_MODEL, ""), f"the name of the model to call (required when "
+                         f"{ENV_BASE_URL} is set), e.g. gpt-5.4-mini", context="environment variable")
     return EndpointBackend(base, model, env.get(ENV_API_KEY, "")), f"Endpoint: {model} at {base}."
 
 
@@ -247,9 +266,11 @@ def endpoint_price(env: dict[str, str] | None = None) -> tuple[float, float] | N
     raw = env.get(ENV_PRICE, "").strip()
     if not raw:
         return None
+    allowed = "two numbers 'input,output' in USD per million tokens, at least 0, e.g. 0.15,0.60"
     try:
         a, b = (float(x) for x in raw.split(","))
     except ValueError:
-        raise ValueError(f"{ENV_PRICE}: got {raw!r}; allowed: two numbers 'input,output' in USD per "
-                         "million tokens, e.g. 0.15,0.60") from None
+        raise ParamError(ENV_PRICE, raw, allowed, context="environment variable") from None
+    if not all(math.isfinite(x) and x >= 0 for x in (a, b)):
+        raise ParamError(ENV_PRICE, raw, allowed, context="environment variable")
     return a, b

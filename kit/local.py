@@ -7,44 +7,62 @@ the sha256 pinned in ``data/local_models.yaml`` before they load. Nothing here d
 from __future__ import annotations
 
 import atexit
+import gc
 import contextlib
 import hashlib
 import importlib
 import importlib.util
+import mmap
 import os
+import resource
 import shutil
+import struct
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.metadata import distribution
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from kit.catalog import DataError, data_dir, load_catalog, read_yaml
+from kit import paths
+from kit.capacity import roofline_decode_tps
+from kit.catalog import load_catalog, read_yaml
+from kit.errors import DataError, ModelFileError, ParamError, ServerError
 from kit.evaluate import Completion
-from kit.params import ParamError
+from kit.paths import data_dir
+from kit.procs import free_port, stop
 
 MODEL_FIELDS = ("package", "module", "file", "sha256", "kind", "open_model", "licence_text", "source", "as_of")
 # Two decode threads on a 2-core laptop collapse when anything else runs (design.md section 5):
 # decode on one thread, process prompts on two. Headless runs that execute several notebooks at once
 # set KIT_LLAMA_BATCH_THREADS=1 so that concurrent models do not fight over the cores.
 THREADS = 1
-BATCH_THREADS = int(os.environ.get("KIT_LLAMA_BATCH_THREADS", "2"))
 
 
-class ModelFileError(RuntimeError):
-    """A model file that is missing or does not match its pinned checksum."""
+def batch_threads() -> int:
+    """Return the prompt-processing threads: $KIT_LLAMA_BATCH_THREADS (1-64) or 2; a bad value is an error."""
+    raw = os.environ.get("KIT_LLAMA_BATCH_THREADS", "2")
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 64:
+        raise ParamError("KIT_LLAMA_BATCH_THREADS", raw, "a whole number of threads from 1 to 64")
+    return int(raw)
 
 
-@lru_cache(maxsize=1)
 def models() -> dict[str, dict[str, Any]]:
     """Return data/local_models.yaml, validated: the bundled models and their pinned checksums."""
-    path = data_dir() / "local_models.yaml"
+    return _models(str(data_dir()))
+
+
+@lru_cache(maxsize=4)
+def _models(folder: str) -> dict[str, dict[str, Any]]:
+    path = Path(folder) / "local_models.yaml"
     raw = read_yaml(path)
     ids = set(load_catalog().open_models.id)
     for name, entry in raw.items():
@@ -70,9 +88,8 @@ def check_name(name: str) -> dict[str, Any]:
 
 
 def cache_dir() -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "llm-decision-kit" / "models"
-    base.mkdir(parents=True, exist_ok=True)
-    return base
+    """Return (and create) the folder where model files assembled from parts are kept."""
+    return paths.cache_dir("models")
 
 
 def package_dir(module: str) -> Path:
@@ -111,8 +128,9 @@ def verify(name: str, path: Path | None = None) -> Path:
     """Return the model file after checking it against its pinned sha256; raise ModelFileError otherwise."""
     entry = check_name(name)
     path = path or model_path(name)
-    if not path.exists():
-        raise ModelFileError(f"{path}: model file not found")
+    if not path.is_file():
+        raise ModelFileError(f"{path}: model file for '{name}' not found; reinstall {entry['package']} (make setup) "
+                             "to restore it")
     got = sha256(path)
     if got != entry["sha256"]:
         raise ModelFileError(f"{path}: sha256 is {got}, but data/local_models.yaml pins {entry['sha256']} for "
@@ -128,8 +146,6 @@ def licence_text(name: str) -> Path | str:
     if where.startswith("package:"):
         return package_dir(entry["module"]) / where.removeprefix("package:")
     if where.startswith("dist:"):
-        from importlib.metadata import distribution
-
         return Path(str(distribution(entry["package"]).locate_file(""))) / next(
             f for f in distribution(entry["package"]).files or [] if f.name == where.removeprefix("dist:"))
     return where
@@ -142,11 +158,18 @@ def _read_gguf_header(path: Path) -> tuple[dict[str, Any], list[tuple[str, int, 
     """Return a GGUF file's metadata (arrays reduced to their length) and its tensors (name, elements, type).
 
     A direct read of the header: the gguf package's reader also decodes the whole vocabulary, which
-    takes 4-13 s for these files; this takes a fraction of a second.
+    takes 4-13 s for these files; this takes a fraction of a second. A file that is not a readable GGUF
+    file (empty, cut short, corrupted) raises ModelFileError naming it.
     """
-    import mmap
-    import struct
+    try:
+        return _parse_gguf_header(path)
+    except (OSError, ValueError, KeyError, IndexError, struct.error) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
+        raise ModelFileError(f"{path}: not a readable GGUF file ({type(exc).__name__}: {exc})") from None
 
+
+def _parse_gguf_header(path: Path) -> tuple[dict[str, Any], list[tuple[str, int, int]]]:
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as m:
         if m[:4] != b"GGUF":
             raise ModelFileError(f"{path}: not a GGUF file")
@@ -198,7 +221,7 @@ def _read_gguf_header(path: Path) -> tuple[dict[str, Any], list[tuple[str, int, 
 
 @lru_cache(maxsize=8)
 def _gguf_info(path: str, size: int, mtime: float) -> dict[str, Any]:
-    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, LlamaFileType
+    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType, LlamaFileType  # delayed: importing gguf takes about 0.3 s
 
     meta, tensors = _read_gguf_header(Path(path))
     params = sum(n for _, n, _ in tensors)
@@ -242,11 +265,11 @@ def describe(name: str) -> dict[str, Any]:
 @lru_cache(maxsize=2)
 def load(name: str, n_ctx: int = 2048) -> Any:
     """Return a llama.cpp model for a bundled model, verified first; cached per process."""
-    from llama_cpp import Llama
+    from llama_cpp import Llama  # delayed: llama_cpp loads 18 MB of shared libraries
 
     path = verify(name)
     with _quiet_stderr():  # llama.cpp prints load notes on the C stderr even when verbose=False
-        return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=THREADS, n_threads_batch=BATCH_THREADS,
+        return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=THREADS, n_threads_batch=batch_threads(),
                      seed=0, verbose=False)
 
 
@@ -284,8 +307,6 @@ def peak_rss_mb() -> float:
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    import resource
-
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -344,15 +365,17 @@ def generate(name: str, prompt: str, max_tokens: int = 64, chat: bool | None = N
     first = first or end
     prompt_tokens = perf["n_p_eval"] or len(llm.tokenize(prompt.encode()))
     n_gen = perf["n_eval"] or len(pieces)
-    prompt_tps = perf["n_p_eval"] / (perf["t_p_eval_ms"] / 1000) if perf["t_p_eval_ms"] else prompt_tokens / (first - start)
-    gen_tps = perf["n_eval"] / (perf["t_eval_ms"] / 1000) if perf["t_eval_ms"] else max(n_gen - 1, 0) / max(end - first, 1e-9)
+    prompt_tps = (perf["n_p_eval"] / (perf["t_p_eval_ms"] / 1000) if perf["t_p_eval_ms"]
+                  else prompt_tokens / (first - start))
+    gen_tps = (perf["n_eval"] / (perf["t_eval_ms"] / 1000) if perf["t_eval_ms"]
+               else max(n_gen - 1, 0) / max(end - first, 1e-9))
     return Run(name, "".join(pieces), int(prompt_tokens), int(n_gen), (first - start) * 1000, prompt_tps, gen_tps,
                peak_rss_mb(), end - start)
 
 
 def _perf_reset(llm: Any) -> None:
     with contextlib.suppress(Exception):
-        import llama_cpp
+        import llama_cpp  # delayed: llama_cpp loads 18 MB of shared libraries
 
         llama_cpp.llama_perf_context_reset(llm.ctx)
 
@@ -360,7 +383,7 @@ def _perf_reset(llm: Any) -> None:
 def _perf(llm: Any) -> dict[str, float]:
     """Return llama.cpp's own counters for the last run (prompt and generated tokens and their times)."""
     try:
-        import llama_cpp
+        import llama_cpp  # delayed: llama_cpp loads 18 MB of shared libraries
 
         p = llama_cpp.llama_perf_context(llm.ctx)
         return {"n_p_eval": p.n_p_eval, "t_p_eval_ms": p.t_p_eval_ms, "n_eval": p.n_eval, "t_eval_ms": p.t_eval_ms}
@@ -377,35 +400,140 @@ class LocalBackend:
 
     def complete(self, prompt: str, max_tokens: int = 4) -> Completion:
         llm = load(self.name)
+        llm.reset()  # evaluate the whole prompt from scratch: the answer must not depend on earlier items
         t = time.perf_counter()
         r = llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stop=["\n"])
         took = time.perf_counter() - t
         return Completion(r["choices"][0]["text"], r["usage"]["prompt_tokens"], r["usage"]["completion_tokens"], took)
 
-    def label_logprobs(self, prompt: str, labels: tuple[str, ...] | list[str]) -> dict[str, float]:
-        """Return the log-probability the model gives each label as the next words after ``prompt``."""
+    def label_logprobs(self, prompt: str, labels: Sequence[str]) -> dict[str, float]:
+        """Return the log-probability the model gives each label as the next words after ``prompt``.
+
+        Deterministic by construction: a label's score depends only on (model, prompt, label), never on
+        what was scored or generated before, nor on the other labels or their order (see ``_Scorer``).
+        """
         llm = load(self.name)
         ptoks = llm.tokenize(prompt.encode(), add_bos=True)
-        out = {}
+        if not ptoks:
+            raise ParamError("prompt", prompt, "text that gives at least one token")
+        scorer = _scorer(self.name)
+        out: dict[str, float] = {}
+        done: dict[tuple[int, ...], list[np.ndarray]] = {}
         for label in labels:
-            ltoks = llm.tokenize((" " + label).encode(), add_bos=False)
-            score = 0.0
-            for i, token in enumerate(ltoks):
-                score += float(_log_softmax(_next_logits(llm, ptoks + ltoks[:i]))[token])
-            out[label] = score
+            ltoks = llm.tokenize((" " + str(label)).encode(), add_bos=False) if str(label).strip() else []
+            if not ltoks:
+                raise ParamError("labels", label, "non-empty words (each is scored as the prompt's next words)")
+            # The logits after the prompt and after each label token but the last come from one evaluation
+            # of prompt + label[:-1]. Labels of one token share it (the prompt alone): the evaluation is a
+            # pure function of its tokens, so using it again gives exactly what computing it again would.
+            seq = tuple(ptoks + ltoks[:-1])
+            if seq not in done:
+                done[seq] = scorer.logits_from(list(seq), len(ptoks) - 1)
+            out[label] = sum(float(_log_softmax(row)[token]) for row, token in zip(done[seq], ltoks))
         return out
 
 
-def _next_logits(llm: Any, tokens: list[int]) -> np.ndarray:
-    """Return the logits for the token after ``tokens``, reusing the longest prefix already evaluated."""
-    current = llm.input_ids[:llm.n_tokens].tolist()
-    keep = 0
-    limit = min(len(current), len(tokens) - 1)  # always evaluate at least one token: fresh logits
-    while keep < limit and current[keep] == tokens[keep]:
-        keep += 1
-    llm.n_tokens = keep
-    llm.eval(tokens[keep:])
-    return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).astype(np.float64)
+SCORE_CHUNK = 32  # tokens per evaluation step when scoring labels: the fixed grid of _Scorer
+
+
+@lru_cache(maxsize=2)
+def _scorer(name: str) -> _Scorer:
+    return _Scorer(load(name))
+
+
+@atexit.register
+def _release_models() -> None:
+    """Free the cached models (scorers first) before interpreter shutdown tears down llama_cpp's globals."""
+    _scorer.cache_clear()
+    load.cache_clear()
+    gc.collect()
+
+
+class _Scorer:
+    """A private llama.cpp context on a loaded model that computes logits as a pure function of the tokens.
+
+    Why: llama.cpp's CPU kernels take different code paths for different batch shapes (one token or many,
+    how many outputs), so the same logits computed in a batch of 80 tokens and in a batch of one (after
+    reusing an evaluated prefix) differ in the last bits. Scoring that reused whatever prefix was already
+    evaluated therefore gave scores that depended on what was evaluated before.
+
+    The construction: a sequence is always evaluated on a fixed grid from position 0, in chunks of
+    ``SCORE_CHUNK`` tokens (positions 0-31, 32-63, ...), each chunk one llama_decode. Chunks before the
+    one holding the first wanted position ask for one output (their last token) and are kept in the KV
+    cache; the chunks from there on ask for exactly the wanted positions (and their last token) and are
+    dropped afterwards. Every computation thus has a shape fixed by the tokens and the first wanted
+    position alone, never by history. A later sequence reuses kept chunks only when they hold the same
+    tokens at the same positions: their K/V entries are bit for bit what recomputing them would give (same
+    computation, same cells), and cells beyond the sequence are masked out of attention exactly. This keeps
+    the speed of prefix reuse (the few-shot part of the evaluation prompt is evaluated once) without its
+    dependence on history. The context is private (nothing else decodes in it) and its KV cache is cleared
+    whenever a removal fails or a decode raises.
+
+    The simpler construction, clearing the cache and evaluating prompt + label in one batch on every call,
+    is as deterministic but evaluates the whole prompt each time: 3-4 times the CPU time on the 66-item
+    evaluation. The price here is a second KV cache per model (about 50 MB at n_ctx 2048).
+    """
+
+    def __init__(self, llm: Any):
+        import llama_cpp  # delayed: llama_cpp loads 18 MB of shared libraries
+        from llama_cpp import _internals  # delayed: as above
+
+        params = llama_cpp.llama_context_params.from_buffer_copy(llm.context_params)
+        params.n_batch = params.n_ubatch = SCORE_CHUNK  # one chunk is one batch is one ubatch
+        params.n_seq_max = 1
+        self.llm = llm  # keeps the model alive as long as this context
+        self.n_ctx, self.n_vocab = llm.n_ctx(), llm.n_vocab()
+        with _quiet_stderr():
+            self.ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=False)
+        self.batch = _internals.LlamaBatch(n_tokens=SCORE_CHUNK, embd=0, n_seq_max=1, verbose=False)
+        self.kept: list[int] = []  # the tokens of the whole chunks held in the KV cache, from position 0
+
+    def _forget(self, keep: int, everything: bool = False) -> None:
+        """Drop cached positions from ``keep`` on; clear the whole cache if asked or if removal fails."""
+        if everything or not self.ctx.kv_cache_seq_rm(0, keep, -1):
+            self.ctx.kv_cache_clear()
+            keep = 0
+        self.kept = self.kept[:keep]
+
+    def _decode(self, chunk: list[int], start: int, outputs: set[int]) -> None:
+        b = self.batch.batch
+        b.n_tokens = len(chunk)
+        for i, token in enumerate(chunk):
+            b.token[i] = token
+            b.pos[i] = start + i
+            b.n_seq_id[i] = 1
+            b.seq_id[i][0] = 0
+            b.logits[i] = start + i in outputs
+        self.ctx.decode(self.batch)
+
+    def logits_from(self, tokens: list[int], first: int) -> list[np.ndarray]:
+        """Return the logits after each position of ``tokens`` from ``first`` to the end."""
+        if len(tokens) > self.n_ctx:
+            raise ParamError("prompt", f"{len(tokens)} tokens with the label", f"at most {self.n_ctx} tokens "
+                             "(the context)")
+        c = SCORE_CHUNK
+        head = first // c * c  # the first chunk evaluated with the wanted outputs
+        reuse = 0
+        while (reuse + c <= min(head, len(self.kept))
+               and self.kept[reuse:reuse + c] == tokens[reuse:reuse + c]):
+            reuse += c
+        rows: list[np.ndarray] = []
+        try:
+            self._forget(reuse)
+            for start in range(len(self.kept), head, c):  # kept chunks: one output, their last token
+                self._decode(tokens[start:start + c], start, {start + c - 1})
+                self.kept += tokens[start:start + c]
+            for start in range(head, len(tokens), c):  # dropped chunks: the wanted outputs
+                chunk = tokens[start:start + c]
+                self._decode(chunk, start, set(range(max(start, first), start + len(chunk))))
+                for i in range(max(start, first) - start, len(chunk)):
+                    logits = np.ctypeslib.as_array(self.ctx.get_logits_ith(i), shape=(self.n_vocab,))
+                    rows.append(logits.astype(np.float64))  # a copy: llama.cpp reuses the buffer
+            self._forget(head)
+        except BaseException:  # a failed decode (or Ctrl-C) leaves the cache unknown: start afresh next time
+            self._forget(0, everything=True)
+            raise
+        return rows
 
 
 def _log_softmax(x: np.ndarray) -> np.ndarray:
@@ -445,8 +573,6 @@ def machine_costs(runs: list[Run], bandwidth_gbs: float, gpu: str = "h100_80gb")
     full batch (``serving_batch``), each priced per hour (``cpu_server_usd_per_hour``; the GPU's mid rate)
     at 100% utilisation.
     """
-    from kit.capacity import roofline_decode_tps
-
     cat = load_catalog()
     cpu_rate = cat.a("cpu_server_usd_per_hour")
     g = cat.gpus.set_index("id").loc[gpu]
@@ -491,11 +617,24 @@ class Server:
     model: str
     port: int
     proc: subprocess.Popen
-    log: Path
+    log: Path  # removed when the server stops, unless serve() was given a log_dir
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
+
+
+# Loopback only: never route the readiness check through an http_proxy from the environment.
+_LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _log_tail(log: Path, chars: int = 400) -> str:
+    """Return the end of a server's log on one line (for an error message), or say it is empty."""
+    try:
+        text = " ".join(log.read_text(errors="replace").split())
+    except OSError:
+        return "(no log)"
+    return ("…" + text[-chars:] if len(text) > chars else text) or "(the log is empty)"
 
 
 @contextlib.contextmanager
@@ -504,41 +643,50 @@ def serve(name: str, port: int | None = None, timeout: float = 60, log_dir: Path
     """Run llama.cpp's OpenAI-compatible server for a bundled model on 127.0.0.1; stop it on exit.
 
     The process gets its own process group and is stopped on normal exit, on error, on Ctrl-C and at
-    interpreter exit, so no server is left behind.
+    interpreter exit, so no server is left behind. Its log goes to a temporary folder removed when it
+    stops (or to ``log_dir``, kept, if given); ServerError quotes the log's end if it does not start.
     """
     path = verify(name)
-    from kit import serve as servers
-
-    port = port or servers.free_port()
-    log = (log_dir or cache_dir()) / f"server-{name}-{port}.log"
+    port = port or free_port()
+    tmp = None if log_dir else Path(tempfile.mkdtemp(prefix=f"kit-llama-server-{name}-"))
+    log = (log_dir or tmp) / f"server-{name}-{port}.log"
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", name,
            "--host", "127.0.0.1", "--port", str(port), "--n_threads", str(THREADS),
-           "--n_threads_batch", str(BATCH_THREADS), "--n_ctx", "2048", "--verbose", "False"]
-    with log.open("w") as fh:
-        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
-                                env={**os.environ, **(env or {})})
-    atexit.register(servers.stop, proc)
-    server = Server(name, port, proc, log)
+           "--n_threads_batch", str(batch_threads()), "--n_ctx", "2048", "--verbose", "False"]
+    proc: subprocess.Popen | None = None
+
+    def cleanup() -> None:
+        if proc is not None:
+            stop(proc)
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    atexit.register(cleanup)
     try:
+        with log.open("w") as fh:
+            proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
+                                    env={**os.environ, **(env or {})})
+        server = Server(name, port, proc, log)
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"llama.cpp server for {name} exited with code {proc.returncode}:\n"
-                                   + log.read_text()[-1500:])
+                raise ServerError(f"llama.cpp server for '{name}' exited with code {proc.returncode} before "
+                                  f"answering on port {port}; end of its log: {_log_tail(log)}")
             try:
-                with urllib.request.urlopen(f"{server.base_url}/models", timeout=2) as r:
+                with _LOOPBACK.open(f"{server.base_url}/models", timeout=2) as r:
                     if r.status == 200:
                         break
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise TimeoutError(f"llama.cpp server for {name} did not answer within {timeout:.0f} s; "
-                                   f"log: {log}")
+                raise ServerError(f"llama.cpp server for '{name}' did not answer on port {port} within "
+                                  f"{timeout:g} s (allowed: a timeout long enough to load the model); end of "
+                                  f"its log: {_log_tail(log)}")
             time.sleep(0.2)
         yield server
     finally:
-        servers.stop(proc)
-        atexit.unregister(servers.stop)
+        cleanup()
+        atexit.unregister(cleanup)
 
 
 def copy_model(name: str, dest: Path) -> Path:

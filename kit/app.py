@@ -6,22 +6,29 @@ No cost or rule lives here: callbacks read the controls, call the engine and sho
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import logging
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import altair as alt
+import anywidget
 import ipywidgets as w
+import traitlets as t
 
 from kit import charts, report, scenario_io
-from kit.widgets import STYLE, build_controls, read_values
-from kit.catalog import DataError, load_catalog, profile_params
+from kit.catalog import load_catalog
 from kit.cost import volume_sweep
-from kit.params import PARAMS, Param, ParamError, Scenario
+from kit.errors import KitError, ParamError, one_line
+from kit.params import PARAMS, SPEC, Param, Scenario
 from kit.recommend import decision_map, extend, recommend
+from kit.results import Recommendation
+from kit.style import COLORS, STYLE
+from kit.widgets import build_controls, read_values
 
 log = logging.getLogger("kit.app")
 
@@ -51,7 +58,7 @@ class UI:
     memo_links: w.HTML
     save_link: w.HTML
     share: w.HTML
-    upload: w.FileUpload
+    upload: ScenarioUpload
 
 
 @dataclass
@@ -59,11 +66,64 @@ class State:
     """What the app remembers between callbacks: the last good answer survives any error."""
 
     scenario: Scenario | None = None
-    result: dict | None = None
+    result: Recommendation | None = None
     charts: dict[str, alt.Chart] = field(default_factory=dict)
     profile: str | None = None
     holding: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- the upload button
+
+UPLOAD_ESM = """
+function render({ model, el }) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "kit-upload-button";
+  const input = document.createElement("input");
+  input.type = "file";
+  input.style.display = "none";
+  const draw = () => {
+    button.textContent = model.get("description");
+    input.accept = model.get("accept");
+  };
+  draw();
+  model.on("change:description", draw);
+  model.on("change:accept", draw);
+  button.addEventListener("click", () => { input.value = ""; input.click(); });
+  input.addEventListener("change", async () => {
+    const file = input.files && input.files[0];
+    input.value = "";  // choosing the same file again is a new upload
+    if (!file) return;
+    const item = { name: file.name, size: file.size, type: file.type, last_modified: file.lastModified };
+    // A file over the limit is announced by name and size only: its content never leaves the browser.
+    let content = new ArrayBuffer(0);
+    if (file.size <= model.get("max_bytes")) {
+      try { content = await file.arrayBuffer(); } catch (e) { item.error = String(e); }
+    }
+    item.content = new DataView(content);
+    model.set("value", [item]);
+    model.save_changes();
+  });
+  el.append(button, input);
+}
+export default { render };
+"""
+
+
+class ScenarioUpload(anywidget.AnyWidget):
+    """'Load scenario': reads one file in the browser and sends its content only when it is small enough.
+
+    ``value`` has FileUpload's shape, ``[{name, size, type, last_modified, content}]``; a file over
+    ``max_bytes`` arrives with empty content. (ipywidgets' FileUpload sends all of it, and a message over
+    the server's 10 MiB websocket limit closes the page's connection to its kernel: the app froze.)
+    """
+
+    _esm = UPLOAD_ESM
+    description = t.Unicode("Load scenario").tag(sync=True)
+    accept = t.Unicode(".json").tag(sync=True)
+    max_bytes = t.Int(scenario_io.MAX_FILE_BYTES).tag(sync=True)
+    value = t.List(t.Dict()).tag(sync=True)
 
 
 # ---------------------------------------------------------------- builders (return widgets)
@@ -124,16 +184,14 @@ def build_ui() -> UI:
         box.add_class("kit-chart")
         box.add_class(f"kit-chart-{key}")
     memo_button = w.Button(description="Prepare decision memo", layout=w.Layout(width="auto"))
-    memo_button.style.button_color = "#3556a3"
+    memo_button.style.button_color = COLORS["closed_api"]
     memo_button.style.text_color = "white"
     memo_button.add_class("kit-memo")
     memo_links = w.HTML()
     save_link = w.HTML()
     share = w.HTML()
     share.add_class("kit-share")
-    upload = w.FileUpload(accept=".json", multiple=False, description="Load scenario",
-                          layout=w.Layout(width="auto"))
-    upload.style.button_color = "#e4e8f1"
+    upload = ScenarioUpload(layout=w.Layout(width="auto"))
     upload.add_class("kit-upload")
     take_away = w.VBox([
         w.HTML('<div class="kit-group-title">Take it away</div>'
@@ -162,14 +220,52 @@ def build_ui() -> UI:
 
 # ---------------------------------------------------------------- reading and writing controls
 
-def set_values(ui: UI, state: State, values: dict[str, Any]) -> None:
-    """Move the controls to ``values`` without triggering an update per control."""
-    state.holding = True
+@contextlib.contextmanager
+def holding(state: State) -> Iterator[None]:
+    """Hold updates while several controls move; released whatever happens (nested holds are fine)."""
+    before, state.holding = state.holding, True
     try:
-        for name, value in values.items():
-            ui.controls[name].value = value
+        yield
     finally:
-        state.holding = False
+        state.holding = before
+
+
+def _fits(ctl: w.Widget, name: str, value: Any) -> bool:
+    """Return whether ``ctl`` offers ``value`` already (False: a catalog model to add to its list).
+
+    Raise ParamError when the control cannot show it at all.
+    """
+    if isinstance(ctl, w.Dropdown):
+        options = [o[1] if isinstance(o, tuple) else o for o in ctl.options]
+        if value in options:
+            return True
+        if SPEC[name].kind == "model":  # a valid catalog model the list does not offer yet
+            return False
+        raise ParamError(name, value, "one of " + ", ".join(map(str, options)))
+    if isinstance(ctl, (w.IntSlider, w.FloatSlider)) and not ctl.min <= value <= ctl.max:
+        raise ParamError(name, value, f"from {ctl.min} to {ctl.max}")
+    return True
+
+
+def set_values(ui: UI, state: State, values: dict[str, Any]) -> None:
+    """Move the controls to ``values`` without triggering an update per control.
+
+    Every value is checked against its control first, so a value a control cannot show moves nothing;
+    should a control refuse one anyway, the controls go back to where they were.
+    """
+    missing = [name for name, value in values.items() if not _fits(ui.controls[name], name, value)]
+    before = {name: ui.controls[name].value for name in values}
+    with holding(state):
+        try:
+            for name in missing:
+                ui.controls[name].options = [*ui.controls[name].options, values[name]]
+            for name, value in values.items():
+                ui.controls[name].value = value
+        except Exception:
+            for name, value in before.items():
+                with contextlib.suppress(Exception):
+                    ui.controls[name].value = value
+            raise
 
 
 # ---------------------------------------------------------------- showing results
@@ -198,6 +294,12 @@ def show_error(ui: UI, message: str) -> None:
                        f'{html.escape(message)} The last good answer is still shown.</div>')
 
 
+def show_unexpected(ui: UI, what: str, exc: BaseException) -> None:
+    """The last resort: log the traceback on the server, show one readable line on the page."""
+    log.error("%s failed", what, exc_info=exc)
+    show_error(ui, f"Something unexpected went wrong while {what} ({type(exc).__name__}: {one_line(str(exc), 200)}).")
+
+
 def refresh(ui: UI, state: State) -> None:
     """Recompute and redraw everything for the current controls; never raise."""
     if state.holding:
@@ -224,33 +326,46 @@ def refresh(ui: UI, state: State) -> None:
         ui.memo_links.value = ""
         ui.status.value = ""
         state.timings = {"quick_s": t1 - t0, "full_s": time.perf_counter() - t0}
-    except (ParamError, DataError) as exc:
+    except KitError as exc:
         show_error(ui, str(exc))
     except Exception as exc:  # the page must never show a traceback
-        log.exception("refresh failed")
-        show_error(ui, f"Something unexpected went wrong ({type(exc).__name__}: {exc}).")
+        show_unexpected(ui, "updating the answer", exc)
 
 
 def apply_preset(ui: UI, state: State, name: str) -> None:
     """Move every control to the profile's values (defaults for the rest), then update once."""
     try:
-        values = Scenario.make(profile_params(name) if name else {}).to_dict()
-    except (ParamError, DataError) as exc:
+        profile = scenario_io.check_profile(name or None)
+        values = Scenario.make(load_catalog().profiles[profile]["params"] if profile else {}).to_dict()
+        set_values(ui, state, values)
+    except KitError as exc:
         show_error(ui, str(exc))
         return
-    state.profile = name or None
-    set_values(ui, state, values)
-    refresh(ui, state)
-
-
-def apply_scenario(ui: UI, state: State, scenario: Scenario, profile: str | None) -> None:
-    """Show a loaded or linked scenario."""
+    except Exception as exc:
+        show_unexpected(ui, "applying the profile", exc)
+        return
     state.profile = profile
-    state.holding = True
-    ui.preset.value = profile or ""
-    state.holding = False
-    set_values(ui, state, scenario.to_dict())
     refresh(ui, state)
+
+
+def apply_scenario(ui: UI, state: State, scenario: Scenario, profile: str | None) -> bool:
+    """Show a loaded or linked scenario; return False (and say why) if it could not be shown."""
+    try:
+        presets = [value for _, value in ui.preset.options]
+        if (profile or "") not in presets:
+            raise ParamError("profile", profile, "one of " + ", ".join(v for v in presets if v))
+        with holding(state):
+            set_values(ui, state, scenario.to_dict())
+            ui.preset.value = profile or ""
+    except KitError as exc:
+        show_error(ui, str(exc))
+        return False
+    except Exception as exc:
+        show_unexpected(ui, "showing the scenario", exc)
+        return False
+    state.profile = profile
+    refresh(ui, state)
+    return True
 
 
 def prepare_memo(ui: UI, state: State) -> None:
@@ -264,24 +379,38 @@ def prepare_memo(ui: UI, state: State) -> None:
         page = report.memo_html(state.result, {k: charts.svg(c, scope=k) for k, c in state.charts.items()})
         ui.memo_links.value = (_download(md, "decision-memo.md", "text/markdown", "Memo (Markdown)")
                                + _download(page, "decision-memo.html", "text/html", "Memo (HTML)"))
+    except KitError as exc:
+        show_error(ui, f"The memo could not be written: {exc}")
     except Exception as exc:
-        log.exception("memo failed")
-        show_error(ui, f"The memo could not be written ({type(exc).__name__}: {exc}).")
+        show_unexpected(ui, "writing the memo", exc)
 
 
 def load_upload(ui: UI, state: State) -> None:
-    """Read an uploaded scenario file; a bad file gives a message and changes nothing."""
+    """Read an uploaded scenario file; a bad file gives a message and changes nothing.
+
+    The size is checked before the content is touched; the button is emptied whatever happens, so the
+    next file (even the same one) is a new upload.
+    """
     files = ui.upload.value
     if not files:
         return
-    item = files[0]
     try:
-        scenario, profile = scenario_io.from_json(bytes(item["content"]), name=item.get("name", "uploaded file"))
-    except (ParamError, scenario_io.ScenarioFileError) as exc:
+        item = files[0]
+        name = scenario_io.file_label(item.get("name"))
+        content = item.get("content") or b""
+        scenario_io.check_size(max(int(item.get("size") or 0), memoryview(content).nbytes), name)
+        if item.get("error"):
+            raise scenario_io.ScenarioFileError(f"'{name}' could not be read by the browser "
+                                                f"({one_line(str(item['error']), 120)}).")
+        scenario, profile = scenario_io.from_json(bytes(content), name=name)
+    except KitError as exc:
         show_error(ui, str(exc))
         return
+    except Exception as exc:
+        show_unexpected(ui, "reading the file", exc)
+        return
     finally:
-        ui.upload.value = ()
+        ui.upload.value = []
     apply_scenario(ui, state, scenario, profile)
 
 
@@ -300,7 +429,7 @@ def query_string() -> str | None:
     """Return the page's URL query when served by Voila (waits for the visitor when kernels are pre-heated)."""
     if "VOILA_KERNEL_ID" not in os.environ and "VOILA_PREHEAT" not in os.environ:
         return None
-    from voila.utils import get_query_string
+    from voila.utils import get_query_string  # delayed: only a kernel started by Voila has a query to read
 
     return get_query_string()
 
@@ -325,16 +454,27 @@ def apply_query(ui: UI, state: State, query: str | None) -> None:
     """Show the scenario named by a URL query; ignored parameters are reported, not fatal."""
     if not query:
         return
-    scenario, profile, problems = scenario_io.from_query(query)
-    apply_scenario(ui, state, scenario, profile)
-    if problems:
+    try:
+        scenario, profile, problems = scenario_io.from_query(query)
+    except KitError as exc:
+        show_error(ui, f"The link's parameters were ignored: {exc}")
+        return
+    except Exception as exc:
+        show_unexpected(ui, "reading the link", exc)
+        return
+    if apply_scenario(ui, state, scenario, profile) and problems:
         show_error(ui, "Some link parameters were ignored: " + "; ".join(problems) + ".")
 
 
 def main() -> None:
     """Show the app; then apply the visitor's URL query (the app notebook's one call)."""
-    from IPython.display import display
+    from IPython.display import display  # delayed: only a kernel shows the app
 
     ui, state = build_app()
     display(ui.root)
-    apply_query(ui, state, query_string())
+    try:
+        query = query_string()
+    except Exception as exc:  # the page still works with the defaults
+        show_unexpected(ui, "reading the link", exc)
+        return
+    apply_query(ui, state, query)

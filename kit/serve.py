@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
-TEMPLATES = Path(__file__).resolve().parent / "share" / "jupyter"
+from kit.paths import NOTEBOOKS, ROOT, TEMPLATES
+from kit.procs import free_port, stop, wait_until_up
+
+__all__ = ["ROOT", "NOTEBOOKS", "command", "environment", "start", "serve", "free_port", "stop", "wait_until_up"]
 
 
-def free_port() -> int:
-    """Return a free TCP port on the loopback interface."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def command(port: int, extra: list[str] | None = None, max_kernels: int | None = None) -> list[str]:
+    """Return the server's command line: Voila with the kit's kernel cap (kit.voila_app).
 
-
-def command(port: int, extra: list[str] | None = None) -> list[str]:
-    """Return the Voila command line; settings live in notebooks/voila.json."""
-    return [sys.executable, "-m", "voila", "app.ipynb", f"--port={port}", "--Voila.root_dir=.", *(extra or [])]
+    Settings live in notebooks/voila.json; ``max_kernels`` overrides its ``KitVoila.max_kernels``.
+    """
+    cap = [] if max_kernels is None else [f"--KitVoila.max_kernels={int(max_kernels)}"]
+    return [sys.executable, "-m", "kit.voila_app", "app.ipynb", f"--port={port}", "--Voila.ip=127.0.0.1",
+            "--Voila.root_dir=.", *cap, *(extra or [])]
 
 
 def environment() -> dict[str, str]:
@@ -36,52 +32,30 @@ def environment() -> dict[str, str]:
 
 
 def start(port: int | None = None, extra: list[str] | None = None, log_path: Path | None = None,
-          env: dict[str, str] | None = None, folder: Path = NOTEBOOKS) -> tuple[subprocess.Popen, str]:
+          env: dict[str, str] | None = None, folder: Path = NOTEBOOKS,
+          max_kernels: int | None = None) -> tuple[subprocess.Popen, str]:
     """Start Voila on 127.0.0.1 in the background; return the process and the app URL.
 
     ``folder`` holds app.ipynb and voila.json (benchmarks serve other notebooks the same way).
     """
     port = port or free_port()
     out = open(log_path, "ab") if log_path else None  # None: the server logs to this terminal
-    proc = subprocess.Popen(command(port, extra), cwd=folder, env={**environment(), **(env or {})},
-                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        proc = subprocess.Popen(command(port, extra, max_kernels), cwd=folder, env={**environment(), **(env or {})},
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    finally:
+        if out:
+            out.close()  # the child has its own copy
     return proc, f"http://127.0.0.1:{port}/"
 
 
-def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 90, name: str = "Voila") -> None:
-    """Wait until the server accepts connections; raise if it exits or times out."""
-    port = int(url.rstrip("/").rsplit(":", 1)[1])
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{name} exited with code {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.25)
-    raise TimeoutError(f"{name} did not answer at {url} within {timeout:.0f} s")
+def serve(port: int = 8866, max_kernels: int | None = None) -> int:
+    """Run the app in the foreground until Ctrl-C: this process becomes Voila, so every signal reaches it.
 
-
-def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
-    """Stop a server started in its own session, and every process it started (kernels, workers)."""
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=timeout)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait(timeout=5)
-
-
-def serve(port: int = 8866) -> int:
-    """Run the app in the foreground until Ctrl-C: this process becomes Voila, so every signal reaches it."""
+    ``max_kernels``: the most visitors' kernels at once (default: ``KitVoila.max_kernels`` in voila.json).
+    """
     print(f"==> the decision app: http://127.0.0.1:{port}/  (Ctrl-C to stop)", flush=True)
     os.chdir(NOTEBOOKS)
-    cmd = command(port)
+    cmd = command(port, max_kernels=max_kernels)
     os.execve(cmd[0], cmd, environment())
     return 0  # not reached

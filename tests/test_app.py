@@ -1,15 +1,18 @@
 """The app's wiring, in-process (the browser test covers the served page)."""
 
 import datetime as dt
+import html
 
 import pytest
+from test_scenario_io import BAD_FILES, BAD_QUERIES
 
 from kit import app
 from kit.catalog import load_catalog, profile_params
 from kit.params import PARAMS, Scenario
 from kit.recommend import recommend
+from kit.scenario_io import MAX_FILE_BYTES
 
-STAMP = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+STAMP = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -86,3 +89,97 @@ def test_memo_links(built):
     ui, state = built
     app.prepare_memo(ui, state)
     assert 'download="decision-memo.md"' in ui.memo_links.value and 'download="decision-memo.html"' in ui.memo_links.value
+
+
+# ---------------------------------------------------------------- bad input never freezes the app
+
+@pytest.fixture(scope="module")
+def shared():
+    """One app for the many bad-input cases (each case ends with a valid change, the next case's last answer)."""
+    ui, state = app.build_app()
+    ui.preset.value = "ship_fast"
+    return ui, state
+
+
+def _upload(ui, name: str, content: bytes, size: int | None = None) -> None:
+    """Upload as the browser does: FileUpload's shape (a file over the limit arrives with its size only)."""
+    ui.upload.value = ({"name": name, "content": memoryview(content), "size": len(content) if size is None else size,
+                        "type": "application/json", "last_modified": 0},)
+
+
+def _still_responsive(ui, state) -> None:
+    """A valid change after the bad input updates the answer and clears the message."""
+    card, result = ui.card.value, state.result
+    volume = 2_000_000 if state.scenario["monthly_requests"] != 2_000_000 else 3_000_000
+    ui.controls["monthly_requests"].value = volume  # the card's cost line follows the volume
+    assert state.result is not result and ui.card.value != card and ui.status.value == ""
+    assert state.scenario["monthly_requests"] == volume
+
+
+def _refused(ui, state, bad, words: list[str]) -> None:
+    """Apply ``bad``; check the readable message, the unchanged answer and controls, then responsiveness."""
+    card, result, values = ui.card.value, state.result, app.read_values(ui.controls)
+    preset, profile = ui.preset.value, state.profile
+    bad()
+    text = ui.status.value
+    assert "kit-status-error" in text and "last good answer" in text and "Traceback" not in text, text
+    for word in words:
+        assert html.escape(word) in text, (word, text)
+    assert ui.card.value == card and state.result is result, "the last good answer must stay"
+    assert app.read_values(ui.controls) == values and ui.preset.value == preset and state.profile == profile
+    assert state.holding is False and list(ui.upload.value) == []
+    _still_responsive(ui, state)
+
+
+@pytest.mark.parametrize("case, content, error, words", BAD_FILES, ids=[c[0] for c in BAD_FILES])
+def test_bad_upload_says_why_keeps_the_answer_and_stays_responsive(shared, case, content, error, words):
+    ui, state = shared
+    data = content() if callable(content) else content
+    _refused(ui, state, lambda: _upload(ui, "in.json", data), ["in.json", *words])
+
+
+def test_oversized_file_is_refused_by_its_announced_size(shared):
+    """The browser sends a file over the limit by name and size only; the message says both sizes."""
+    ui, state = shared
+    assert ui.upload.max_bytes == MAX_FILE_BYTES
+    _refused(ui, state, lambda: _upload(ui, "huge.json", b"", size=50_000_000), ["huge.json", "47.7 MB", "256 kB"])
+    _refused(ui, state, lambda: ui.upload.set_trait("value", [{"name": "x.json", "content": b"", "size": 10,
+                                                                   "error": "NotReadableError"}]),
+             ["x.json", "could not be read", "NotReadableError"])
+
+
+@pytest.mark.parametrize("query, bad, kept", BAD_QUERIES, ids=[q[1] for q in BAD_QUERIES])
+def test_bad_link_reports_the_entry_shortened_and_keeps_the_rest(shared, query, bad, kept):
+    ui, state = shared
+    app.apply_query(ui, state, query)
+    text = ui.status.value
+    assert f"{html.escape(repr(bad))}" in text and "Traceback" not in text, text
+    assert len(text) < 1_500  # a 10,000-character value is shortened
+    for name, value in kept.items():
+        assert state.scenario[name] == value and app.read_values(ui.controls)[name] == value
+    assert state.holding is False
+    _still_responsive(ui, state)
+
+
+def test_a_catalog_model_the_list_does_not_offer_still_loads(built):
+    ui, state = built
+    offered = list(ui.controls["closed_model"].options)
+    ref = next(r for r in load_catalog().price_table.index if r not in offered)
+    saved = app.scenario_io.to_json(Scenario.make(closed_model=ref)).encode()
+    _upload(ui, "s.json", saved)
+    assert state.scenario["closed_model"] == ref == ui.controls["closed_model"].value and ui.status.value == ""
+
+
+def test_an_unexpected_failure_while_loading_is_a_message_and_releases_the_hold(built, monkeypatch):
+    ui, state = built
+    card = ui.card.value
+
+    def boom(*a, **k):
+        raise RuntimeError("widget exploded")
+
+    monkeypatch.setattr(app, "set_values", boom)
+    saved = app.scenario_io.to_json(Scenario.make(profile_params("regulated")), "regulated").encode()
+    _upload(ui, "s.json", saved)
+    assert "widget exploded" in ui.status.value and ui.card.value == card and state.holding is False
+    monkeypatch.undo()
+    _still_responsive(ui, state)

@@ -6,15 +6,21 @@ import json
 import os
 import re
 import shutil
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlparse
 
+import psutil
 import pytest
-
 from conftest import guard_env, require_chromium
+
 from kit import serve
 from kit.catalog import load_catalog, profile_params
 from kit.params import Scenario
+from kit.procs import stop, wait_until_up
 from kit.recommend import recommend
 
 pytestmark = pytest.mark.browser
@@ -33,10 +39,10 @@ def server(tmp_path_factory):
     guard_log = out / "egress.log"
     proc, url = serve.start(log_path=out / "voila.log", env=guard_env(guard_log))
     try:
-        serve.wait_until_up(url, proc)
+        wait_until_up(url, proc)
         yield url, out, guard_log
     finally:
-        serve.stop(proc)
+        stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +92,7 @@ class Page:
     def upload(self, path: str) -> None:
         """Load a file through the 'Load scenario' button, as a person would."""
         with self.page.expect_file_chooser() as chooser:
-            self.page.locator(".kit-upload").click()
+            self.page.locator(".kit-upload button").click()
         chooser.value.set_files(path)
 
     def hosts(self) -> set[str]:
@@ -159,6 +165,16 @@ def test_app_end_to_end(server, browser):
     assert "bad.json" in page.locator(".kit-status-error").inner_text()
     assert p.choice() == "closed_api" and "Traceback" not in page.content()
 
+    # a 20 MB file is refused by its size (its content never leaves the browser); the next upload still works
+    big = out / "big.json"
+    big.write_bytes(b" " * 20_000_000)
+    p.upload(str(big))
+    page.wait_for_function("() => (document.querySelector('.kit-status-error') || {}).innerText?.includes('big.json')")
+    assert "19.1 MB" in page.locator(".kit-status-error").inner_text()
+    p.pick_profile("regulated")
+    p.upload(dl.value.path())  # the same file as before: a new upload
+    page.wait_for_function("() => document.querySelector('.kit-card').dataset.choice === 'closed_api'")
+
     page.set_viewport_size({"width": 1280, "height": int(page.evaluate(
         "document.querySelector('.kit-app').getBoundingClientRect().height")) + 40})
     shot = out / "app-1280.png"
@@ -187,12 +203,15 @@ def test_url_parameters_preload_a_scenario(server, browser):
 
 def test_bad_url_parameter_is_a_message_not_a_traceback(server, browser):
     url, out, _ = server
-    p = Page(browser, url + "?monthly_requests=5&sensitivity=secret")
+    p = Page(browser, url + "?monthly_requests=5&sensitivity=secret&closed_model=foo&weeks_to_launch=3"
+                            "&open_model=" + "x" * 10_000)
     page = p.page
     page.wait_for_selector(".kit-status-error")
     text = page.locator(".kit-status-error").inner_text()
     assert "monthly_requests" in text and "sensitivity" in text and "allowed" in text
-    assert "Traceback" not in page.content()
+    assert "closed_model" in text and "open_model" in text and "(10,000 characters)" in text and len(text) < 2_000
+    assert "Traceback" not in page.content() and "error when executing" not in page.content()
+    assert "weeks_to_launch=3" in page.locator(".kit-share").inner_text()  # the good parameter was kept
     assert p.choice()  # an answer is still shown
     p.close()
 
@@ -205,3 +224,77 @@ def test_server_and_kernels_reached_nothing_outside(server, browser):
     assert attempts == []
     log = (out / "voila.log").read_text()
     assert "127.0.0.1" in log and "0.0.0.0" not in log
+
+
+# ---------------------------------------------------------------- the cap on kernels held by page loads
+
+def _kernels(pid: int) -> int:
+    """Return how many kernel processes the server ``pid`` has started and still runs."""
+    n = 0
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            n += "ipykernel" in " ".join(child.cmdline())
+        except psutil.NoSuchProcess:
+            pass
+    return n
+
+
+def _get(url: str) -> tuple[int, str, dict]:
+    """A plain GET, as curl makes it (no browser, no websocket)."""
+    try:
+        with urllib.request.urlopen(url, timeout=120) as r:
+            return r.status, r.read().decode(), dict(r.headers)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(), dict(e.headers)
+
+
+def _wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.5)
+
+
+def test_page_loads_hold_at_most_max_kernels(tmp_path, browser):
+    """cap + 2 plain GETs at once: cap pages, 2 busy pages (503); kernels stay <= cap + pre-heated pool.
+
+    Kernels no page connected to are shut down after KitVoila.unclaimed_timeout; a real visitor's is not.
+    """
+    cap = 2
+    pool = json.loads((serve.NOTEBOOKS / "voila.json").read_text())["VoilaConfiguration"]["default_pool_size"]
+    log = tmp_path / "voila.log"
+    proc, url = serve.start(log_path=log, env=guard_env(tmp_path / "egress.log"), max_kernels=cap,
+                            extra=["--KitVoila.unclaimed_timeout=5"])
+    try:
+        wait_until_up(url, proc)
+        _wait_for(lambda: "Kernel pool of app.ipynb is filled" in log.read_text(), 120, "the pre-heated pool")
+        with ThreadPoolExecutor(cap + 2) as pool_of_curls:
+            replies = list(pool_of_curls.map(_get, [url] * (cap + 2)))
+        assert sorted(status for status, _, _ in replies) == [200] * cap + [503] * 2, [r[0] for r in replies]
+        for status, body, headers in replies:
+            if status == 503:
+                assert "busy" in body and "try again in a minute" in body and headers.get("Retry-After") == "60"
+                assert "max_kernels" in body and not re.search(r"(src|href)=[\"']https?://", body)
+        time.sleep(3)  # the pool refills after the visits
+        assert _kernels(proc.pid) <= cap + pool
+        p = browser.new_page()  # a person over the cap sees the busy page, not an error
+        response = p.goto(url)
+        assert response.status == 503 and "try again in a minute" in p.locator("h1").inner_text()
+        p.close()
+        assert _kernels(proc.pid) <= cap + pool
+        # nobody connected to the two pages' kernels: they are shut down, and the places are free again
+        _wait_for(lambda: _kernels(proc.pid) <= pool, 60, "the unclaimed kernels to be shut down")
+        assert log.read_text().count("no page connected to it within 5 s") == cap
+        # a real visitor's page connects to its kernel: it is left alone well past the timeout
+        visitor = Page(browser, url)
+        time.sleep(8)
+        visitor.pick_profile("regulated")  # still answering
+        assert log.read_text().count("no page connected to it within 5 s") == cap
+        assert _get(url)[0] == 200  # the second place
+        assert _get(url)[0] == 503
+        visitor.close()
+    finally:
+        stop(proc)
+    attempts = (tmp_path / "egress.log").read_text().splitlines() if (tmp_path / "egress.log").exists() else []
+    assert attempts == []

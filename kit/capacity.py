@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from kit.catalog import Catalog, load_catalog
+from kit.errors import ParamError
 
 # bf16 KV cache bytes per token ~ this x sqrt(params in billions); fitted to Llama 3.1 8B and 3.3 70B.
 KV_BYTES_RULE_OF_THUMB = 40_000
@@ -28,8 +29,6 @@ def find_gpu(name: str, cat: Catalog | None = None) -> pd.Series:
         short = row.id.split("_")[0]
         if key in ids or key == short or key == row["name"].lower().replace("nvidia", "").replace(" ", ""):
             return row
-    from kit.params import ParamError
-
     raise ParamError("gpu", name, "one of " + ", ".join(cat.gpus.id))
 
 

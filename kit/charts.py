@@ -16,10 +16,12 @@ sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 import altair as alt  # noqa: E402
 import numpy as np
 import pandas as pd
+import vl_convert as vlc
 
 from kit.params import AXIS_LABELS, OPTIONS, SENSITIVITY_LEVELS
+from kit.paths import cache_dir
+from kit.style import COLORS
 
-COLORS = {"closed_api": "#4C6FBF", "hosted_open": "#2A9D8F", "self_hosted_open": "#5E8C31", "hybrid": "#E07B39"}
 SHORT = {"closed_api": "Closed API", "hosted_open": "Hosted open", "self_hosted_open": "Self-hosted open",
          "hybrid": "Hybrid router"}
 FONT = "Helvetica, Arial, sans-serif"
@@ -268,8 +270,6 @@ def svg(chart: alt.Chart, scope: str = "kit") -> str:
     ``scope`` prefixes the SVG's internal ids (clip paths, gradients), so several charts can sit
     in one page without one chart's clip path hiding another's lines.
     """
-    import vl_convert as vlc
-
     return scope_ids(vlc.vegalite_to_svg(style(chart).to_dict(validate=False)), scope)
 
 
@@ -288,10 +288,7 @@ def scope_ids(text: str, scope: str) -> str:
 
 
 def _bundle_cache() -> Path:
-    import vl_convert as vlc
-
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "llm-decision-kit"
-    return base / f"jupyterchart-offline-altair{alt.__version__}-vlc{vlc.__version__}.js"
+    return cache_dir() / f"jupyterchart-offline-altair{alt.__version__}-vlc{vlc.__version__}.js"
 
 
 def enable_offline() -> None:

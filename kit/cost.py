@@ -8,9 +8,13 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from kit.capacity import replica_table
 from kit.catalog import Catalog, load_catalog
-from kit.params import DEFAULTS, OPTIONS, PARAMS, ParamError, Scenario
+from kit.errors import ParamError, listing
+from kit.fleet import self_hosted_fleet
+from kit.fmt import number_or_none
+from kit.params import DEFAULTS, OPTIONS, PARAMS, Scenario
+from kit.router import simulate
+
 
 def frame(scenarios: Iterable[Scenario | Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
     """Return scenarios as a DataFrame with one column per parameter."""
@@ -34,7 +38,7 @@ def resolve_models(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
         raise ParamError("closed_model", ref, "'auto' or provider/model_id of a row of data/prices.csv, "
                          "e.g. " + ", ".join(t["closed"] for t in cat.tiers.values()))
     for mid in set(opened) - set(cat.open_models.id):
-        raise ParamError("open_model", mid, "'auto' or one of " + ", ".join(cat.open_models.id))
+        raise ParamError("open_model", mid, "'auto' or an id of data/open_models.csv: " + listing(cat.open_models.id))
     return df.assign(closed_ref=closed.to_numpy(), open_id=opened.to_numpy())
 
 
@@ -57,44 +61,6 @@ def _hosted_refs(df: pd.DataFrame, cat: Catalog) -> pd.Series:
     return pd.Series(models.hosted_price_ref.to_numpy(), index=df.index).replace("", np.nan)
 
 
-def _self_hosted(df: pd.DataFrame, requests: np.ndarray, cat: Catalog) -> dict[str, np.ndarray]:
-    """Size and price a self-hosted fleet for ``requests`` a month of each scenario."""
-    keys = ["open_id", "gpu", "quant_bits", "input_tokens", "output_tokens"]
-    combos = df[keys].drop_duplicates().rename(columns={"open_id": "open_model"})
-    rep = replica_table(combos.reset_index(drop=True), cat)
-    rep[keys] = combos.reset_index(drop=True).rename(columns={"open_model": "open_id"})[keys].to_numpy()
-    merged = df[keys].merge(rep, on=keys, how="left")
-
-    lat = df.latency_ms.to_numpy(float)
-    u_tight, u_relaxed = cat.a("max_utilisation_tight"), cat.a("max_utilisation_relaxed")
-    max_util = np.interp(lat, [300, 2000], [u_tight, u_relaxed])
-    avg_rps = requests / (cat.a("hours_per_month") * 3600)
-    peak_rps = avg_rps * df.peak_to_average.to_numpy(float)
-    rps_cap = merged.rps_per_replica.to_numpy(float)
-    replicas = np.maximum(cat.a("min_replicas"), np.ceil(peak_rps / (rps_cap * max_util))).astype(int)
-    n_gpus = replicas * merged.gpus_per_replica.to_numpy(int)
-
-    gpus = cat.gpus.set_index("id").loc[df.gpu]
-    low, high = gpus.usd_per_hour_low.to_numpy(float), gpus.usd_per_hour_high.to_numpy(float)
-    rate = np.select([df.gpu_rate == "low", df.gpu_rate == "high"], [low, high], (low + high) / 2)
-    fte_month = df.fte_annual_cost_usd.to_numpy(float) / 12
-    gpu_cost = n_gpus * rate * cat.a("hours_per_month")
-    ops_fte = cat.a("ops_fte_base") + cat.a("ops_fte_per_gpu") * n_gpus
-    setup_weeks = cat.a("setup_weeks") + cat.a("finetune_setup_weeks") * df.needs_finetuning.to_numpy(bool)
-    return {
-        "gpu_cost": gpu_cost,
-        "overhead": gpu_cost * cat.a("non_gpu_overhead"),
-        "ops_staff": ops_fte * fte_month,
-        "setup_amortised": setup_weeks * df.fte_annual_cost_usd.to_numpy(float) / 52 / cat.a("amortise_months"),
-        "gpus": n_gpus, "replicas": replicas, "gpus_per_replica": merged.gpus_per_replica.to_numpy(int),
-        "rps_per_replica": rps_cap, "ops_fte": ops_fte, "gpu_rate": rate,
-        "peak_rps": peak_rps, "max_utilisation": max_util, "setup_weeks": setup_weeks,
-        "utilisation": avg_rps / (replicas * rps_cap),
-        "throughput_method": merged.throughput_method.to_numpy(object),
-        "throughput_source": merged.throughput_source.to_numpy(object),
-    }
-
-
 def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) -> pd.DataFrame:
     """Return monthly USD per option (columns named after OPTIONS) and every breakdown line.
 
@@ -110,13 +76,11 @@ def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
     hosted_ref = _hosted_refs(df, cat)
     hosted_in, hosted_out, _ = _per_token(df, hosted_ref.fillna("-/-"), cat, requests)
     hosted = hosted_in + hosted_out
-    sh = _self_hosted(df, requests, cat)
+    sh = self_hosted_fleet(df, requests, cat)
     self_total = sh["gpu_cost"] + sh["overhead"] + sh["ops_staff"] + sh["setup_amortised"]
 
     # Hybrid: the router model of kit/router.py (hard -> closed, sensitive -> self-hosted, the rest to the
     # cheapest adequate tier, escalations paid twice), the same everywhere the option is priced.
-    from kit.router import simulate
-
     hybrid = simulate(df, {"closed_api": closed / requests, "hosted_open": hosted / requests}, cat,
                       threshold=thresholds)
     return pd.DataFrame({
@@ -132,7 +96,7 @@ def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
 def breakdown(row: pd.Series) -> dict[str, dict[str, float]]:
     """Return the cost lines of each option for one row of ``costs()``."""
     def r(x: float) -> float | None:
-        return None if pd.isna(x) else round(float(x), 2)
+        return number_or_none(x, 2)
 
     return {
         "closed_api": {"tokens": r(row.closed_api)},
@@ -144,9 +108,12 @@ def breakdown(row: pd.Series) -> dict[str, dict[str, float]]:
     }
 
 
-def volume_sweep(scenario: Scenario, n: int = 241, low: float = 1e3, high: float = 1e10,
+def volume_sweep(scenario: Scenario, n: int = 241, low: float | None = None, high: float | None = None,
                  cat: Catalog | None = None) -> pd.DataFrame:
-    """Return the four costs over a log grid of monthly_requests, all else held."""
+    """Return the four costs over a log grid of monthly_requests (default: the sweep range of assumptions.yaml)."""
+    cat = cat or load_catalog()
+    low = cat.a("sweep_low_requests") if low is None else low
+    high = cat.a("sweep_high_requests") if high is None else high
     grid = np.unique(np.round(np.geomspace(low, high, n)).astype(np.int64))
     df = frame([scenario] * len(grid))
     df["monthly_requests"] = grid
@@ -247,3 +214,15 @@ def cost_steps(scenario: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
         ("self_hosted_open", "Total", "GPUs + overhead + staff + setup", float(row.self_hosted_open), "USD"),
     ]
     return pd.DataFrame(steps, columns=["option", "step", "how", "value", "unit"])
+
+
+def frontier(scenario: Any, points: int = 21, cat: Catalog | None = None) -> pd.DataFrame:
+    """Return monthly cost and expected quality as the difficulty threshold moves from 0 (all closed) to 1."""
+    thresholds = np.linspace(0, 1, points)
+    rows = [scenario] * points
+    out = costs(rows, cat, thresholds=thresholds)
+    return pd.DataFrame({"threshold": thresholds, "monthly_usd": out.hybrid.to_numpy(),
+                         "quality": out.hybrid_quality.to_numpy(),
+                         "share_closed": out.hybrid_share_closed.to_numpy(),
+                         "share_hosted": out.hybrid_share_hosted.to_numpy(),
+                         "share_self": out.hybrid_share_self.to_numpy()})

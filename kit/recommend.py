@@ -9,9 +9,25 @@ import pandas as pd
 
 from kit import axes as axes_mod
 from kit.catalog import Catalog, load_catalog
-from kit.cost import break_even, breakdown, costs, frame, utilisation_needed, volume_sweep
-from kit.fmt import money
-from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SPEC, PARAMS, SENSITIVITY_LEVELS, Scenario
+from kit.cost import (
+    break_even,
+    breakdown,
+    costs,
+    frame,
+    utilisation_needed,
+    volume_sweep,
+)
+from kit.fmt import money, number_or_none, plain
+from kit.params import (
+    AXIS_LABELS,
+    OPTION_LABELS,
+    OPTIONS,
+    PARAMS,
+    SENSITIVITY_LEVELS,
+    SPEC,
+    Scenario,
+)
+from kit.results import Flip, Recommendation, RouterSplit
 
 GATES = ("stay_inside", "high_steady_volume", "ship_fast", "frontier", "axes")
 GATE_TEXT = {
@@ -34,7 +50,7 @@ def _gates(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> dict[str, np.ndar
         "stay_inside": (df.sensitivity == "on_prem_only").to_numpy() | df.needs_offline.to_numpy(bool),
         "high_steady_volume": high & steady & (sens <= 1) & ~frontier,
         "ship_fast": (df.weeks_to_launch.to_numpy(float) <= cat.a("ship_fast_weeks"))
-                     & (df.team_fte.to_numpy(float) < 1),
+                     & (df.team_fte.to_numpy(float) < cat.a("no_team_below_fte")),
         "frontier": frontier,
         "high_spend": high,
     }
@@ -59,7 +75,8 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     mean = lean.mean(axis=1).to_numpy(float)
     # Mixed signals point to a router, but only where routing pays for its own engineering.
     mixed = np.where(c.hybrid.to_numpy(float) < closed, "hybrid", "closed_api")
-    by_axes = np.select([mean <= -0.1, mean >= 0.1], ["closed_api", open_pick], mixed)
+    cut = cat.a("lean_cut")
+    by_axes = np.select([mean <= -cut, mean >= cut], ["closed_api", open_pick], mixed)
 
     gate = np.select([inside, g_volume, g_fast, frontier], list(GATES[:4]), "axes")
     choice = np.select(
@@ -73,12 +90,15 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
                      (np.sign(lean.to_numpy()) == direction[:, None]).mean(axis=1))
     spend_margin = np.clip(np.log10(np.maximum(closed, 1) / cat.a("high_spend_usd_month")), 0, 1)
     fast_margin = np.clip(1 - df.weeks_to_launch.to_numpy(float) / (cat.a("ship_fast_weeks") + 1), 0, 1)
+    rule, margin = cat.a("confidence_rule_base"), cat.a("confidence_rule_margin")
     base = np.select(
         [gate == "stay_inside", gate == "high_steady_volume", gate == "ship_fast", gate == "frontier"],
-        [np.where(can_run, 0.9, 0.75), 0.65 + 0.2 * spend_margin, 0.65 + 0.2 * fast_margin, 0.7],
+        [np.where(can_run, cat.a("confidence_stay_inside_team"), cat.a("confidence_stay_inside_no_team")),
+         rule + margin * spend_margin, rule + margin * fast_margin, cat.a("confidence_frontier")],
         0.5 + 0.5 * np.minimum(np.abs(mean), 0.6),
     )
-    confidence = np.clip(base + 0.1 * (agree - 0.5), 0.5, 0.95)
+    confidence = np.clip(base + cat.a("confidence_agree_weight") * (agree - 0.5),
+                         cat.a("confidence_floor"), cat.a("confidence_cap"))
     out = pd.concat([c, lean.add_prefix("lean_")], axis=1)
     out["choice"] = choice
     out["gate"] = gate
@@ -148,7 +168,7 @@ def _nice(p, value: float, toward: float, digits: int = 2) -> float:
     return int(round(nice)) if p.kind == "int" else round(nice, 6)
 
 
-def flips(scenario: Scenario, cat: Catalog | None = None, base_choice: str | None = None) -> list[dict[str, Any]]:
+def flips(scenario: Scenario, cat: Catalog | None = None, base_choice: str | None = None) -> list[Flip]:
     """Return, per parameter, the smallest single change that changes the choice, nearest first."""
     cat = cat or load_catalog()
     base = scenario.to_dict()
@@ -195,7 +215,7 @@ def flips(scenario: Scenario, cat: Catalog | None = None, base_choice: str | Non
             best[name] = entry
     out = []
     for name, (d, v, ch) in sorted(best.items(), key=lambda kv: kv[1][0]):
-        out.append({"param": name, "from": _plain(base[name]), "to": _plain(v), "choice": str(ch),
+        out.append({"param": name, "from": plain(base[name]), "to": plain(v), "choice": str(ch),
                     "distance": round(float(d), 3)})
     return out
 
@@ -205,17 +225,7 @@ def _roundness(x: Any) -> int:
     return -len(s.replace("-", "").replace(".", "").lstrip("0").rstrip("0"))
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    return v
-
-
-def router_summary(row: pd.Series) -> dict[str, Any]:
+def router_summary(row: pd.Series) -> RouterSplit:
     """Return the hybrid router's split for one row of ``decide``/``costs``: shares per tier, quality, cost."""
     return {"monthly_usd": round(float(row.hybrid), 2),
             "share": {"closed_api": round(float(row.hybrid_share_closed), 4),
@@ -296,7 +306,7 @@ def decision_map(scenario: Scenario, cat: Catalog | None = None, points: int = 3
 
 
 def recommend(scenario: Scenario, cat: Catalog | None = None, with_flips: bool = True,
-              sweep: pd.DataFrame | None = None, with_sweep: bool = True) -> dict[str, Any]:
+              sweep: pd.DataFrame | None = None, with_sweep: bool = True) -> Recommendation:
     """Return the full recommendation for one scenario as plain JSON-ready data.
 
     ``sweep``: a precomputed ``volume_sweep(scenario)`` to reuse for break-even and utilisation;
@@ -307,8 +317,8 @@ def recommend(scenario: Scenario, cat: Catalog | None = None, with_flips: bool =
     s = scenario.to_dict()
     lean = row[[f"lean_{a}" for a in axes_mod.AXES]].rename(lambda k: k[5:]).astype(float)
     ax = axes_mod.explain(s, row, lean, cat)
-    costs_out = {o: (None if pd.isna(row[o]) else round(float(row[o]), 2)) for o in OPTIONS}
-    result = {
+    costs_out = {o: number_or_none(row[o], 2) for o in OPTIONS}
+    result: Recommendation = {
         "choice": str(row.choice),
         "choice_label": OPTION_LABELS[row.choice],
         "confidence": float(row.confidence),
@@ -332,16 +342,16 @@ def recommend(scenario: Scenario, cat: Catalog | None = None, with_flips: bool =
         "flip": [],
         "data": {"prices_as_of": cat.prices_as_of(), "prices_source": str(cat.prices.source.iloc[0]),
                  "stale": cat.stale_warning() is not None},
-        "scenario": {k: _plain(v) for k, v in s.items()},
+        "scenario": {k: plain(v) for k, v in s.items()},
     }
     return extend(result, scenario, cat, sweep, with_sweep=with_sweep, with_flips=with_flips)
 
 
-def extend(result: dict[str, Any], scenario: Scenario, cat: Catalog | None = None,
-           sweep: pd.DataFrame | None = None, with_sweep: bool = True, with_flips: bool = True) -> dict[str, Any]:
+def extend(result: Recommendation, scenario: Scenario, cat: Catalog | None = None,
+           sweep: pd.DataFrame | None = None, with_sweep: bool = True, with_flips: bool = True) -> Recommendation:
     """Return a quick answer completed with break-even volumes, utilisation needed and flips."""
     cat = cat or load_catalog()
-    out = dict(result)
+    out: Recommendation = {**result}
     if with_sweep:
         sweep = volume_sweep(scenario, cat=cat) if sweep is None else sweep
         out["break_even"] = break_even(scenario, cat, sweep)
@@ -411,7 +421,7 @@ def vary(scenario: Scenario, name: str, values: Sequence[Any] | None = None,
             grid = np.geomspace(p.low, p.high, 25) if p.log else np.linspace(p.low, p.high, 25)
             values = [int(round(v)) for v in grid] if p.kind == "int" else [float(v) for v in grid]
         else:
-            raise ValueError(f"give the values to try for '{name}'")
+            raise ParamError(name, values, "a list of values to try (this input has no range to sweep)", "vary")
     values = [p.coerce(v, context="vary") for v in values]
     table = decide([scenario.replace(**{name: v}) for v in values], cat)
     table.insert(0, name, values)

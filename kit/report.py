@@ -4,32 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-from typing import Any
 
 from kit.catalog import Catalog, load_catalog
-from kit.fmt import money
+from kit.fmt import flip_sentence, money, value_text
 from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SPEC
-
-CSS = """
-body{font-family:Helvetica,Arial,sans-serif;color:#1d2330;max-width:980px;margin:2em auto;padding:0 1em;line-height:1.45}
-h1{font-size:1.6em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #dde;padding-bottom:.2em}
-table{border-collapse:collapse;margin:.5em 0} td,th{border:1px solid #dde;padding:.25em .6em;text-align:left;vertical-align:top}
-th{background:#f4f6fa} td.num{text-align:right;font-variant-numeric:tabular-nums}
-.choice{font-size:1.3em;font-weight:bold} .warn{color:#8a4b00} .muted{color:#667} figure{margin:1em 0}
-"""
+from kit.results import Flip, Recommendation
+from kit.style import STYLESHEET
 
 
-def _value(name: str, value: Any) -> str:
-    p = SPEC[name]
-    if p.kind == "bool":
-        return "yes" if value else "no"
-    if p.kind in ("int", "float"):
-        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3g}"
-        return f"{text} {p.unit}".strip()
-    return str(value)
-
-
-def card_html(r: dict[str, Any]) -> str:
+def card_html(r: Recommendation) -> str:
     """Return the recommendation card: the choice, confidence, reasons in order and warnings."""
     e = html.escape
     reasons = "".join(f"<li>{e(x)}</li>" for x in r["reasons"])
@@ -46,14 +29,11 @@ def card_html(r: dict[str, Any]) -> str:
             + (f'<ul class="kit-warnings">{warnings}</ul>' if warnings else "") + "</div>")
 
 
-def flips_html(flips: list[dict[str, Any]], limit: int = 5) -> str:
+def flips_html(flips: list[Flip], limit: int = 5) -> str:
     """Return 'what would flip it' as a short list."""
     if not flips:
         return '<div class="kit-flips"><b>What would flip it</b><p>No single change of one input changes the answer.</p></div>'
-    items = "".join(
-        f'<li><b>{html.escape(SPEC[f["param"]].title)}</b>: {html.escape(_value(f["param"], f["from"]))} → '
-        f'{html.escape(_value(f["param"], f["to"]))} gives <b>{html.escape(OPTION_LABELS[f["choice"]])}</b></li>'
-        for f in flips[:limit])
+    items = "".join(f"<li>{html.escape(flip_sentence(f))}</li>" for f in flips[:limit])
     return f'<div class="kit-flips"><b>What would flip it</b> <span class="muted">(smallest single changes, nearest first)</span><ul>{items}</ul></div>'
 
 
@@ -73,7 +53,7 @@ def data_dates(cat: Catalog) -> list[tuple[str, str, str]]:
     ]
 
 
-def memo_markdown(r: dict[str, Any], cat: Catalog | None = None, today: dt.date | None = None) -> str:
+def memo_markdown(r: Recommendation, cat: Catalog | None = None, today: dt.date | None = None) -> str:
     """Return the decision memo as Markdown."""
     cat = cat or load_catalog()
     today = today or dt.date.today()
@@ -97,12 +77,11 @@ def memo_markdown(r: dict[str, Any], cat: Catalog | None = None, today: dt.date 
         out += [f"- {OPTION_LABELS[b['a']]} vs {OPTION_LABELS[b['b']]}: {b['monthly_requests']:,.0f} requests/month "
                 f"({OPTION_LABELS[b['cheaper_above']]} cheaper above)" for b in r["break_even"]]
     out += ["", "## What would flip it", ""]
-    out += [f"- {SPEC[f['param']].title}: {_value(f['param'], f['from'])} → {_value(f['param'], f['to'])} gives "
-            f"{OPTION_LABELS[f['choice']]}" for f in r["flip"]] or ["- No single change of one input changes the answer."]
+    out += [f"- {flip_sentence(f)}" for f in r["flip"]] or ["- No single change of one input changes the answer."]
     out += ["", "## The five axes (−1 closed … +1 open)", "", "| axis | lean | why |", "|---|---:|---|"]
     out += [f"| {AXIS_LABELS[k]} | {a['lean']:+.2f} | {a['why']} |" for k, a in r["axes"].items()]
     out += ["", "## Inputs", "", "| input | value |", "|---|---|"]
-    out += [f"| {SPEC[k].title} | {_value(k, v)} |" for k, v in s.items()]
+    out += [f"| {SPEC[k].title} | {value_text(k, v)} |" for k, v in s.items()]
     out += ["", "## Assumptions", "", "| name | value | source | as of |", "|---|---|---|---|"]
     out += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in assumption_rows(cat)]
     out += ["", "## Data dates", "", "| file | as of | source |", "|---|---|---|"]
@@ -110,7 +89,7 @@ def memo_markdown(r: dict[str, Any], cat: Catalog | None = None, today: dt.date 
     return "\n".join(out) + "\n"
 
 
-def memo_html(r: dict[str, Any], svgs: dict[str, str], cat: Catalog | None = None,
+def memo_html(r: Recommendation, svgs: dict[str, str], cat: Catalog | None = None,
               today: dt.date | None = None) -> str:
     """Return the decision memo as one self-contained HTML page (charts inline as SVG, no outside links)."""
     cat = cat or load_catalog()
@@ -128,11 +107,10 @@ def memo_html(r: dict[str, Any], svgs: dict[str, str], cat: Catalog | None = Non
               ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in r["breakdown"][o].items() if v)] for o in OPTIONS]
     figures = "".join(f"<figure>{svgs[k]}</figure>" for k in ("axes", "costs", "volume", "map") if k in svgs)
     warn = "".join(f"<li>{e(w)}</li>" for w in r["warnings"])
-    flips = "".join(f"<li>{e(SPEC[f['param']].title)}: {e(_value(f['param'], f['from']))} → "
-                    f"{e(_value(f['param'], f['to']))} gives {e(OPTION_LABELS[f['choice']])}</li>" for f in r["flip"])
+    flips = "".join(f"<li>{e(flip_sentence(f))}</li>" for f in r["flip"])
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Decision memo: {e(r['choice_label'])}</title>
-<style>{CSS}</style></head><body>
+<style>{STYLESHEET}</style></head><body class="kit-memo">
 <h1>Decision memo: how to run our LLM workload</h1>
 <p class="muted">Prepared {today.isoformat()} with the open-vs-closed LLM decision kit. Prices as of {e(r['data']['prices_as_of'])} ({e(r['data']['prices_source'])}).</p>
 <h2>Recommendation</h2>
@@ -143,7 +121,7 @@ def memo_html(r: dict[str, Any], svgs: dict[str, str], cat: Catalog | None = Non
 <h2>What would flip it</h2><ul>{flips or '<li>No single change of one input changes the answer.</li>'}</ul>
 <h2>Charts</h2>{figures}
 <h2>The five axes</h2>{table(['axis', 'lean (−1 closed … +1 open)', 'why'], [[AXIS_LABELS[k], f"{a['lean']:+.2f}", a['why']] for k, a in r['axes'].items()], {1})}
-<h2>Inputs</h2>{table(['input', 'value'], [[SPEC[k].title, _value(k, v)] for k, v in s.items()])}
+<h2>Inputs</h2>{table(['input', 'value'], [[SPEC[k].title, value_text(k, v)] for k, v in s.items()])}
 <h2>Assumptions</h2>{table(['name', 'value', 'source', 'as of'], [list(x) for x in assumption_rows(cat)])}
 <h2>Data dates</h2>{table(['file', 'as of', 'source'], [list(x) for x in data_dates(cat)])}
 </body></html>

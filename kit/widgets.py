@@ -9,41 +9,9 @@ import ipywidgets as w
 
 from kit.catalog import load_catalog
 from kit.params import NOTEBOOK_SPEC, PARAMS, Param
+from kit.style import STYLE
 
-
-# The look of the kit's cards, lists and messages (app and notebooks), scoped under .kit-app.
-STYLE = """
-<style>
-.kit-app { font-family: Helvetica, Arial, sans-serif; color: #1d2330; }
-.kit-app .kit-header { padding: 6px 4px 10px 4px; border-bottom: 1px solid #e3e6ee; margin-bottom: 10px; }
-.kit-app .kit-title { font-size: 22px; font-weight: 700; }
-.kit-app .kit-sub { color: #5b6272; font-size: 13px; margin-top: 2px; }
-.kit-app .kit-badge { display: inline-block; font-size: 12px; padding: 2px 8px; border-radius: 10px; background: #eef2f7; color: #334; margin-left: 6px; }
-.kit-app .kit-badge.stale { background: #fff3e0; color: #8a4b00; }
-.kit-app .kit-group-title { font-weight: 700; font-size: 14px; margin: 10px 0 0 0; }
-.kit-app .kit-group-help { color: #667; font-size: 11.5px; margin-bottom: 4px; }
-.kit-app .kit-help { color: #667; font-size: 11px; line-height: 1.25; margin: -4px 0 6px 4px; }
-.kit-app .kit-panel { background: #fff; border: 1px solid #e3e6ee; border-radius: 8px; padding: 10px 12px; }
-.kit-app .kit-card .kit-eyebrow { text-transform: uppercase; font-size: 11px; letter-spacing: .08em; color: #667; }
-.kit-app .kit-card .kit-choice { font-size: 26px; font-weight: 800; margin: 2px 0 4px 0; }
-.kit-app .kit-choice.kit-closed_api { color: #3556a3; } .kit-app .kit-choice.kit-hosted_open { color: #1f7a6f; }
-.kit-app .kit-choice.kit-self_hosted_open { color: #4a7326; } .kit-app .kit-choice.kit-hybrid { color: #b85b22; }
-.kit-app .kit-confidence { display: flex; align-items: center; gap: 8px; font-size: 13px; }
-.kit-app .kit-bar { display: inline-block; width: 160px; height: 8px; background: #e9ecf2; border-radius: 4px; overflow: hidden; }
-.kit-app .kit-bar > span { display: block; height: 100%; background: #3556a3; }
-.kit-app .kit-costline { font-size: 13px; color: #334; margin: 6px 0; }
-.kit-app .kit-reasons { margin: 6px 0 4px 0; padding-left: 20px; font-size: 13px; line-height: 1.4; }
-.kit-app .kit-warnings { margin: 6px 0 0 0; padding: 6px 10px 6px 26px; background: #fff6e8; border-radius: 6px; color: #7a4300; font-size: 12.5px; }
-.kit-app .kit-flips { font-size: 13px; line-height: 1.35; } .kit-app .kit-flips ul { padding-left: 18px; margin: 4px 0; }
-.kit-app .kit-flips li, .kit-app .kit-reasons li, .kit-app .kit-warnings li { margin: 2px 0; line-height: 1.35; }
-.kit-app .muted { color: #667; font-size: 12px; }
-.kit-app .kit-chart svg { max-width: 100%; height: auto; }
-.kit-app .kit-status-error { background: #fdecea; color: #8b1a10; border: 1px solid #f5c2bc; border-radius: 6px; padding: 8px 12px; font-size: 13px; }
-.kit-app .kit-status-busy { color: #5b6272; font-size: 12px; }
-.kit-app a.kit-download { display: inline-block; margin: 4px 8px 0 0; padding: 5px 10px; border-radius: 5px; background: #3556a3; color: #fff !important; text-decoration: none; font-size: 13px; }
-.kit-app .widget-label { font-size: 12.5px; }
-</style>
-"""
+__all__ = ["STYLE", "build_control", "build_controls", "model_options", "read_values"]
 
 
 def model_options() -> dict[str, list[str]]:

@@ -20,9 +20,10 @@ import pytest
 import yaml
 
 from conftest import guard_env
-from kit import notebooks
+from kit import lesson, notebooks
 from kit.catalog import profile_params
-from kit.params import NOTEBOOK_SPEC, ParamError, Scenario
+from kit.errors import ParamError
+from kit.params import NOTEBOOK_SPEC, Scenario
 from kit.recommend import recommend
 
 SEQUENCE = notebooks.sequence()
@@ -159,7 +160,7 @@ def _papermill(path: Path, params: dict, out: Path, log: Path):
 
 @pytest.fixture(scope="module")
 def headless(tmp_path_factory):
-    """Every notebook run by papermill twice: with another scenario, and with a bad parameter."""
+    """Every notebook run by papermill three times: another scenario, a bad value, an unknown parameter."""
     out = tmp_path_factory.mktemp("papermill")
     log = out / "egress.log"
     jobs = []
@@ -167,6 +168,7 @@ def headless(tmp_path_factory):
         first = next(iter(notebooks.parameters(path)))
         jobs.append((path, "other", OTHER[path.name]))
         jobs.append((path, "bad", {first: _bad_value(first)}))
+        jobs.append((path, "unknown", {first: OTHER[path.name].get(first, NOTEBOOK_SPEC[first].default), "bogus": 1}))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         done = list(pool.map(lambda j: (j, _papermill(j[0], j[2], out / f"{j[1]}-{j[0].name}", log)), jobs))
     results = {(j[0].name, j[1]): (proc, out / f"{j[1]}-{j[0].name}", j[2]) for j, proc in done}
@@ -210,6 +212,27 @@ def test_refuses_an_out_of_range_parameter(headless, name):
     nb = read(out)
     errors = [c for c in nb.cells if any(o.output_type == "error" for o in c.get("outputs", []))]
     assert len(errors) == 1 and ("lesson.scenario(" in errors[0].source or "lesson.inputs(" in errors[0].source)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_refuses_an_unknown_parameter(headless, name):
+    results, _ = headless
+    proc, out, _ = results[(name, "unknown")]
+    assert proc.returncode != 0
+    assert f"notebook {name[:-6]}: parameter 'bogus': got 1; allowed: a parameter of this notebook: " in proc.stderr
+    nb = read(out)
+    errors = [c for c in nb.cells if any(o.output_type == "error" for o in c.get("outputs", []))]
+    assert len(errors) == 1 and ("lesson.scenario(" in errors[0].source or "lesson.inputs(" in errors[0].source)
+
+
+def test_check_injected_reads_papermill_cells():
+    own = "monthly_requests = 1000000  # calls\nteam_fte = 1.0"
+    lesson.check_injected("t", ["", "import kit", own, "# Parameters\nmonthly_requests = 5000\n"])  # known: fine
+    lesson.check_injected("t", ["", own])  # not run by papermill: nothing to check
+    with pytest.raises(ParamError, match=r"notebook t: parameter 'sensitivity': got 'regulated'; allowed: a "
+                                         r"parameter of this notebook: monthly_requests, team_fte"):
+        lesson.check_injected("t", ["", own, '# Parameters\nsensitivity = "regulated"\n'])
 
 
 @pytest.mark.slow

@@ -1,8 +1,13 @@
+import json
+import types
+import typing
+
 import pytest
 
 from kit.catalog import profile_params
 from kit.params import AXES, OPTIONS, Scenario
 from kit.recommend import decide, recommend
+from kit.results import Recommendation
 
 EXPECTED = {
     "regulated": {"self_hosted_open"},
@@ -31,6 +36,43 @@ def test_result_shape():
     for f in r["flip"]:
         assert {"param", "to", "choice"} <= set(f) and f["choice"] != r["choice"]
     assert r["scenario"]["monthly_requests"] == 20_000_000
+
+
+def _conforms(value, hint, where: str) -> list[str]:
+    """Return where ``value`` departs from the type ``hint`` (TypedDicts, lists, dicts, unions, plain types)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if typing.is_typeddict(hint):
+        hints = typing.get_type_hints(hint)
+        if not isinstance(value, dict) or set(value) != set(hints):
+            return [f"{where}: keys {sorted(value) if isinstance(value, dict) else type(value)} != {sorted(hints)}"]
+        return [p for k, h in hints.items() for p in _conforms(value[k], h, f"{where}.{k}")]
+    if hint is typing.Any:
+        return []
+    if origin in (typing.Union, types.UnionType):
+        return [] if any(not _conforms(value, a, where) for a in args) else [f"{where}: {value!r} is not {hint}"]
+    if origin is list:
+        return [p for i, v in enumerate(value) for p in _conforms(v, args[0], f"{where}[{i}]")] \
+            if isinstance(value, list) else [f"{where}: not a list"]
+    if origin is dict:
+        return [p for k, v in value.items() for p in _conforms(v, args[1], f"{where}[{k}]")] \
+            if isinstance(value, dict) else [f"{where}: not a dict"]
+    if hint is float:
+        return [] if isinstance(value, (int, float)) and not isinstance(value, bool) else [f"{where}: {value!r}"]
+    return [] if isinstance(value, hint) else [f"{where}: {value!r} is not {hint}"]
+
+
+@pytest.mark.parametrize("profile", [None, "regulated", "hybrid"])
+def test_the_answer_matches_its_declared_type_and_is_json(profile):
+    r = recommend(Scenario.make(profile_params(profile) if profile else {}))
+    assert _conforms(r, Recommendation, "recommendation") == []
+    assert json.loads(json.dumps(r, allow_nan=False)) == r  # JSON-ready: no NaN, no numpy scalars
+
+
+def test_the_type_check_can_fail():
+    r = recommend(Scenario.make(), with_flips=False, with_sweep=False)
+    assert _conforms({**r, "costs": {"closed_api": "cheap"}}, Recommendation, "r") == ["r.costs[closed_api]: 'cheap' "
+                                                                                         "is not float | None"]
+    assert _conforms({k: v for k, v in r.items() if k != "flip"}, Recommendation, "r")[0].startswith("r: keys")
 
 
 def test_every_flip_really_flips():

@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from kit import router
+from kit import lesson, live, router
 from kit.catalog import load_catalog, profile_params
-from kit.cost import costs
+from kit.cost import costs, frontier
+from kit.errors import KitError
+from kit.evaluate import Completion
 from kit.params import QUALITY_LEVELS, SENSITIVITY_LEVELS, Scenario
 from kit.recommend import recommend
 
@@ -84,7 +86,7 @@ def test_sensitive_traffic_never_reaches_an_external_tier():
 
 def test_frontier_spans_all_closed_to_all_cheap():
     s = Scenario.make(profile_params("hybrid"))
-    f = router.frontier(s)
+    f = frontier(s)
     assert f.threshold.iloc[0] == 0 and f.share_closed.iloc[0] == 1 and f.quality.iloc[0] == 1
     assert f.monthly_usd.iloc[0] == pytest.approx(recommend(s, with_flips=False, with_sweep=False)["costs"]["closed_api"])
     assert f.monthly_usd.is_monotonic_decreasing and f.quality.is_monotonic_decreasing
@@ -110,12 +112,12 @@ def test_base_load_and_spill():
 
 
 def test_difficulty_and_sensitivity_heuristics():
-    assert router.difficulty("What is 2+2?") < 0.3
-    assert router.difficulty("Explain step by step why the design fails, and compare the trade-off. Why?") > 0.6
-    assert router.is_sensitive("Refund card 4111 1111 1111 1111")
-    assert router.is_sensitive("write to jane.doe@example.com")
-    assert router.is_sensitive("The patient needs a follow-up")
-    assert not router.is_sensitive("What is the capital of France?")
+    assert live.difficulty("What is 2+2?") < 0.3
+    assert live.difficulty("Explain step by step why the design fails, and compare the trade-off. Why?") > 0.6
+    assert live.is_sensitive("Refund card 4111 1111 1111 1111")
+    assert live.is_sensitive("write to jane.doe@example.com")
+    assert live.is_sensitive("The patient needs a follow-up")
+    assert not live.is_sensitive("What is the capital of France?")
 
 
 class Echo:
@@ -123,17 +125,15 @@ class Echo:
         self.name, self.text, self.calls = name, text, 0
 
     def complete(self, prompt, max_tokens=4):
-        from kit.evaluate import Completion
-
         self.calls += 1
         return Completion(self.text, 10, 5, 0.01)
 
 
 def test_router_refuses_an_external_inside_tier():
-    strong, cheap = router.Tier("closed_api", Echo("s"), "s", True), router.Tier("hosted_open", Echo("c"), "c", True)
-    inside = router.Tier("self_hosted_open", Echo("i"), "i", True)
-    r = router.Router(strong, cheap, inside)
-    with pytest.raises(ValueError, match="sensitive data cannot go there"):
+    strong, cheap = live.Tier("closed_api", Echo("s"), "s", True), live.Tier("hosted_open", Echo("c"), "c", True)
+    inside = live.Tier("self_hosted_open", Echo("i"), "i", True)
+    r = live.Router(strong, cheap, inside)
+    with pytest.raises(KitError, match="sensitive data cannot go to an external tier"):
         r.route("Refund card 4111 1111 1111 1111")
 
 
@@ -146,13 +146,13 @@ def test_live_router_routes_between_two_local_backends():
         "Refund card 4111 1111 1111 1111 for the double charge.": "sensitive",
         "Email the summary to jane@example.com": "sensitive",
     }
-    with router.local_router(Scenario.make(), threshold=0.5, max_tokens=16) as live:
-        ports = {t.backend.base_url for t in (live.strong, live.cheap, live.inside)}
+    with live.local_router(Scenario.make(), threshold=0.5, max_tokens=16) as rt:
+        ports = {t.backend.base_url for t in (rt.strong, rt.cheap, rt.inside)}
         for p in prompts:
-            live.route(p)
+            rt.route(p)
     assert all(u.startswith("http://127.0.0.1:") for u in ports) and len(ports) == 2  # two local servers
-    log = {e["prompt"]: e for e in live.log}
-    assert len(live.log) == len(prompts)
+    log = {e["prompt"]: e for e in rt.log}
+    assert len(rt.log) == len(prompts)
     for p, kind in prompts.items():
         e = log[p[:80]]
         assert e["latency_ms"] > 0 and e["usd"] > 0 and e["answer"] is not None
@@ -163,7 +163,7 @@ def test_live_router_routes_between_two_local_backends():
         else:
             assert e["difficulty"] < 0.5
             assert e["tier"] == "hosted_open" or (e["tier"] == "closed_api" and e["escalated"])
-    summary = router.log_summary(live.log)
+    summary = lesson.log_summary(rt.log)
     assert summary.requests.sum() == len(prompts)
 
 

@@ -1,0 +1,68 @@
+"""Helpers for the teaching notebooks: validated parameters, explorers, static figures, quick checks.
+
+Presentation only. Every number comes from the engine (cost, recommend, catalog); this package turns
+results into widgets, SVG and tables. Each interactive object also carries a static rendering, so an
+executed notebook read without a kernel (papermill, nbconvert, GitHub) still shows its charts.
+
+The notebooks call ``lesson.NAME``; the modules below hold them by role:
+
+* ``inputs``      the parameters cell's validation (scenario, profile, inputs)
+* ``figures``     static SVG figures, HTML and full tables
+* ``explorer``    sliders plus a view the engine redraws
+* ``views``       one view per decision axis, the checklist and the whole decision
+* ``tables``      data sources, assumptions, glossary, licences, worked costs
+* ``quiz``        quick checks with feedback
+* ``local_demo``  notebook 07 (local models)
+* ``router_demo`` notebook 08 (the hybrid router)
+"""
+
+from __future__ import annotations
+
+from kit.lesson.explorer import Explorer, explore
+from kit.lesson.figures import HTML, Figure, figure, show, table
+from kit.lesson.inputs import check_injected, inputs, model_ids, profile, scenario
+from kit.lesson.local_demo import (
+                                   accuracy_figure,
+                                   evaluate_all,
+                                   local_models_table,
+                                   machine_table,
+                                   results_table,
+                                   runs_table,
+                                   side_by_side,
+                                   stream,
+)
+from kit.lesson.quiz import Question, QuickCheck, questions, quick_check
+from kit.lesson.router_demo import log_summary, router_log, router_view, summary_table
+from kit.lesson.tables import (
+                                   assumptions,
+                                   break_even_table,
+                                   cost_table,
+                                   glossary,
+                                   headline,
+                                   licence_card,
+                                   licences,
+                                   sources,
+                                   utilisation_table,
+)
+from kit.lesson.views import (
+                                   axis_note,
+                                   checklist_html,
+                                   control_view,
+                                   cost_view,
+                                   decision_view,
+                                   ecosystem_view,
+                                   parity_view,
+                                   security_view,
+                                   staffing,
+                                   warnings_html,
+)
+
+__all__ = [
+    "Explorer", "explore", "HTML", "Figure", "figure", "show", "table", "check_injected", "inputs", "model_ids",
+    "profile", "scenario", "accuracy_figure", "evaluate_all", "local_models_table", "machine_table", "results_table",
+    "runs_table", "side_by_side", "stream", "Question", "QuickCheck", "questions", "quick_check", "log_summary",
+    "router_log", "router_view", "summary_table", "assumptions", "break_even_table", "cost_table", "glossary",
+    "headline", "licence_card", "licences", "sources", "utilisation_table", "axis_note", "checklist_html",
+    "control_view", "cost_view", "decision_view", "ecosystem_view", "parity_view", "security_view", "staffing",
+    "warnings_html",
+]

@@ -1,0 +1,107 @@
+"""Tables for the notebooks: data sources, assumptions, glossary, licences and worked costs."""
+
+from __future__ import annotations
+
+import html
+from typing import Sequence
+
+import pandas as pd
+
+from kit import report
+from kit.catalog import load_catalog
+from kit.cost import (
+    cost_steps,
+)
+from kit.errors import ParamError
+from kit.fmt import money
+from kit.lesson.figures import _page
+from kit.params import (
+    OPTION_LABELS,
+    Scenario,
+)
+from kit.recommend import recommend
+from kit.results import Recommendation
+
+e = html.escape
+
+def sources() -> pd.DataFrame:
+    """Return the data files behind every figure, with their as-of date and source."""
+    return pd.DataFrame(report.data_dates(load_catalog()), columns=["file", "as of", "source"]).set_index("file")
+
+
+def assumptions(names: Sequence[str] | None = None) -> pd.DataFrame:
+    """Return the model's constants (all, or ``names``) with value, source and date."""
+    rows = [r for r in report.assumption_rows(load_catalog()) if names is None or r[0] in names]
+    return pd.DataFrame(rows, columns=["assumption", "value", "source", "as of"]).set_index("assumption")
+
+
+def glossary() -> pd.DataFrame:
+    """Return the kit's glossary (data/glossary.yaml)."""
+    return pd.DataFrame(load_catalog().glossary).set_index("term")
+
+
+def licences() -> pd.DataFrame:
+    """Return every open model of the catalog with its licence, class, openness and commercial terms."""
+    cat = load_catalog()
+    m = cat.open_models
+    lic = pd.DataFrame.from_dict(cat.licences, orient="index")
+    out = pd.DataFrame({
+        "model": m.name, "org (origin)": m.org + " (" + m.origin + ")", "licence": m.licence_id,
+        "class": m.licence_class, "openness": m.openness,
+        "OSI-approved": m.licence_id.map(lic.osi_approved).map({True: "yes", False: "no"}),
+        "commercial use": m.licence_id.map(lic.commercial_use),
+    })
+    return out.sort_values(["class", "licence", "model"]).set_index("model")
+
+
+def licence_card(model_id: str) -> str:
+    """Return one model's licence terms as HTML: what you may do, on what conditions, where the text is."""
+    cat = load_catalog()
+    hit = cat.open_models[cat.open_models.id == model_id]
+    if hit.empty:
+        raise ParamError("open_model", model_id, "one of " + ", ".join(cat.open_models.id))
+    m = hit.iloc[0]
+    lic = cat.licences[m.licence_id]
+    conditions = "".join(f"<li>{e(c)}</li>" for c in lic["conditions"])
+    return _page(f'<div class="kit-panel"><b>{e(m["name"])}</b> ({e(m.org)}, {e(m.origin)}) - '
+                 f'{e(lic["name"])} [{e(lic["class"])}; OSI-approved: {"yes" if lic["osi_approved"] else "no"}]'
+                 f'<div>Commercial use: {e(lic["commercial_use"])}</div><ul>{conditions}</ul>'
+                 f'<div class="muted">Text: {e(lic["text_url"])} (as of {e(lic["as_of"])}); model card: '
+                 f'{e(m.source)}</div></div>')
+
+
+def cost_table(s: Scenario) -> pd.DataFrame:
+    """Return the monthly cost of each option worked step by step (see kit.cost.cost_steps)."""
+    t = cost_steps(s)
+    t["option"] = t.option.map(OPTION_LABELS)
+    t["value"] = [money(v) if u == "USD" else (f"{v:,.2f}" if u == "requests/s" else f"{v:,.0f}")
+                  for v, u in zip(t.value, t.unit)]
+    return t.set_index(["option", "step"])
+
+
+def break_even_table(result: Recommendation) -> pd.DataFrame:
+    """Return a recommendation's break-even volumes, labelled, with the cheaper option above each."""
+    rows = [{"options": f"{OPTION_LABELS[b['a']]} = {OPTION_LABELS[b['b']]}",
+             "break-even requests/month": f"{b['monthly_requests']:,.0f}",
+             "cheaper above it": OPTION_LABELS[b["cheaper_above"]]} for b in result["break_even"]]
+    return pd.DataFrame(rows, columns=["options", "break-even requests/month", "cheaper above it"]).set_index("options")
+
+
+def utilisation_table(result: Recommendation) -> pd.DataFrame:
+    """Return where self-hosting first wins: the volume, fleet size and average utilisation there."""
+    rival = {"closed_api": "the closed API", "any_per_token": "every per-token option"}
+    rows = []
+    for key, u in result["utilisation_needed"].items():
+        rows.append({"self-hosting beats": rival[key],
+                     "from requests/month": "never, up to 10 billion" if u["monthly_requests"] is None
+                     else f"{u['monthly_requests']:,}",
+                     "GPUs then": "-" if u["gpus"] is None else u["gpus"],
+                     "average utilisation then": "-" if u["utilisation"] is None else f"{u['utilisation']:.0%}"})
+    return pd.DataFrame(rows).set_index("self-hosting beats")
+
+
+def headline(s: Scenario) -> str:
+    """Return the recommendation card with its flips, for a first look."""
+    r = recommend(s, with_sweep=False)
+    return _page(f'<div class="kit-panel" style="max-width:640px">{report.card_html(r)}'
+                 f'{report.flips_html(r["flip"], limit=3)}</div>')

@@ -1,0 +1,154 @@
+"""The hybrid router, live: real prompts routed by a sensitivity and difficulty heuristic to real backends.
+
+The tiers are OpenAI-compatible servers (llama.cpp on 127.0.0.1 for the bundled models, or an external
+endpoint configured by environment variables). Every decision is logged with its reason, latency and
+the price the tier it stands for would bill. The simulation that prices the hybrid option is
+``kit.router``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from kit import evaluate, local
+from kit.catalog import load_catalog
+from kit.cost import frame, resolve_models
+from kit.errors import ParamError
+from kit.params import NOTEBOOK_SPEC
+
+DEFAULT_THRESHOLD = NOTEBOOK_SPEC["route_threshold"].default  # one default: the spec's
+
+SENSITIVE = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.]+"                      # an email address
+    r"|\b(?:\d[ -]?){13,19}\b"                       # a card or account number
+    r"|\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b"             # an IBAN
+    r"|\b(?:patient|diagnos\w*|salary|salaries|passport|medical|social security)\b", re.IGNORECASE)
+HARD = ("step by step", "prove", "analy", "plan ", "design", "compare", "trade-off", "derive", "strategy",
+        "debug", "refactor", "why ", "explain", "multi-step", "evaluate")
+
+
+def is_sensitive(prompt: str) -> bool:
+    """Return whether a prompt carries data that must stay inside (emails, account numbers, health, pay)."""
+    return bool(SENSITIVE.search(prompt))
+
+
+def difficulty(prompt: str) -> float:
+    """Score how hard a prompt is, 0 (trivial) to 1, from its length, reasoning words and number of questions."""
+    text = prompt.lower()
+    words = len(text.split())
+    markers = sum(1 for m in HARD if m in text)
+    questions = text.count("?")
+    return float(min(1.0, 0.1 + min(words / 120, 0.35) + 0.2 * min(markers, 3) + 0.1 * (questions > 1)))
+
+
+@dataclass
+class Tier:
+    """One destination of the live router: a backend, what it stands for, and how its answers are priced."""
+
+    name: str                # closed_api | hosted_open | self_hosted_open
+    backend: Any             # anything with complete(prompt, max_tokens) -> Completion
+    stands_in_for: str       # what this backend represents in the demo, said plainly
+    external: bool           # does a request leave this machine / network?
+    usd_per_mtok: tuple[float, float] | None = None  # input, output prices of the tier it represents
+    usd_per_hour: float | None = None                # or a machine paid by the hour
+
+
+@dataclass
+class Router:
+    """Send each prompt to a tier: sensitive -> inside, hard -> strong, the rest -> cheap; log every decision."""
+
+    strong: Tier
+    cheap: Tier
+    inside: Tier
+    threshold: float = DEFAULT_THRESHOLD
+    residency: bool = True
+    max_tokens: int = 48
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+    def decide(self, prompt: str) -> tuple[Tier, str, float, bool]:
+        """Return the tier for a prompt, the reason, its difficulty and whether it is sensitive."""
+        sensitive = is_sensitive(prompt)
+        score = difficulty(prompt)
+        if sensitive and self.residency:
+            if self.inside.external:
+                raise ParamError("inside", self.inside.name, "a tier that keeps data on this network (external=False): "
+                                 "sensitive data cannot go to an external tier")
+            return self.inside, "sensitive data stays inside", score, True
+        if score >= self.threshold:
+            return self.strong, f"difficulty {score:.2f} >= threshold {self.threshold:.2f}", score, sensitive
+        return self.cheap, f"difficulty {score:.2f} < threshold {self.threshold:.2f}", score, sensitive
+
+    def route(self, prompt: str) -> dict[str, Any]:
+        """Answer one prompt through the router and return (and log) what happened."""
+        tier, reason, score, sensitive = self.decide(prompt)
+        t = time.perf_counter()
+        c = tier.backend.complete(prompt, max_tokens=self.max_tokens)
+        usd = self._price(tier, c)
+        escalated = False
+        if tier is self.cheap and len(c.text.split()) < 2 and not (sensitive and self.residency):
+            first = c
+            c = self.strong.backend.complete(prompt, max_tokens=self.max_tokens)  # the cheap tier failed: retry
+            usd += self._price(self.strong, c)
+            escalated, reason = True, reason + f"; escalated: {self.cheap.name} gave {first.text.strip()!r}"
+            tier = self.strong
+        entry = {"n": len(self.log) + 1, "prompt": prompt[:80], "sensitive": sensitive, "difficulty": round(score, 2),
+                 "tier": tier.name, "stands_in_for": tier.stands_in_for, "external": tier.external,
+                 "reason": reason, "escalated": escalated, "latency_ms": round((time.perf_counter() - t) * 1000, 1),
+                 "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens, "usd": usd,
+                 "answer": c.text.strip()}
+        self.log.append(entry)
+        return entry
+
+    @staticmethod
+    def _price(tier: Tier, c: Any) -> float:
+        if tier.usd_per_mtok:
+            return (c.prompt_tokens * tier.usd_per_mtok[0] + c.completion_tokens * tier.usd_per_mtok[1]) / 1e6
+        if tier.usd_per_hour:
+            return c.seconds * tier.usd_per_hour / 3600
+        return 0.0
+
+
+@contextlib.contextmanager
+def local_router(scenario: Any, threshold: float = DEFAULT_THRESHOLD, max_tokens: int = 48,
+                 endpoint: Any = None) -> Iterator[Router]:
+    """Start the local tiers as llama.cpp servers on 127.0.0.1 and yield a Router over them; stop them after.
+
+    Without an external endpoint, SmolLM2 (instruct) stands in for the closed model and Gemma 3 270M (base)
+    for the cheap open tier; sensitive prompts go to SmolLM2 on this machine, which really is self-hosted.
+    Each answer is priced as the tier it stands for would bill it (the scenario's models, data/prices.csv).
+    """
+    cat = load_catalog()
+    row = resolve_models(frame([scenario]), cat).iloc[0]
+    closed_price = cat.price_table.loc[row.closed_ref]
+    hosted_ref = cat.open_models.set_index("id").loc[row.open_id].hosted_price_ref
+    hosted_price = cat.price_table.loc[hosted_ref] if hosted_ref else closed_price
+    with contextlib.ExitStack() as stack:
+        smol = stack.enter_context(local.serve("smollm2-135m"))
+        gemma = stack.enter_context(local.serve("gemma-3-270m"))
+        if endpoint is not None:
+            strong = Tier("closed_api", endpoint, f"{endpoint.model} (external endpoint)", True,
+                          evaluate.endpoint_price() or (closed_price.input_usd_per_mtok, closed_price.output_usd_per_mtok))
+        else:
+            strong = Tier("closed_api", evaluate.EndpointBackend(smol.base_url, "smollm2-135m", name="smollm2-135m"),
+                          f"smollm2-135m on 127.0.0.1, standing in for {row.closed_ref}", False,
+                          (closed_price.input_usd_per_mtok, closed_price.output_usd_per_mtok))
+        cheap = Tier("hosted_open", evaluate.EndpointBackend(gemma.base_url, "gemma-3-270m", name="gemma-3-270m"),
+                     f"gemma-3-270m on 127.0.0.1, standing in for {hosted_ref or row.open_id}", False,
+                     (hosted_price.input_usd_per_mtok, hosted_price.output_usd_per_mtok))
+        inside = Tier("self_hosted_open", evaluate.EndpointBackend(smol.base_url, "smollm2-135m", name="smollm2-135m"),
+                      "smollm2-135m on this machine (self-hosted for real)", False,
+                      usd_per_hour=cat.a("cpu_server_usd_per_hour"))
+        yield Router(strong, cheap, inside, threshold=threshold, max_tokens=max_tokens)
+
+
+def endpoint_or_none() -> tuple[Any, str]:
+    """Return the external endpoint configured by environment variables (or None) and a sentence saying so."""
+    endpoint, note = evaluate.endpoint_from_env()
+    if endpoint is None:
+        return None, ("No external endpoint is configured, so both model tiers run locally: SmolLM2 stands in for "
+                      "the closed model and Gemma 3 270M for the hosted open tier.")
+    return endpoint, note + " It is the strong tier; sensitive prompts never go there."

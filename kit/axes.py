@@ -7,11 +7,12 @@ import pandas as pd
 
 from kit.catalog import Catalog
 from kit.fmt import money
-from kit.params import AXES, SENSITIVITY_LEVELS
+from kit.params import AXES, QUALITY_LEVELS, SENSITIVITY_LEVELS
 
-CONTROL_BY_SENSITIVITY = dict(zip(SENSITIVITY_LEVELS, (-0.3, 0.0, 0.3, 0.6, 1.0)))
-AUDIT_BY_SENSITIVITY = dict(zip(SENSITIVITY_LEVELS, (-0.2, -0.1, 0.1, 0.3, 0.5)))
-PARITY_BY_QUALITY = {"everyday": 0.6, "strong": 0.0, "frontier": -0.7}
+
+def _by_level(cat: Catalog, prefix: str, levels: tuple[str, ...]) -> dict[str, float]:
+    """Return the leans of assumptions.yaml named ``prefix_<level>`` for each level."""
+    return {level: cat.a(f"{prefix}_{level}") for level in levels}
 
 
 def leans(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
@@ -22,14 +23,18 @@ def leans(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     best_open = np.fmin(c.hosted_open.to_numpy(float), c.self_hosted_open.to_numpy(float))
     savings = c.closed_api.to_numpy(float) - best_open
     cost = np.tanh(savings / cat.a("high_spend_usd_month"))
-    control = (df.sensitivity.map(CONTROL_BY_SENSITIVITY).to_numpy(float)
-               + 0.25 * df.needs_version_pinning.to_numpy(bool) + 0.15 * df.needs_finetuning.to_numpy(bool))
+    a = cat.a
+    control = (df.sensitivity.map(_by_level(cat, "lean_control", SENSITIVITY_LEVELS)).to_numpy(float)
+               + a("lean_control_pinning") * df.needs_version_pinning.to_numpy(bool)
+               + a("lean_control_finetuning") * df.needs_finetuning.to_numpy(bool))
     control = np.where(df.needs_offline.to_numpy(bool), 1.0, control)
-    security = df.sensitivity.map(AUDIT_BY_SENSITIVITY).to_numpy(float) - 0.5 + 0.3 * np.minimum(team, 2)
-    ecosystem = (-0.6 * np.clip((2 * fast - weeks) / (2 * fast), 0, 1)
-                 - 0.4 + 0.25 * np.minimum(team, 3))
-    below_floor = df.latency_ms.to_numpy(float) < cat.a("closed_latency_floor_ms")
-    parity = df.quality_need.map(PARITY_BY_QUALITY).to_numpy(float) + 0.3 * below_floor
+    security = (df.sensitivity.map(_by_level(cat, "lean_audit", SENSITIVITY_LEVELS)).to_numpy(float)
+                + a("lean_security_base") + a("lean_security_per_fte") * np.minimum(team, a("lean_security_max_fte")))
+    ecosystem = (a("lean_ecosystem_rush") * np.clip((2 * fast - weeks) / (2 * fast), 0, 1)
+                 + a("lean_ecosystem_base") + a("lean_ecosystem_per_fte") * np.minimum(team, a("lean_ecosystem_max_fte")))
+    below_floor = df.latency_ms.to_numpy(float) < a("closed_latency_floor_ms")
+    parity = (df.quality_need.map(_by_level(cat, "lean_parity", QUALITY_LEVELS)).to_numpy(float)
+              + a("lean_parity_low_latency") * below_floor)
     out = pd.DataFrame({"cost": cost, "control": control, "security": security,
                         "ecosystem": ecosystem, "parity": parity}, index=df.index)
     return out[list(AXES)].clip(-1, 1)

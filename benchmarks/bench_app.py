@@ -25,8 +25,14 @@ from kit import serve
 from kit.procs import stop, wait_until_up
 
 CHROMIUM = os.environ.get("KIT_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 POOL_WARM_S = 25  # let the pre-heated kernel pool fill before the first visit
 
 
@@ -57,8 +63,9 @@ def slider_changes(page, n: int) -> list[tuple[float, float]]:
         handle.focus()
         t = time.perf_counter()
         page.keyboard.press("PageUp" if i % 2 == 0 else "PageDown")
-        page.wait_for_function("(b) => document.querySelector('.kit-costline').innerText !== b",
-                               arg=before, timeout=60_000, polling=5)
+        page.wait_for_function(
+            "(b) => document.querySelector('.kit-costline').innerText !== b", arg=before, timeout=60_000, polling=5
+        )
         card = time.perf_counter() - t
         page.wait_for_function(CARD_AND_CHART, arg=before, timeout=60_000, polling=5)
         out.append((card, time.perf_counter() - t))
@@ -70,9 +77,12 @@ def floor_notebook(folder: Path) -> None:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(
-        "import ipywidgets as w\nfrom IPython.display import display\n"
-        "display(w.HTML('<div class=\"kit-card\">empty</div>'))")]
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import ipywidgets as w\nfrom IPython.display import display\n"
+            "display(w.HTML('<div class=\"kit-card\">empty</div>'))"
+        )
+    ]
     nbformat.write(nb, folder / "app.ipynb")
     (folder / "voila.json").write_text((serve.NOTEBOOKS / "voila.json").read_text())
 
@@ -105,15 +115,23 @@ def main() -> None:
                 stop(proc)
         browser.close()
     med = statistics.median
-    print(f"navigation -> interactive recommendation: median {med(results['app']):.2f} s "
-          f"(runs: {', '.join(f'{x:.2f}' for x in results['app'])})")
+    print(
+        f"navigation -> interactive recommendation: median {med(results['app']):.2f} s "
+        f"(runs: {', '.join(f'{x:.2f}' for x in results['app'])})"
+    )
     print(f"empty one-widget Voila page, same server:  median {med(results['empty voila page']):.2f} s")
     cards = [c for c, _ in results["changes"]]
     both = [b for _, b in results["changes"]]
-    print(f"slider change -> updated recommendation card: median {med(cards) * 1000:.0f} ms, max {max(cards) * 1000:.0f} ms")
-    print(f"slider change -> card and chart both updated: median {med(both) * 1000:.0f} ms, "
-          f"max {max(both) * 1000:.0f} ms over {len(both)} changes")
-    print(json.dumps({"app": results["app"], "empty": results["empty voila page"], "card": cards, "card_and_chart": both}))
+    print(
+        f"slider change -> updated recommendation card: median {med(cards) * 1000:.0f} ms, max {max(cards) * 1000:.0f} ms"
+    )
+    print(
+        f"slider change -> card and chart both updated: median {med(both) * 1000:.0f} ms, "
+        f"max {max(both) * 1000:.0f} ms over {len(both)} changes"
+    )
+    print(
+        json.dumps({"app": results["app"], "empty": results["empty voila page"], "card": cards, "card_and_chart": both})
+    )
 
 
 if __name__ == "__main__":

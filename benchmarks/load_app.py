@@ -25,11 +25,18 @@ from playwright.sync_api import sync_playwright
 from kit import procs, serve
 
 CHROMIUM = os.environ.get("KIT_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run",
-        # 20 tabs of one browser stand for 20 people: do not throttle the ones in the background
-        "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
-        "--disable-backgrounding-occluded-windows"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    # 20 tabs of one browser stand for 20 people: do not throttle the ones in the background
+    "--disable-background-timer-throttling",
+    "--disable-renderer-backgrounding",
+    "--disable-backgrounding-occluded-windows",
+]
 
 
 def tree(pid: int) -> tuple[float, int]:
@@ -57,8 +64,12 @@ def main() -> None:
     # as idle, so a short timeout would cull kernels of pages that are still loading.
     ap.add_argument("--cull-after", type=int, default=150, help="idle seconds before a kernel is culled")
     ap.add_argument("--timeout", type=int, default=300, help="seconds to wait for all pages")
-    ap.add_argument("--max-kernels", type=int, default=None,
-                    help="the server's cap on visitors' kernels (default: --sessions, so every page gets one)")
+    ap.add_argument(
+        "--max-kernels",
+        type=int,
+        default=None,
+        help="the server's cap on visitors' kernels (default: --sessions, so every page gets one)",
+    )
     args = ap.parse_args()
     cap = args.sessions if args.max_kernels is None else args.max_kernels
     extra = [f"--MappingKernelManager.cull_idle_timeout={args.cull_after}", "--MappingKernelManager.cull_interval=10"]
@@ -120,10 +131,13 @@ def main() -> None:
     if done:
         print(f"time to the slowest page:  {max(done):.1f} s (first {min(done):.1f} s)")
     print(f"before: server + {base_k} pooled kernels = {base_mb:,.0f} MB")
-    print(f"peak:   server + {peak['kernels']} kernels = {peak['mb']:,.0f} MB "
-          f"({peak['mb'] / max(1, peak['kernels']):,.0f} MB per kernel incl. server share; machine {total:.0f} GiB)")
-    print(f"after closing and culling ({time.perf_counter() - closed_at:.0f} s): "
-          f"{culled_k} kernels, {culled_mb:,.0f} MB")
+    print(
+        f"peak:   server + {peak['kernels']} kernels = {peak['mb']:,.0f} MB "
+        f"({peak['mb'] / max(1, peak['kernels']):,.0f} MB per kernel incl. server share; machine {total:.0f} GiB)"
+    )
+    print(
+        f"after closing and culling ({time.perf_counter() - closed_at:.0f} s): {culled_k} kernels, {culled_mb:,.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -128,6 +128,7 @@ class ScenarioUpload(anywidget.AnyWidget):
 
 # ---------------------------------------------------------------- builders (return widgets)
 
+
 def _help(p: Param) -> w.HTML:
     unit = f"<b>{html.escape(p.unit)}</b> · " if p.unit and p.kind in ("int", "float") else ""
     return w.HTML(f'<div class="kit-help">{unit}{html.escape(p.help)}</div>')
@@ -152,8 +153,13 @@ def build_preset() -> w.Dropdown:
     """Return the preset picker over the usage profiles."""
     cat = load_catalog()
     options = [("Custom (defaults)", "")] + [(p["title"], name) for name, p in cat.profiles.items()]
-    picker = w.Dropdown(options=options, value="", description="Profile", style={"description_width": "128px"},
-                        layout=w.Layout(width="98%"))
+    picker = w.Dropdown(
+        options=options,
+        value="",
+        description="Profile",
+        style={"description_width": "128px"},
+        layout=w.Layout(width="98%"),
+    )
     picker.add_class("kit-preset")
     return picker
 
@@ -165,11 +171,16 @@ def build_ui() -> UI:
     preset = build_preset()
     status = w.HTML()
     stale = cat.stale_warning()
-    badge = (f'<span class="kit-badge stale" title="{html.escape(stale)}">prices as of {cat.prices_as_of()} – stale</span>'
-             if stale else f'<span class="kit-badge">prices as of {cat.prices_as_of()}</span>')
-    header = w.HTML(f'<div class="kit-header"><div class="kit-title">Closed API, open weights, or both?</div>'
-                    f'<div class="kit-sub">Describe your situation on the left; the recommendation, its reasons, '
-                    f'the costs and what would change the answer update as you go.{badge}</div></div>')
+    badge = (
+        f'<span class="kit-badge stale" title="{html.escape(stale)}">prices as of {cat.prices_as_of()} – stale</span>'
+        if stale
+        else f'<span class="kit-badge">prices as of {cat.prices_as_of()}</span>'
+    )
+    header = w.HTML(
+        f'<div class="kit-header"><div class="kit-title">Closed API, open weights, or both?</div>'
+        f'<div class="kit-sub">Describe your situation on the left; the recommendation, its reasons, '
+        f"the costs and what would change the answer update as you go.{badge}</div></div>"
+    )
     card = w.HTML()
     flips = w.HTML()
     charts.enable_offline()  # Vega comes from vl-convert's bundle, not a CDN
@@ -179,7 +190,9 @@ def build_ui() -> UI:
     # per page instead of four).
     chart_boxes: dict[str, w.Widget] = {
         LIVE_CHART: alt.JupyterChart(placeholder, embed_options={"renderer": "svg", "actions": False}),
-        "volume": w.HTML(), "map": w.HTML()}
+        "volume": w.HTML(),
+        "map": w.HTML(),
+    }
     for key, box in chart_boxes.items():
         box.add_class("kit-chart")
         box.add_class(f"kit-chart-{key}")
@@ -193,11 +206,18 @@ def build_ui() -> UI:
     share.add_class("kit-share")
     upload = ScenarioUpload(layout=w.Layout(width="auto"))
     upload.add_class("kit-upload")
-    take_away = w.VBox([
-        w.HTML('<div class="kit-group-title">Take it away</div>'
-               '<div class="kit-group-help">A memo for the meeting; the scenario to reload later.</div>'),
-        w.HBox([memo_button, upload], layout=w.Layout(flex_flow="row wrap", grid_gap="6px")),
-        memo_links, save_link, share])
+    take_away = w.VBox(
+        [
+            w.HTML(
+                '<div class="kit-group-title">Take it away</div>'
+                '<div class="kit-group-help">A memo for the meeting; the scenario to reload later.</div>'
+            ),
+            w.HBox([memo_button, upload], layout=w.Layout(flex_flow="row wrap", grid_gap="6px")),
+            memo_links,
+            save_link,
+            share,
+        ]
+    )
     inputs = build_inputs(controls, preset, take_away)
     card.add_class("kit-panel")
     flips.add_class("kit-panel")
@@ -206,19 +226,37 @@ def build_ui() -> UI:
         panels[key] = w.Box([box], layout=w.Layout(overflow="hidden"))
         panels[key].add_class("kit-panel")
     answer_top = w.GridBox([card, flips], layout=w.Layout(grid_template_columns="3fr 2fr", grid_gap="10px"))
-    chart_grid = w.GridBox([panels["volume"], panels["map"]],
-                           layout=w.Layout(grid_template_columns="1fr 1fr", grid_gap="10px"))
-    answer = w.VBox([status, answer_top, panels[LIVE_CHART], chart_grid],
-                    layout=w.Layout(width="100%", grid_gap="10px"))
-    body = w.GridBox([inputs, answer], layout=w.Layout(grid_template_columns="minmax(330px, 380px) 1fr",
-                                                       grid_gap="16px", width="100%"))
+    chart_grid = w.GridBox(
+        [panels["volume"], panels["map"]], layout=w.Layout(grid_template_columns="1fr 1fr", grid_gap="10px")
+    )
+    answer = w.VBox(
+        [status, answer_top, panels[LIVE_CHART], chart_grid], layout=w.Layout(width="100%", grid_gap="10px")
+    )
+    body = w.GridBox(
+        [inputs, answer],
+        layout=w.Layout(grid_template_columns="minmax(330px, 380px) 1fr", grid_gap="16px", width="100%"),
+    )
     root = w.VBox([w.HTML(STYLE), header, body], layout=w.Layout(width="100%", padding="0 8px"))
     root.add_class("kit-app")
-    return UI(root, controls, preset, status, header, card, flips, chart_boxes, memo_button, memo_links,
-              save_link, share, upload)
+    return UI(
+        root,
+        controls,
+        preset,
+        status,
+        header,
+        card,
+        flips,
+        chart_boxes,
+        memo_button,
+        memo_links,
+        save_link,
+        share,
+        upload,
+    )
 
 
 # ---------------------------------------------------------------- reading and writing controls
+
 
 @contextlib.contextmanager
 def holding(state: State) -> Iterator[None]:
@@ -270,10 +308,13 @@ def set_values(ui: UI, state: State, values: dict[str, Any]) -> None:
 
 # ---------------------------------------------------------------- showing results
 
+
 def _download(text: str, filename: str, mime: str, label: str) -> str:
     data = base64.b64encode(text.encode("utf-8")).decode("ascii")
-    return (f'<a class="kit-download" download="{html.escape(filename)}" '
-            f'href="data:{mime};charset=utf-8;base64,{data}">{html.escape(label)}</a>')
+    return (
+        f'<a class="kit-download" download="{html.escape(filename)}" '
+        f'href="data:{mime};charset=utf-8;base64,{data}">{html.escape(label)}</a>'
+    )
 
 
 def show_live(ui: UI, state: State, axes: alt.Chart, costs: alt.Chart) -> None:
@@ -290,8 +331,10 @@ def show_svg(ui: UI, state: State, key: str, chart: alt.Chart) -> None:
 
 def show_error(ui: UI, message: str) -> None:
     """Show a readable message above the (unchanged) last good answer."""
-    ui.status.value = (f'<div class="kit-status-error" role="alert"><b>That input cannot be used.</b> '
-                       f'{html.escape(message)} The last good answer is still shown.</div>')
+    ui.status.value = (
+        f'<div class="kit-status-error" role="alert"><b>That input cannot be used.</b> '
+        f"{html.escape(message)} The last good answer is still shown.</div>"
+    )
 
 
 def show_unexpected(ui: UI, what: str, exc: BaseException) -> None:
@@ -319,8 +362,9 @@ def refresh(ui: UI, state: State) -> None:
         show_svg(ui, state, "map", charts.map_chart(grid, scenario["monthly_requests"], scenario["sensitivity"]))
         ui.flips.value = report.flips_html(full["flip"])
         state.scenario, state.result = scenario, full
-        ui.save_link.value = _download(scenario_io.to_json(scenario, state.profile), "scenario.json",
-                                       "application/json", "Save scenario (JSON)")
+        ui.save_link.value = _download(
+            scenario_io.to_json(scenario, state.profile), "scenario.json", "application/json", "Save scenario (JSON)"
+        )
         query = scenario_io.to_query(scenario, state.profile)
         ui.share.value = f'<div class="muted">Link to this scenario: <code>?{html.escape(query)}</code></div>'
         ui.memo_links.value = ""
@@ -377,8 +421,9 @@ def prepare_memo(ui: UI, state: State) -> None:
         md = report.memo_markdown(state.result)
         ui.memo_links.value = '<div class="kit-status-busy">Writing the memo…</div>'
         page = report.memo_html(state.result, {k: charts.svg(c, scope=k) for k, c in state.charts.items()})
-        ui.memo_links.value = (_download(md, "decision-memo.md", "text/markdown", "Memo (Markdown)")
-                               + _download(page, "decision-memo.html", "text/html", "Memo (HTML)"))
+        ui.memo_links.value = _download(md, "decision-memo.md", "text/markdown", "Memo (Markdown)") + _download(
+            page, "decision-memo.html", "text/html", "Memo (HTML)"
+        )
     except KitError as exc:
         show_error(ui, f"The memo could not be written: {exc}")
     except Exception as exc:
@@ -400,8 +445,9 @@ def load_upload(ui: UI, state: State) -> None:
         content = item.get("content") or b""
         scenario_io.check_size(max(int(item.get("size") or 0), memoryview(content).nbytes), name)
         if item.get("error"):
-            raise scenario_io.ScenarioFileError(f"'{name}' could not be read by the browser "
-                                                f"({one_line(str(item['error']), 120)}).")
+            raise scenario_io.ScenarioFileError(
+                f"'{name}' could not be read by the browser ({one_line(str(item['error']), 120)})."
+            )
         scenario, profile = scenario_io.from_json(bytes(content), name=name)
     except KitError as exc:
         show_error(ui, str(exc))
@@ -415,6 +461,7 @@ def load_upload(ui: UI, state: State) -> None:
 
 
 # ---------------------------------------------------------------- wiring
+
 
 def wire(ui: UI, state: State) -> None:
     """Connect the widgets to the callbacks."""

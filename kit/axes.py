@@ -24,19 +24,31 @@ def leans(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     savings = c.closed_api.to_numpy(float) - best_open
     cost = np.tanh(savings / cat.a("high_spend_usd_month"))
     a = cat.a
-    control = (df.sensitivity.map(_by_level(cat, "lean_control", SENSITIVITY_LEVELS)).to_numpy(float)
-               + a("lean_control_pinning") * df.needs_version_pinning.to_numpy(bool)
-               + a("lean_control_finetuning") * df.needs_finetuning.to_numpy(bool))
+    control = (
+        df.sensitivity.map(_by_level(cat, "lean_control", SENSITIVITY_LEVELS)).to_numpy(float)
+        + a("lean_control_pinning") * df.needs_version_pinning.to_numpy(bool)
+        + a("lean_control_finetuning") * df.needs_finetuning.to_numpy(bool)
+    )
     control = np.where(df.needs_offline.to_numpy(bool), 1.0, control)
-    security = (df.sensitivity.map(_by_level(cat, "lean_audit", SENSITIVITY_LEVELS)).to_numpy(float)
-                + a("lean_security_base") + a("lean_security_per_fte") * np.minimum(team, a("lean_security_max_fte")))
-    ecosystem = (a("lean_ecosystem_rush") * np.clip((2 * fast - weeks) / (2 * fast), 0, 1)
-                 + a("lean_ecosystem_base") + a("lean_ecosystem_per_fte") * np.minimum(team, a("lean_ecosystem_max_fte")))
+    security = (
+        df.sensitivity.map(_by_level(cat, "lean_audit", SENSITIVITY_LEVELS)).to_numpy(float)
+        + a("lean_security_base")
+        + a("lean_security_per_fte") * np.minimum(team, a("lean_security_max_fte"))
+    )
+    ecosystem = (
+        a("lean_ecosystem_rush") * np.clip((2 * fast - weeks) / (2 * fast), 0, 1)
+        + a("lean_ecosystem_base")
+        + a("lean_ecosystem_per_fte") * np.minimum(team, a("lean_ecosystem_max_fte"))
+    )
     below_floor = df.latency_ms.to_numpy(float) < a("closed_latency_floor_ms")
-    parity = (df.quality_need.map(_by_level(cat, "lean_parity", QUALITY_LEVELS)).to_numpy(float)
-              + a("lean_parity_low_latency") * below_floor)
-    out = pd.DataFrame({"cost": cost, "control": control, "security": security,
-                        "ecosystem": ecosystem, "parity": parity}, index=df.index)
+    parity = (
+        df.quality_need.map(_by_level(cat, "lean_parity", QUALITY_LEVELS)).to_numpy(float)
+        + a("lean_parity_low_latency") * below_floor
+    )
+    out = pd.DataFrame(
+        {"cost": cost, "control": control, "security": security, "ecosystem": ecosystem, "parity": parity},
+        index=df.index,
+    )
     return out[list(AXES)].clip(-1, 1)
 
 
@@ -50,11 +62,15 @@ def explain(s: dict, row: pd.Series, lean: pd.Series, cat: Catalog) -> dict[str,
     else:
         diff = row.closed_api - best_cost
         if diff >= 0:
-            cost_why = (f"The closed API would cost {money(row.closed_api)}/month; the cheapest open path "
-                        f"({label}) {money(best_cost)} - {money(diff)} less each month.")
+            cost_why = (
+                f"The closed API would cost {money(row.closed_api)}/month; the cheapest open path "
+                f"({label}) {money(best_cost)} - {money(diff)} less each month."
+            )
         else:
-            cost_why = (f"The closed API ({money(row.closed_api)}/month) is cheaper than any open path "
-                        f"({label}: {money(best_cost)}) at this volume.")
+            cost_why = (
+                f"The closed API ({money(row.closed_api)}/month) is cheaper than any open path "
+                f"({label}: {money(best_cost)}) at this volume."
+            )
         if abs(diff) < 0.1 * cat.a("high_spend_usd_month"):
             cost_why += " The difference is small next to engineering time, so cost barely pushes either way."
     sens = s["sensitivity"]
@@ -67,25 +83,42 @@ def explain(s: dict, row: pd.Series, lean: pd.Series, cat: Catalog) -> dict[str,
     }[sens]
     if s["needs_offline"]:
         control_why = "It must run offline: no API can be reached, so only open weights you run yourself work."
-    extras = [x for x, on in (("version pinning", s["needs_version_pinning"]),
-                              ("fine-tuning on your own data", s["needs_finetuning"])) if on]
+    extras = [
+        x
+        for x, on in (
+            ("version pinning", s["needs_version_pinning"]),
+            ("fine-tuning on your own data", s["needs_finetuning"]),
+        )
+        if on
+    ]
     if extras:
         control_why += " You also need " + " and ".join(extras) + ", which open weights give you fully."
     team = s["team_fte"]
-    security_why = (f"With {team:g} FTE to build guardrails, monitoring and red-teaming, "
-                    + ("a vendor's safety stack and SLAs carry most of the load." if team < 1.5 else
-                       "you can own governance and gain full auditability."))
-    ecosystem_why = (f"Launch in {s['weeks_to_launch']} weeks with {team:g} FTE of ML-ops: "
-                     + ("mature closed SDKs and support shorten the path." if lean["ecosystem"] < 0 else
-                        "you can assemble and run an open serving stack."))
+    security_why = f"With {team:g} FTE to build guardrails, monitoring and red-teaming, " + (
+        "a vendor's safety stack and SLAs carry most of the load."
+        if team < 1.5
+        else "you can own governance and gain full auditability."
+    )
+    ecosystem_why = f"Launch in {s['weeks_to_launch']} weeks with {team:g} FTE of ML-ops: " + (
+        "mature closed SDKs and support shorten the path."
+        if lean["ecosystem"] < 0
+        else "you can assemble and run an open serving stack."
+    )
     parity_why = {
         "everyday": "Everyday tasks: open-weight models are already good enough here.",
         "strong": "Strong general quality: top open models are close; measure on your own task.",
         "frontier": "Frontier reasoning or agentic work: closed models still lead where it is hardest.",
     }[s["quality_need"]]
     if s["latency_ms"] < cat.a("closed_latency_floor_ms"):
-        parity_why += (f" A {s['latency_ms']} ms latency target is below the ~{cat.a('closed_latency_floor_ms'):.0f} ms "
-                       "p50 closed APIs rarely beat (seed 003); fast open-weight serving can meet it.")
-    whys = {"cost": cost_why, "control": control_why, "security": security_why,
-            "ecosystem": ecosystem_why, "parity": parity_why}
+        parity_why += (
+            f" A {s['latency_ms']} ms latency target is below the ~{cat.a('closed_latency_floor_ms'):.0f} ms "
+            "p50 closed APIs rarely beat (seed 003); fast open-weight serving can meet it."
+        )
+    whys = {
+        "cost": cost_why,
+        "control": control_why,
+        "security": security_why,
+        "ecosystem": ecosystem_why,
+        "parity": parity_why,
+    }
     return {a: {"lean": round(float(lean[a]), 2), "why": whys[a]} for a in AXES}

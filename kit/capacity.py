@@ -44,8 +44,15 @@ def next_pow2(n: Any) -> np.ndarray:
     return (2 ** np.ceil(np.log2(n))).astype(int)
 
 
-def size(params_b: float, bits: float, gpu: str, context: int = 8192, concurrency: int = 1,
-         kv_bytes_per_token: float | None = None, cat: Catalog | None = None) -> dict:
+def size(
+    params_b: float,
+    bits: float,
+    gpu: str,
+    context: int = 8192,
+    concurrency: int = 1,
+    kv_bytes_per_token: float | None = None,
+    cat: Catalog | None = None,
+) -> dict:
     """Size the GPUs needed to hold a model: weights + KV cache + runtime overhead."""
     cat = cat or load_catalog()
     g = find_gpu(gpu, cat)
@@ -55,20 +62,39 @@ def size(params_b: float, bits: float, gpu: str, context: int = 8192, concurrenc
     n = int(gpus_for(weights + kv, g.memory_gb, cat))
     overhead = n * cat.a("runtime_overhead_gb")
     return {
-        "gpu": g.id, "gpu_name": g["name"], "gpu_memory_gb": float(g.memory_gb),
-        "gpus": n, "gpus_tensor_parallel": int(next_pow2(n)),
+        "gpu": g.id,
+        "gpu_name": g["name"],
+        "gpu_memory_gb": float(g.memory_gb),
+        "gpus": n,
+        "gpus_tensor_parallel": int(next_pow2(n)),
         "memory_gb": round(weights + kv + overhead, 2),
-        "breakdown": {"weights_gb": round(weights, 2), "kv_cache_gb": round(kv, 2),
-                      "runtime_overhead_gb": round(overhead, 2)},
-        "assumptions": {"params_b": params_b, "bits": bits, "context": context,
-                        "concurrency": concurrency, "kv_bytes_per_token": round(kv_per_token),
-                        "kv_estimated": kv_bytes_per_token is None,
-                        "usable_fraction": cat.a("gpu_memory_usable")},
+        "breakdown": {
+            "weights_gb": round(weights, 2),
+            "kv_cache_gb": round(kv, 2),
+            "runtime_overhead_gb": round(overhead, 2),
+        },
+        "assumptions": {
+            "params_b": params_b,
+            "bits": bits,
+            "context": context,
+            "concurrency": concurrency,
+            "kv_bytes_per_token": round(kv_per_token),
+            "kv_estimated": kv_bytes_per_token is None,
+            "usable_fraction": cat.a("gpu_memory_usable"),
+        },
     }
 
 
-def roofline_decode_tps(total_b: Any, active_b: Any, bits: Any, kv_bytes_per_token: Any, context: Any,
-                        bandwidth_gbs: Any, batch: Any, cat: Catalog) -> np.ndarray:
+def roofline_decode_tps(
+    total_b: Any,
+    active_b: Any,
+    bits: Any,
+    kv_bytes_per_token: Any,
+    context: Any,
+    bandwidth_gbs: Any,
+    batch: Any,
+    cat: Catalog,
+) -> np.ndarray:
     """Return generated tokens/s for ``batch`` sequences bounded by memory bandwidth (vectorised).
 
     Each decode step streams the active weights (a mixture-of-experts batch touches more experts)
@@ -101,8 +127,9 @@ def replica_table(combos: pd.DataFrame, cat: Catalog, use_measurements: bool = T
 
     inp = combos.input_tokens.to_numpy(float)
     out = combos.output_tokens.to_numpy(float)
-    decode_tps = roofline_decode_tps(total_b, active_b, bits, kv_tok, inp + out / 2,
-                                     n * g.bandwidth_gbs.to_numpy(float), batch, cat)
+    decode_tps = roofline_decode_tps(
+        total_b, active_b, bits, kv_tok, inp + out / 2, n * g.bandwidth_gbs.to_numpy(float), batch, cat
+    )
     prefill_tps = n * g.bf16_tflops.to_numpy(float) * 1e12 * cat.a("compute_efficiency") / (2 * active_b * 1e9)
     rps = 1.0 / (inp / prefill_tps + out / decode_tps)
     method = np.full(len(combos), "roofline estimate", dtype=object)
@@ -122,5 +149,7 @@ def replica_table(combos: pd.DataFrame, cat: Catalog, use_measurements: bool = T
             rps[i] = 1.0 / (inp[i] / prefill_tps[i] + out[i] / (row.tokens_per_s * scale))
         method[i] = f"measured ({row.engine}, {row.precision}, concurrency {row.concurrency})"
         source[i] = row.source
-    return pd.DataFrame({"gpus_per_replica": n, "rps_per_replica": rps,
-                         "throughput_method": method, "throughput_source": source}, index=combos.index)
+    return pd.DataFrame(
+        {"gpus_per_replica": n, "rps_per_replica": rps, "throughput_method": method, "throughput_source": source},
+        index=combos.index,
+    )

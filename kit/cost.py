@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,20 +31,27 @@ def frame(scenarios: Iterable[Scenario | Mapping[str, Any]] | pd.DataFrame) -> p
 
 def resolve_models(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     """Fill 'auto' model choices from tiers.yaml and check the named models exist."""
-    closed = df.closed_model.where(df.closed_model != "auto",
-                                   df.quality_need.map({q: t["closed"] for q, t in cat.tiers.items()}))
-    opened = df.open_model.where(df.open_model != "auto",
-                                 df.quality_need.map({q: t["open"] for q, t in cat.tiers.items()}))
+    closed = df.closed_model.where(
+        df.closed_model != "auto", df.quality_need.map({q: t["closed"] for q, t in cat.tiers.items()})
+    )
+    opened = df.open_model.where(
+        df.open_model != "auto", df.quality_need.map({q: t["open"] for q, t in cat.tiers.items()})
+    )
     for ref in set(closed) - set(cat.price_table.index):
-        raise ParamError("closed_model", ref, "'auto' or provider/model_id of a row of data/prices.csv, "
-                         "e.g. " + ", ".join(t["closed"] for t in cat.tiers.values()))
+        raise ParamError(
+            "closed_model",
+            ref,
+            "'auto' or provider/model_id of a row of data/prices.csv, "
+            "e.g. " + ", ".join(t["closed"] for t in cat.tiers.values()),
+        )
     for mid in set(opened) - set(cat.open_models.id):
         raise ParamError("open_model", mid, "'auto' or an id of data/open_models.csv: " + listing(cat.open_models.id))
     return df.assign(closed_ref=closed.to_numpy(), open_id=opened.to_numpy())
 
 
-def _per_token(df: pd.DataFrame, refs: pd.Series, cat: Catalog,
-               requests: np.ndarray) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+def _per_token(
+    df: pd.DataFrame, refs: pd.Series, cat: Catalog, requests: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
     """Return monthly input and output bills for ``requests`` at the price rows ``refs``, and those rows."""
     rows = cat.price_table.reindex(refs.to_numpy())
     p_in = rows.input_usd_per_mtok.to_numpy(float)
@@ -81,35 +89,53 @@ def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
 
     # Hybrid: the router model of kit/router.py (hard -> closed, sensitive -> self-hosted, the rest to the
     # cheapest adequate tier, escalations paid twice), the same everywhere the option is priced.
-    hybrid = simulate(df, {"closed_api": closed / requests, "hosted_open": hosted / requests}, cat,
-                      threshold=thresholds)
-    return pd.DataFrame({
-        "closed_api": closed, "hosted_open": hosted, "self_hosted_open": self_total, "hybrid": hybrid.hybrid.to_numpy(),
-        "closed_ref": df.closed_ref, "open_id": df.open_id, "hosted_ref": hosted_ref,
-        "closed_in_price": closed_rows.input_usd_per_mtok.to_numpy(float),
-        "closed_out_price": closed_rows.output_usd_per_mtok.to_numpy(float),
-        **{f"self_{k}": v for k, v in sh.items()},
-        **{k: v.to_numpy() for k, v in hybrid.drop(columns="hybrid").items()},
-    })
+    hybrid = simulate(
+        df, {"closed_api": closed / requests, "hosted_open": hosted / requests}, cat, threshold=thresholds
+    )
+    return pd.DataFrame(
+        {
+            "closed_api": closed,
+            "hosted_open": hosted,
+            "self_hosted_open": self_total,
+            "hybrid": hybrid.hybrid.to_numpy(),
+            "closed_ref": df.closed_ref,
+            "open_id": df.open_id,
+            "hosted_ref": hosted_ref,
+            "closed_in_price": closed_rows.input_usd_per_mtok.to_numpy(float),
+            "closed_out_price": closed_rows.output_usd_per_mtok.to_numpy(float),
+            **{f"self_{k}": v for k, v in sh.items()},
+            **{k: v.to_numpy() for k, v in hybrid.drop(columns="hybrid").items()},
+        }
+    )
 
 
 def breakdown(row: pd.Series) -> dict[str, dict[str, float]]:
     """Return the cost lines of each option for one row of ``costs()``."""
+
     def r(x: float) -> float | None:
         return number_or_none(x, 2)
 
     return {
         "closed_api": {"tokens": r(row.closed_api)},
         "hosted_open": {"tokens": r(row.hosted_open)},
-        "self_hosted_open": {"gpus": r(row.self_gpu_cost), "non_gpu_overhead": r(row.self_overhead),
-                             "ops_staff": r(row.self_ops_staff), "setup_amortised": r(row.self_setup_amortised)},
-        "hybrid": {"closed_share": r(row.hybrid_closed_part), f"bulk_{row.hybrid_bulk_tier}": r(row.hybrid_bulk_part),
-                   "sensitive_self_hosted": r(row.hybrid_sensitive_part), "router_amortised": r(row.hybrid_router)},
+        "self_hosted_open": {
+            "gpus": r(row.self_gpu_cost),
+            "non_gpu_overhead": r(row.self_overhead),
+            "ops_staff": r(row.self_ops_staff),
+            "setup_amortised": r(row.self_setup_amortised),
+        },
+        "hybrid": {
+            "closed_share": r(row.hybrid_closed_part),
+            f"bulk_{row.hybrid_bulk_tier}": r(row.hybrid_bulk_part),
+            "sensitive_self_hosted": r(row.hybrid_sensitive_part),
+            "router_amortised": r(row.hybrid_router),
+        },
     }
 
 
-def volume_sweep(scenario: Scenario, n: int = 241, low: float | None = None, high: float | None = None,
-                 cat: Catalog | None = None) -> pd.DataFrame:
+def volume_sweep(
+    scenario: Scenario, n: int = 241, low: float | None = None, high: float | None = None, cat: Catalog | None = None
+) -> pd.DataFrame:
     """Return the four costs over a log grid of monthly_requests (default: the sweep range of assumptions.yaml)."""
     cat = cat or load_catalog()
     low = cat.a("sweep_low_requests") if low is None else low
@@ -122,8 +148,9 @@ def volume_sweep(scenario: Scenario, n: int = 241, low: float | None = None, hig
     return out
 
 
-def break_even(scenario: Scenario, cat: Catalog | None = None,
-               sweep: pd.DataFrame | None = None) -> list[dict[str, Any]]:
+def break_even(
+    scenario: Scenario, cat: Catalog | None = None, sweep: pd.DataFrame | None = None
+) -> list[dict[str, Any]]:
     """Return, for each pair of options, the first volume where their cost order swaps."""
     sweep = volume_sweep(scenario, cat=cat) if sweep is None else sweep
     v = sweep.monthly_requests.to_numpy(float)
@@ -140,19 +167,21 @@ def break_even(scenario: Scenario, cat: Catalog | None = None,
         t = diff[i] / (diff[i] - diff[i + 1])
         vol = float(np.exp(np.log(v[i]) + t * (np.log(v[i + 1]) - np.log(v[i]))))
         cheaper_above = a if diff[i] > 0 else b
-        found.append({"a": a, "b": b, "monthly_requests": float(f"{vol:.2g}"),
-                      "cheaper_above": cheaper_above})
+        found.append({"a": a, "b": b, "monthly_requests": float(f"{vol:.2g}"), "cheaper_above": cheaper_above})
     return found
 
 
-def utilisation_needed(scenario: Scenario, cat: Catalog | None = None,
-                       sweep: pd.DataFrame | None = None) -> dict[str, dict[str, Any]]:
+def utilisation_needed(
+    scenario: Scenario, cat: Catalog | None = None, sweep: pd.DataFrame | None = None
+) -> dict[str, dict[str, Any]]:
     """Return the volume and average fleet utilisation at which self-hosting first beats
     the closed API, and the cheapest per-token option."""
     sweep = volume_sweep(scenario, cat=cat) if sweep is None else sweep
     self_cost = sweep.self_hosted_open.to_numpy(float)
-    rivals = {"closed_api": sweep.closed_api.to_numpy(float),
-              "any_per_token": np.fmin(sweep.closed_api.to_numpy(float), sweep.hosted_open.to_numpy(float))}
+    rivals = {
+        "closed_api": sweep.closed_api.to_numpy(float),
+        "any_per_token": np.fmin(sweep.closed_api.to_numpy(float), sweep.hosted_open.to_numpy(float)),
+    }
     out = {}
     for name, rival in rivals.items():
         wins = np.where(self_cost < rival)[0]
@@ -160,8 +189,11 @@ def utilisation_needed(scenario: Scenario, cat: Catalog | None = None,
             out[name] = {"monthly_requests": None, "utilisation": None, "gpus": None}
             continue
         i = wins[0]
-        out[name] = {"monthly_requests": int(sweep.monthly_requests[i]),
-                     "utilisation": round(float(sweep.self_utilisation[i]), 3), "gpus": int(sweep.self_gpus[i])}
+        out[name] = {
+            "monthly_requests": int(sweep.monthly_requests[i]),
+            "utilisation": round(float(sweep.self_utilisation[i]), 3),
+            "gpus": int(sweep.self_gpus[i]),
+        }
     return out
 
 
@@ -179,38 +211,103 @@ def cost_steps(scenario: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
     steps: list[tuple[str, str, str, float, str]] = []
     for option, ref in (("closed_api", row.closed_ref), ("hosted_open", row.hosted_ref)):
         if pd.isna(ref):
-            steps.append((option, "No per-token price", f"open model '{row.open_id}' has no hosted price", np.nan, "USD"))
+            steps.append(
+                (option, "No per-token price", f"open model '{row.open_id}' has no hosted price", np.nan, "USD")
+            )
             continue
         price = cat.price_table.loc[ref]
         bill_in, bill_out, _ = _per_token(df, pd.Series([ref]), cat, np.array([req]))
         steps += [
-            (option, "Input tokens", f"{req:,.0f} requests x {s['input_tokens']:,} tokens", req * s["input_tokens"], "tokens"),
-            (option, "Output tokens", f"{req:,.0f} requests x {s['output_tokens']:,} tokens", req * s["output_tokens"], "tokens"),
-            (option, "Input bill", f"{req * s['input_tokens'] / 1e6:,.0f} M tokens x ${price.input_usd_per_mtok:g}/M "
-                                   f"({ref}{cached})", float(bill_in[0]), "USD"),
-            (option, "Output bill", f"{req * s['output_tokens'] / 1e6:,.0f} M tokens x ${price.output_usd_per_mtok:g}/M",
-             float(bill_out[0]), "USD"),
+            (
+                option,
+                "Input tokens",
+                f"{req:,.0f} requests x {s['input_tokens']:,} tokens",
+                req * s["input_tokens"],
+                "tokens",
+            ),
+            (
+                option,
+                "Output tokens",
+                f"{req:,.0f} requests x {s['output_tokens']:,} tokens",
+                req * s["output_tokens"],
+                "tokens",
+            ),
+            (
+                option,
+                "Input bill",
+                f"{req * s['input_tokens'] / 1e6:,.0f} M tokens x ${price.input_usd_per_mtok:g}/M ({ref}{cached})",
+                float(bill_in[0]),
+                "USD",
+            ),
+            (
+                option,
+                "Output bill",
+                f"{req * s['output_tokens'] / 1e6:,.0f} M tokens x ${price.output_usd_per_mtok:g}/M",
+                float(bill_out[0]),
+                "USD",
+            ),
             (option, "Total", "input bill + output bill", float(row[option]), "USD"),
         ]
     hours = cat.a("hours_per_month")
     steps += [
-        ("self_hosted_open", "One replica serves", f"{row.self_gpus_per_replica} x {s['gpu']}, {row.open_id} at "
-         f"{s['quant_bits']}-bit ({row.self_throughput_method}: {row.self_throughput_source})",
-         float(row.self_rps_per_replica), "requests/s"),
-        ("self_hosted_open", "Peak load", f"{req:,.0f} requests / {hours * 3600:,.0f} s x {s['peak_to_average']:g} "
-         "peak/average", float(row.self_peak_rps), "requests/s"),
-        ("self_hosted_open", "Replicas", f"peak / (one replica x {row.self_max_utilisation:.0%} planned utilisation), "
-         f"at least {cat.a('min_replicas'):.0f} for redundancy", float(row.self_replicas), "replicas"),
-        ("self_hosted_open", "GPUs", f"{row.self_replicas} replicas x {row.self_gpus_per_replica} GPU(s), whole GPUs only",
-         float(row.self_gpus), "GPUs"),
-        ("self_hosted_open", "GPU rental", f"{row.self_gpus} GPUs x ${row.self_gpu_rate:.2f}/h x {hours:.0f} h",
-         float(row.self_gpu_cost), "USD"),
-        ("self_hosted_open", "Non-GPU overhead", f"{cat.a('non_gpu_overhead'):.0%} of the GPU bill (egress, storage, "
-         "monitoring)", float(row.self_overhead), "USD"),
-        ("self_hosted_open", "Operations staff", f"{row.self_ops_fte:.2f} FTE x ${s['fte_annual_cost_usd']:,.0f}/year / 12",
-         float(row.self_ops_staff), "USD"),
-        ("self_hosted_open", "Setup, amortised", f"{row.self_setup_weeks:g} engineer-weeks over "
-         f"{cat.a('amortise_months'):.0f} months", float(row.self_setup_amortised), "USD"),
+        (
+            "self_hosted_open",
+            "One replica serves",
+            f"{row.self_gpus_per_replica} x {s['gpu']}, {row.open_id} at "
+            f"{s['quant_bits']}-bit ({row.self_throughput_method}: {row.self_throughput_source})",
+            float(row.self_rps_per_replica),
+            "requests/s",
+        ),
+        (
+            "self_hosted_open",
+            "Peak load",
+            f"{req:,.0f} requests / {hours * 3600:,.0f} s x {s['peak_to_average']:g} peak/average",
+            float(row.self_peak_rps),
+            "requests/s",
+        ),
+        (
+            "self_hosted_open",
+            "Replicas",
+            f"peak / (one replica x {row.self_max_utilisation:.0%} planned utilisation), "
+            f"at least {cat.a('min_replicas'):.0f} for redundancy",
+            float(row.self_replicas),
+            "replicas",
+        ),
+        (
+            "self_hosted_open",
+            "GPUs",
+            f"{row.self_replicas} replicas x {row.self_gpus_per_replica} GPU(s), whole GPUs only",
+            float(row.self_gpus),
+            "GPUs",
+        ),
+        (
+            "self_hosted_open",
+            "GPU rental",
+            f"{row.self_gpus} GPUs x ${row.self_gpu_rate:.2f}/h x {hours:.0f} h",
+            float(row.self_gpu_cost),
+            "USD",
+        ),
+        (
+            "self_hosted_open",
+            "Non-GPU overhead",
+            f"{cat.a('non_gpu_overhead'):.0%} of the GPU bill (egress, storage, monitoring)",
+            float(row.self_overhead),
+            "USD",
+        ),
+        (
+            "self_hosted_open",
+            "Operations staff",
+            f"{row.self_ops_fte:.2f} FTE x ${s['fte_annual_cost_usd']:,.0f}/year / 12",
+            float(row.self_ops_staff),
+            "USD",
+        ),
+        (
+            "self_hosted_open",
+            "Setup, amortised",
+            f"{row.self_setup_weeks:g} engineer-weeks over {cat.a('amortise_months'):.0f} months",
+            float(row.self_setup_amortised),
+            "USD",
+        ),
         ("self_hosted_open", "Total", "GPUs + overhead + staff + setup", float(row.self_hosted_open), "USD"),
     ]
     return pd.DataFrame(steps, columns=["option", "step", "how", "value", "unit"])
@@ -221,8 +318,13 @@ def frontier(scenario: Any, points: int = 21, cat: Catalog | None = None) -> pd.
     thresholds = np.linspace(0, 1, points)
     rows = [scenario] * points
     out = costs(rows, cat, thresholds=thresholds)
-    return pd.DataFrame({"threshold": thresholds, "monthly_usd": out.hybrid.to_numpy(),
-                         "quality": out.hybrid_quality.to_numpy(),
-                         "share_closed": out.hybrid_share_closed.to_numpy(),
-                         "share_hosted": out.hybrid_share_hosted.to_numpy(),
-                         "share_self": out.hybrid_share_self.to_numpy()})
+    return pd.DataFrame(
+        {
+            "threshold": thresholds,
+            "monthly_usd": out.hybrid.to_numpy(),
+            "quality": out.hybrid_quality.to_numpy(),
+            "share_closed": out.hybrid_share_closed.to_numpy(),
+            "share_hosted": out.hybrid_share_hosted.to_numpy(),
+            "share_self": out.hybrid_share_self.to_numpy(),
+        }
+    )

@@ -8,7 +8,8 @@ the app, the notebooks' validation cell, ``kit run`` — catches ``KitError`` an
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 MAX_VALUE_CHARS = 80
 

@@ -90,8 +90,9 @@ def _parse_tasks(path: Path, text: str, labels: Sequence[str]) -> list[Item]:
                 if not (row.get(col) or "").strip():
                     raise DataError(f"{path}: row {row_no}, column '{col}': is empty")
             if row["label"].strip() not in labels:
-                raise DataError(f"{path}: row {row_no}, column 'label': {row['label']!r} is not one of "
-                                + ", ".join(labels))
+                raise DataError(
+                    f"{path}: row {row_no}, column 'label': {row['label']!r} is not one of " + ", ".join(labels)
+                )
             if row["id"] in seen:
                 raise DataError(f"{path}: row {row_no}, column 'id': {row['id']!r} appears twice")
             seen.add(row["id"])
@@ -157,17 +158,30 @@ class EvalResult:
 
     def summary(self) -> dict[str, Any]:
         lo, hi = self.ci
-        return {"backend": self.backend, "mode": self.mode, "items": self.n,
-                "accuracy": round(self.accuracy, 3), "ci95_low": round(lo, 3), "ci95_high": round(hi, 3),
-                "baseline": round(self.baseline, 3), "no_answer": int(self.rows.predicted.isna().sum()),
-                "median_ms": round(statistics.median(self.seconds) * 1000, 1),
-                "cost_per_1000_usd": None if self.cost_per_1000 is None else round(self.cost_per_1000, 4),
-                "cost_basis": self.cost_basis}
+        return {
+            "backend": self.backend,
+            "mode": self.mode,
+            "items": self.n,
+            "accuracy": round(self.accuracy, 3),
+            "ci95_low": round(lo, 3),
+            "ci95_high": round(hi, 3),
+            "baseline": round(self.baseline, 3),
+            "no_answer": int(self.rows.predicted.isna().sum()),
+            "median_ms": round(statistics.median(self.seconds) * 1000, 1),
+            "cost_per_1000_usd": None if self.cost_per_1000 is None else round(self.cost_per_1000, 4),
+            "cost_basis": self.cost_basis,
+        }
 
 
-def evaluate(backend: Any, items: Sequence[Item], mode: str = "generate", labels: Sequence[str] = LABELS,
-             usd_per_hour: float | None = None, usd_per_mtok: tuple[float, float] | None = None,
-             progress: Callable[[int, int], None] | None = None) -> EvalResult:
+def evaluate(
+    backend: Any,
+    items: Sequence[Item],
+    mode: str = "generate",
+    labels: Sequence[str] = LABELS,
+    usd_per_hour: float | None = None,
+    usd_per_mtok: tuple[float, float] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalResult:
     """Run ``backend`` on every item and score it.
 
     ``mode``: "generate" (the model writes an answer, parsed to a label) or "logprob" (the label the
@@ -177,8 +191,9 @@ def evaluate(backend: Any, items: Sequence[Item], mode: str = "generate", labels
     if mode not in ("generate", "logprob"):
         raise ParamError("mode", mode, "'generate' or 'logprob'")
     if mode == "logprob" and not hasattr(backend, "label_logprobs"):
-        raise ParamError("mode", mode, f"'generate' for backend {backend.name!r}, which cannot score labels by "
-                         "log-probability")
+        raise ParamError(
+            "mode", mode, f"'generate' for backend {backend.name!r}, which cannot score labels by log-probability"
+        )
     if not items:
         raise ParamError("items", list(items), "at least one labelled item")
     rows, seconds, tokens_in, tokens_out = [], [], 0, 0
@@ -195,8 +210,16 @@ def evaluate(backend: Any, items: Sequence[Item], mode: str = "generate", labels
             predicted = max(scores, key=scores.get)
             answer = ", ".join(f"{k} {v:.2f}" for k, v in scores.items())
         seconds.append(took)
-        rows.append({"id": item.id, "label": item.label, "predicted": predicted, "answer": answer,
-                     "correct": predicted == item.label, "ms": round(took * 1000, 1)})
+        rows.append(
+            {
+                "id": item.id,
+                "label": item.label,
+                "predicted": predicted,
+                "answer": answer,
+                "correct": predicted == item.label,
+                "ms": round(took * 1000, 1),
+            }
+        )
         if progress:
             progress(n, len(items))
     table = pd.DataFrame(rows)
@@ -208,8 +231,9 @@ def evaluate(backend: Any, items: Sequence[Item], mode: str = "generate", labels
     elif usd_per_mtok is not None and mode == "generate":
         cost = (tokens_in * usd_per_mtok[0] + tokens_out * usd_per_mtok[1]) / 1e6 / len(items) * 1000
         basis = f"tokens x ${usd_per_mtok[0]:g}/M in, ${usd_per_mtok[1]:g}/M out"
-    return EvalResult(backend.name, mode, len(items), int(table.correct.sum()), base_label, base, seconds,
-                      cost, basis, table)
+    return EvalResult(
+        backend.name, mode, len(items), int(table.correct.sum()), base_label, base, seconds, cost, basis, table
+    )
 
 
 # ---------------------------------------------------------------- OpenAI-compatible endpoints
@@ -223,8 +247,9 @@ ENV_PRICE = "KIT_LLM_USD_PER_MTOK"  # "input,output", e.g. "0.15,0.60"
 class EndpointBackend:
     """Any OpenAI-compatible chat endpoint, reached with the standard ``openai`` client."""
 
-    def __init__(self, base_url: str, model: str, api_key: str = "not-needed", name: str | None = None,
-                 timeout: float = 60):
+    def __init__(
+        self, base_url: str, model: str, api_key: str = "not-needed", name: str | None = None, timeout: float = 60
+    ):
         from openai import OpenAI  # delayed: importing openai (httpx, pydantic) takes about 0.8 s
 
         self.base_url, self.model = base_url, model
@@ -234,12 +259,17 @@ class EndpointBackend:
     def complete(self, prompt: str, max_tokens: int = 4) -> Completion:
         """Send one prompt as a chat message at temperature 0."""
         t = time.perf_counter()
-        r = self.client.chat.completions.create(model=self.model, messages=[{"role": "user", "content": prompt}],
-                                                temperature=0, max_tokens=max_tokens)
+        r = self.client.chat.completions.create(
+            model=self.model, messages=[{"role": "user", "content": prompt}], temperature=0, max_tokens=max_tokens
+        )
         took = time.perf_counter() - t
         usage = r.usage
-        return Completion(r.choices[0].message.content or "", getattr(usage, "prompt_tokens", 0) or 0,
-                          getattr(usage, "completion_tokens", 0) or 0, took)
+        return Completion(
+            r.choices[0].message.content or "",
+            getattr(usage, "prompt_tokens", 0) or 0,
+            getattr(usage, "completion_tokens", 0) or 0,
+            took,
+        )
 
 
 def endpoint_from_env(env: dict[str, str] | None = None) -> tuple[EndpointBackend | None, str]:
@@ -247,16 +277,26 @@ def endpoint_from_env(env: dict[str, str] | None = None) -> tuple[EndpointBacken
     env = dict(os.environ if env is None else env)
     base = env.get(ENV_BASE_URL, "").strip()
     if not base:
-        return None, (f"No external endpoint is configured: set {ENV_BASE_URL} (e.g. https://api.openai.com/v1), "
-                      f"{ENV_MODEL} and {ENV_API_KEY} to compare a closed API, a hosted open model or a bigger "
-                      "self-hosted model on the same items. No numbers are shown for it.")
+        return None, (
+            f"No external endpoint is configured: set {ENV_BASE_URL} (e.g. https://api.openai.com/v1), "
+            f"{ENV_MODEL} and {ENV_API_KEY} to compare a closed API, a hosted open model or a bigger "
+            "self-hosted model on the same items. No numbers are shown for it."
+        )
     if not re.match(r"https?://[^/\s]+", base):
-        raise ParamError(ENV_BASE_URL, base, "an http:// or https:// URL, e.g. https://api.openai.com/v1",
-                         context="environment variable")
+        raise ParamError(
+            ENV_BASE_URL,
+            base,
+            "an http:// or https:// URL, e.g. https://api.openai.com/v1",
+            context="environment variable",
+        )
     model = env.get(ENV_MODEL, "").strip()
     if not model:
-        raise ParamError(ENV_MODEL, env.get(ENV_MODEL, ""), f"the name of the model to call (required when "
-                         f"{ENV_BASE_URL} is set), e.g. gpt-5.4-mini", context="environment variable")
+        raise ParamError(
+            ENV_MODEL,
+            env.get(ENV_MODEL, ""),
+            f"the name of the model to call (required when {ENV_BASE_URL} is set), e.g. gpt-5.4-mini",
+            context="environment variable",
+        )
     return EndpointBackend(base, model, env.get(ENV_API_KEY, "")), f"Endpoint: {model} at {base}."
 
 

@@ -52,5 +52,7 @@ def value_text(name: str, value: Any) -> str:
 def flip_sentence(flip: dict[str, Any]) -> str:
     """Say one 'what would flip it' entry: 'Monthly requests: 1,000 requests/month → 2,000 … gives Closed API'."""
     name = flip["param"]
-    return (f"{SPEC[name].title}: {value_text(name, flip['from'])} → {value_text(name, flip['to'])} "
-            f"gives {OPTION_LABELS[flip['choice']]}")
+    return (
+        f"{SPEC[name].title}: {value_text(name, flip['from'])} → {value_text(name, flip['to'])} "
+        f"gives {OPTION_LABELS[flip['choice']]}"
+    )

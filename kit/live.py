@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from kit import evaluate, local
 from kit.catalog import load_catalog
@@ -23,12 +24,29 @@ from kit.params import NOTEBOOK_SPEC
 DEFAULT_THRESHOLD = NOTEBOOK_SPEC["route_threshold"].default  # one default: the spec's
 
 SENSITIVE = re.compile(
-    r"[\w.+-]+@[\w-]+\.[\w.]+"                      # an email address
-    r"|\b(?:\d[ -]?){13,19}\b"                       # a card or account number
-    r"|\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b"             # an IBAN
-    r"|\b(?:patient|diagnos\w*|salary|salaries|passport|medical|social security)\b", re.IGNORECASE)
-HARD = ("step by step", "prove", "analy", "plan ", "design", "compare", "trade-off", "derive", "strategy",
-        "debug", "refactor", "why ", "explain", "multi-step", "evaluate")
+    r"[\w.+-]+@[\w-]+\.[\w.]+"  # an email address
+    r"|\b(?:\d[ -]?){13,19}\b"  # a card or account number
+    r"|\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b"  # an IBAN
+    r"|\b(?:patient|diagnos\w*|salary|salaries|passport|medical|social security)\b",
+    re.IGNORECASE,
+)
+HARD = (
+    "step by step",
+    "prove",
+    "analy",
+    "plan ",
+    "design",
+    "compare",
+    "trade-off",
+    "derive",
+    "strategy",
+    "debug",
+    "refactor",
+    "why ",
+    "explain",
+    "multi-step",
+    "evaluate",
+)
 
 
 def is_sensitive(prompt: str) -> bool:
@@ -49,12 +67,12 @@ def difficulty(prompt: str) -> float:
 class Tier:
     """One destination of the live router: a backend, what it stands for, and how its answers are priced."""
 
-    name: str                # closed_api | hosted_open | self_hosted_open
-    backend: Any             # anything with complete(prompt, max_tokens) -> Completion
-    stands_in_for: str       # what this backend represents in the demo, said plainly
-    external: bool           # does a request leave this machine / network?
+    name: str  # closed_api | hosted_open | self_hosted_open
+    backend: Any  # anything with complete(prompt, max_tokens) -> Completion
+    stands_in_for: str  # what this backend represents in the demo, said plainly
+    external: bool  # does a request leave this machine / network?
     usd_per_mtok: tuple[float, float] | None = None  # input, output prices of the tier it represents
-    usd_per_hour: float | None = None                # or a machine paid by the hour
+    usd_per_hour: float | None = None  # or a machine paid by the hour
 
 
 @dataclass
@@ -75,8 +93,12 @@ class Router:
         score = difficulty(prompt)
         if sensitive and self.residency:
             if self.inside.external:
-                raise ParamError("inside", self.inside.name, "a tier that keeps data on this network (external=False): "
-                                 "sensitive data cannot go to an external tier")
+                raise ParamError(
+                    "inside",
+                    self.inside.name,
+                    "a tier that keeps data on this network (external=False): "
+                    "sensitive data cannot go to an external tier",
+                )
             return self.inside, "sensitive data stays inside", score, True
         if score >= self.threshold:
             return self.strong, f"difficulty {score:.2f} >= threshold {self.threshold:.2f}", score, sensitive
@@ -95,11 +117,22 @@ class Router:
             usd += self._price(self.strong, c)
             escalated, reason = True, reason + f"; escalated: {self.cheap.name} gave {first.text.strip()!r}"
             tier = self.strong
-        entry = {"n": len(self.log) + 1, "prompt": prompt[:80], "sensitive": sensitive, "difficulty": round(score, 2),
-                 "tier": tier.name, "stands_in_for": tier.stands_in_for, "external": tier.external,
-                 "reason": reason, "escalated": escalated, "latency_ms": round((time.perf_counter() - t) * 1000, 1),
-                 "prompt_tokens": c.prompt_tokens, "completion_tokens": c.completion_tokens, "usd": usd,
-                 "answer": c.text.strip()}
+        entry = {
+            "n": len(self.log) + 1,
+            "prompt": prompt[:80],
+            "sensitive": sensitive,
+            "difficulty": round(score, 2),
+            "tier": tier.name,
+            "stands_in_for": tier.stands_in_for,
+            "external": tier.external,
+            "reason": reason,
+            "escalated": escalated,
+            "latency_ms": round((time.perf_counter() - t) * 1000, 1),
+            "prompt_tokens": c.prompt_tokens,
+            "completion_tokens": c.completion_tokens,
+            "usd": usd,
+            "answer": c.text.strip(),
+        }
         self.log.append(entry)
         return entry
 
@@ -113,8 +146,9 @@ class Router:
 
 
 @contextlib.contextmanager
-def local_router(scenario: Any, threshold: float = DEFAULT_THRESHOLD, max_tokens: int = 48,
-                 endpoint: Any = None) -> Iterator[Router]:
+def local_router(
+    scenario: Any, threshold: float = DEFAULT_THRESHOLD, max_tokens: int = 48, endpoint: Any = None
+) -> Iterator[Router]:
     """Start the local tiers as llama.cpp servers on 127.0.0.1 and yield a Router over them; stop them after.
 
     Without an external endpoint, SmolLM2 (instruct) stands in for the closed model and Gemma 3 270M (base)
@@ -130,18 +164,35 @@ def local_router(scenario: Any, threshold: float = DEFAULT_THRESHOLD, max_tokens
         smol = stack.enter_context(local.serve("smollm2-135m"))
         gemma = stack.enter_context(local.serve("gemma-3-270m"))
         if endpoint is not None:
-            strong = Tier("closed_api", endpoint, f"{endpoint.model} (external endpoint)", True,
-                          evaluate.endpoint_price() or (closed_price.input_usd_per_mtok, closed_price.output_usd_per_mtok))
+            strong = Tier(
+                "closed_api",
+                endpoint,
+                f"{endpoint.model} (external endpoint)",
+                True,
+                evaluate.endpoint_price() or (closed_price.input_usd_per_mtok, closed_price.output_usd_per_mtok),
+            )
         else:
-            strong = Tier("closed_api", evaluate.EndpointBackend(smol.base_url, "smollm2-135m", name="smollm2-135m"),
-                          f"smollm2-135m on 127.0.0.1, standing in for {row.closed_ref}", False,
-                          (closed_price.input_usd_per_mtok, closed_price.output_usd_per_mtok))
-        cheap = Tier("hosted_open", evaluate.EndpointBackend(gemma.base_url, "gemma-3-270m", name="gemma-3-270m"),
-                     f"gemma-3-270m on 127.0.0.1, standing in for {hosted_ref or row.open_id}", False,
-                     (hosted_price.input_usd_per_mtok, hosted_price.output_usd_per_mtok))
-        inside = Tier("self_hosted_open", evaluate.EndpointBackend(smol.base_url, "smollm2-135m", name="smollm2-135m"),
-                      "smollm2-135m on this machine (self-hosted for real)", False,
-                      usd_per_hour=cat.a("cpu_server_usd_per_hour"))
+            strong = Tier(
+                "closed_api",
+                evaluate.EndpointBackend(smol.base_url, "smollm2-135m", name="smollm2-135m"),
+                f"smollm2-135m on 127.0.0.1, standing in for {row.closed_ref}",
+                False,
+                (closed_price.input_usd_per_mtok, closed_price.output_usd_per_mtok),
+            )
+        cheap = Tier(
+            "hosted_open",
+            evaluate.EndpointBackend(gemma.base_url, "gemma-3-270m", name="gemma-3-270m"),
+            f"gemma-3-270m on 127.0.0.1, standing in for {hosted_ref or row.open_id}",
+            False,
+            (hosted_price.input_usd_per_mtok, hosted_price.output_usd_per_mtok),
+        )
+        inside = Tier(
+            "self_hosted_open",
+            evaluate.EndpointBackend(smol.base_url, "smollm2-135m", name="smollm2-135m"),
+            "smollm2-135m on this machine (self-hosted for real)",
+            False,
+            usd_per_hour=cat.a("cpu_server_usd_per_hour"),
+        )
         yield Router(strong, cheap, inside, threshold=threshold, max_tokens=max_tokens)
 
 
@@ -149,6 +200,8 @@ def endpoint_or_none() -> tuple[Any, str]:
     """Return the external endpoint configured by environment variables (or None) and a sentence saying so."""
     endpoint, note = evaluate.endpoint_from_env()
     if endpoint is None:
-        return None, ("No external endpoint is configured, so both model tiers run locally: SmolLM2 stands in for "
-                      "the closed model and Gemma 3 270M for the hosted open tier.")
+        return None, (
+            "No external endpoint is configured, so both model tiers run locally: SmolLM2 stands in for "
+            "the closed model and Gemma 3 270M for the hosted open tier."
+        )
     return endpoint, note + " It is the strong tier; sensitive prompts never go there."

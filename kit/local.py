@@ -7,8 +7,8 @@ the sha256 pinned in ``data/local_models.yaml`` before they load. Nothing here d
 from __future__ import annotations
 
 import atexit
-import gc
 import contextlib
+import gc
 import hashlib
 import importlib
 import importlib.util
@@ -72,8 +72,9 @@ def _models(folder: str) -> dict[str, dict[str, Any]]:
         if len(str(entry["sha256"])) != 64:
             raise DataError(f"{path}: model '{name}', field 'sha256': expected 64 hex digits")
         if entry["open_model"] not in ids:
-            raise DataError(f"{path}: model '{name}', field 'open_model': {entry['open_model']!r} is not an id "
-                            "in open_models.csv")
+            raise DataError(
+                f"{path}: model '{name}', field 'open_model': {entry['open_model']!r} is not an id in open_models.csv"
+            )
         if entry["kind"] not in ("instruct", "base"):
             raise DataError(f"{path}: model '{name}', field 'kind': must be instruct or base")
     return raw
@@ -129,13 +130,16 @@ def verify(name: str, path: Path | None = None) -> Path:
     entry = check_name(name)
     path = path or model_path(name)
     if not path.is_file():
-        raise ModelFileError(f"{path}: model file for '{name}' not found; reinstall {entry['package']} (make setup) "
-                             "to restore it")
+        raise ModelFileError(
+            f"{path}: model file for '{name}' not found; reinstall {entry['package']} (make setup) to restore it"
+        )
     got = sha256(path)
     if got != entry["sha256"]:
-        raise ModelFileError(f"{path}: sha256 is {got}, but data/local_models.yaml pins {entry['sha256']} for "
-                             f"'{name}'. The file was changed or replaced; refusing to load it. Reinstall "
-                             f"{entry['package']} (make setup) to restore it.")
+        raise ModelFileError(
+            f"{path}: sha256 is {got}, but data/local_models.yaml pins {entry['sha256']} for "
+            f"'{name}'. The file was changed or replaced; refusing to load it. Reinstall "
+            f"{entry['package']} (make setup) to restore it."
+        )
     return path
 
 
@@ -147,7 +151,8 @@ def licence_text(name: str) -> Path | str:
         return package_dir(entry["module"]) / where.removeprefix("package:")
     if where.startswith("dist:"):
         return Path(str(distribution(entry["package"]).locate_file(""))) / next(
-            f for f in distribution(entry["package"]).files or [] if f.name == where.removeprefix("dist:"))
+            f for f in distribution(entry["package"]).files or [] if f.name == where.removeprefix("dist:")
+        )
     return where
 
 
@@ -179,7 +184,7 @@ def _parse_gguf_header(path: Path) -> tuple[dict[str, Any], list[tuple[str, int,
         def string() -> str:
             nonlocal pos
             (n,) = struct.unpack_from("<Q", m, pos)
-            text = bytes(m[pos + 8:pos + 8 + n]).decode("utf-8", "replace")
+            text = bytes(m[pos + 8 : pos + 8 + n]).decode("utf-8", "replace")
             pos += 8 + n
             return text
 
@@ -235,10 +240,16 @@ def _gguf_info(path: str, size: int, mtime: float) -> dict[str, Any]:
         quant = LlamaFileType(file_type).name.removeprefix("MOSTLY_") if file_type is not None else "?"
     except ValueError:
         quant = str(file_type)
-    return {"architecture": arch, "name": meta.get("general.name"), "parameters": int(params),
-            "quantisation": quant, "bits_per_weight": round(tensor_bytes * 8 / params, 2),
-            "tensor_bytes": int(tensor_bytes), "context_length": meta.get(f"{arch}.context_length"),
-            "file_bytes": size}
+    return {
+        "architecture": arch,
+        "name": meta.get("general.name"),
+        "parameters": int(params),
+        "quantisation": quant,
+        "bits_per_weight": round(tensor_bytes * 8 / params, 2),
+        "tensor_bytes": int(tensor_bytes),
+        "context_length": meta.get(f"{arch}.context_length"),
+        "file_bytes": size,
+    }
 
 
 def gguf_info(path: Path) -> dict[str, Any]:
@@ -254,13 +265,25 @@ def describe(name: str) -> dict[str, Any]:
     cat = load_catalog()
     row = cat.open_models.set_index("id").loc[entry["open_model"]]
     lic = cat.licences[row.licence_id]
-    return {"model": name, "kind": entry["kind"], "package": entry["package"], "path": str(path),
-            "size_mb": round(path.stat().st_size / 1e6, 1), "sha256": entry["sha256"], "sha256_verified": True,
-            "licence": lic["name"], "licence_id": row.licence_id, "licence_text": str(licence_text(name)),
-            **gguf_info(path), "source": entry["source"], "as_of": str(entry["as_of"])}
+    return {
+        "model": name,
+        "kind": entry["kind"],
+        "package": entry["package"],
+        "path": str(path),
+        "size_mb": round(path.stat().st_size / 1e6, 1),
+        "sha256": entry["sha256"],
+        "sha256_verified": True,
+        "licence": lic["name"],
+        "licence_id": row.licence_id,
+        "licence_text": str(licence_text(name)),
+        **gguf_info(path),
+        "source": entry["source"],
+        "as_of": str(entry["as_of"]),
+    }
 
 
 # ---------------------------------------------------------------- running
+
 
 @lru_cache(maxsize=2)
 def load(name: str, n_ctx: int = 2048) -> Any:
@@ -269,8 +292,9 @@ def load(name: str, n_ctx: int = 2048) -> Any:
 
     path = verify(name)
     with _quiet_stderr():  # llama.cpp prints load notes on the C stderr even when verbose=False
-        return Llama(model_path=str(path), n_ctx=n_ctx, n_threads=THREADS, n_threads_batch=batch_threads(),
-                     seed=0, verbose=False)
+        return Llama(
+            model_path=str(path), n_ctx=n_ctx, n_threads=THREADS, n_threads_batch=batch_threads(), seed=0, verbose=False
+        )
 
 
 @contextlib.contextmanager
@@ -325,13 +349,24 @@ class Run:
     seconds: float
 
     def metrics(self) -> dict[str, Any]:
-        return {"model": self.model, "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "ttft_ms": round(self.ttft_ms, 1), "prompt_tps": round(self.prompt_tps, 1),
-                "gen_tps": round(self.gen_tps, 1), "peak_rss_mb": round(self.peak_rss_mb, 1)}
+        return {
+            "model": self.model,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "ttft_ms": round(self.ttft_ms, 1),
+            "prompt_tps": round(self.prompt_tps, 1),
+            "gen_tps": round(self.gen_tps, 1),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+        }
 
 
-def generate(name: str, prompt: str, max_tokens: int = 64, chat: bool | None = None,
-             on_token: Callable[[str], None] | None = None) -> Run:
+def generate(
+    name: str,
+    prompt: str,
+    max_tokens: int = 64,
+    chat: bool | None = None,
+    on_token: Callable[[str], None] | None = None,
+) -> Run:
     """Generate greedily (temperature 0) from a bundled model, streaming pieces to ``on_token``.
 
     ``chat``: wrap the prompt in the model's chat template (default: for instruct models only).
@@ -346,8 +381,9 @@ def generate(name: str, prompt: str, max_tokens: int = 64, chat: bool | None = N
     first = None
     pieces: list[str] = []
     if chat:
-        stream = llm.create_chat_completion(messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens,
-                                            temperature=0.0, stream=True)
+        stream = llm.create_chat_completion(
+            messages=[{"role": "user", "content": prompt}], max_tokens=max_tokens, temperature=0.0, stream=True
+        )
         texts = (c["choices"][0]["delta"].get("content", "") for c in stream)
     else:
         stream = llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stream=True)
@@ -365,12 +401,23 @@ def generate(name: str, prompt: str, max_tokens: int = 64, chat: bool | None = N
     first = first or end
     prompt_tokens = perf["n_p_eval"] or len(llm.tokenize(prompt.encode()))
     n_gen = perf["n_eval"] or len(pieces)
-    prompt_tps = (perf["n_p_eval"] / (perf["t_p_eval_ms"] / 1000) if perf["t_p_eval_ms"]
-                  else prompt_tokens / (first - start))
-    gen_tps = (perf["n_eval"] / (perf["t_eval_ms"] / 1000) if perf["t_eval_ms"]
-               else max(n_gen - 1, 0) / max(end - first, 1e-9))
-    return Run(name, "".join(pieces), int(prompt_tokens), int(n_gen), (first - start) * 1000, prompt_tps, gen_tps,
-               peak_rss_mb(), end - start)
+    prompt_tps = (
+        perf["n_p_eval"] / (perf["t_p_eval_ms"] / 1000) if perf["t_p_eval_ms"] else prompt_tokens / (first - start)
+    )
+    gen_tps = (
+        perf["n_eval"] / (perf["t_eval_ms"] / 1000) if perf["t_eval_ms"] else max(n_gen - 1, 0) / max(end - first, 1e-9)
+    )
+    return Run(
+        name,
+        "".join(pieces),
+        int(prompt_tokens),
+        int(n_gen),
+        (first - start) * 1000,
+        prompt_tps,
+        gen_tps,
+        peak_rss_mb(),
+        end - start,
+    )
 
 
 def _perf_reset(llm: Any) -> None:
@@ -509,22 +556,22 @@ class _Scorer:
     def logits_from(self, tokens: list[int], first: int) -> list[np.ndarray]:
         """Return the logits after each position of ``tokens`` from ``first`` to the end."""
         if len(tokens) > self.n_ctx:
-            raise ParamError("prompt", f"{len(tokens)} tokens with the label", f"at most {self.n_ctx} tokens "
-                             "(the context)")
+            raise ParamError(
+                "prompt", f"{len(tokens)} tokens with the label", f"at most {self.n_ctx} tokens (the context)"
+            )
         c = SCORE_CHUNK
         head = first // c * c  # the first chunk evaluated with the wanted outputs
         reuse = 0
-        while (reuse + c <= min(head, len(self.kept))
-               and self.kept[reuse:reuse + c] == tokens[reuse:reuse + c]):
+        while reuse + c <= min(head, len(self.kept)) and self.kept[reuse : reuse + c] == tokens[reuse : reuse + c]:
             reuse += c
         rows: list[np.ndarray] = []
         try:
             self._forget(reuse)
             for start in range(len(self.kept), head, c):  # kept chunks: one output, their last token
-                self._decode(tokens[start:start + c], start, {start + c - 1})
-                self.kept += tokens[start:start + c]
+                self._decode(tokens[start : start + c], start, {start + c - 1})
+                self.kept += tokens[start : start + c]
             for start in range(head, len(tokens), c):  # dropped chunks: the wanted outputs
-                chunk = tokens[start:start + c]
+                chunk = tokens[start : start + c]
                 self._decode(chunk, start, set(range(max(start, first), start + len(chunk))))
                 for i in range(max(start, first) - start, len(chunk)):
                     logits = np.ctypeslib.as_array(self.ctx.get_logits_ith(i), shape=(self.n_vocab,))
@@ -542,6 +589,7 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- this machine as a server
+
 
 def memory_bandwidth_gbs(mb: int = 512, repeats: int = 5) -> float:
     """Measure single-thread memory read bandwidth (GB/s): the best of a few passes summing a large array."""
@@ -583,16 +631,46 @@ def machine_costs(runs: list[Run], bandwidth_gbs: float, gpu: str = "h100_80gb")
         info = gguf_info(model_path(run.model))
         m = cat.open_models.set_index("id").loc[entry["open_model"]]
         bound = decode_bound_tps(run.model, bandwidth_gbs)
-        rows.append({"model": run.model, "where": "this CPU, 1 decode thread (measured)", "tokens_per_s": run.gen_tps,
-                     "fraction_of_bound": run.gen_tps / bound, "usd_per_hour": cpu_rate})
-        rows.append({"model": run.model, "where": f"this CPU at its bandwidth bound ({bandwidth_gbs:.0f} GB/s)",
-                     "tokens_per_s": bound, "fraction_of_bound": 1.0, "usd_per_hour": cpu_rate})
+        rows.append(
+            {
+                "model": run.model,
+                "where": "this CPU, 1 decode thread (measured)",
+                "tokens_per_s": run.gen_tps,
+                "fraction_of_bound": run.gen_tps / bound,
+                "usd_per_hour": cpu_rate,
+            }
+        )
+        rows.append(
+            {
+                "model": run.model,
+                "where": f"this CPU at its bandwidth bound ({bandwidth_gbs:.0f} GB/s)",
+                "tokens_per_s": bound,
+                "fraction_of_bound": 1.0,
+                "usd_per_hour": cpu_rate,
+            }
+        )
         for batch in (1, int(cat.a("serving_batch"))):
-            tps = float(roofline_decode_tps(m.total_params_b, m.active_params_b, info["bits_per_weight"],
-                                            m.kv_bytes_per_token, run.prompt_tokens + run.completion_tokens,
-                                            g.bandwidth_gbs, batch, cat))
-            rows.append({"model": run.model, "where": f"1 x {gpu}, {batch} sequence{'s' if batch > 1 else ''} "
-                         "(roofline)", "tokens_per_s": tps, "fraction_of_bound": None, "usd_per_hour": gpu_rate})
+            tps = float(
+                roofline_decode_tps(
+                    m.total_params_b,
+                    m.active_params_b,
+                    info["bits_per_weight"],
+                    m.kv_bytes_per_token,
+                    run.prompt_tokens + run.completion_tokens,
+                    g.bandwidth_gbs,
+                    batch,
+                    cat,
+                )
+            )
+            rows.append(
+                {
+                    "model": run.model,
+                    "where": f"1 x {gpu}, {batch} sequence{'s' if batch > 1 else ''} (roofline)",
+                    "tokens_per_s": tps,
+                    "fraction_of_bound": None,
+                    "usd_per_hour": gpu_rate,
+                }
+            )
     out = pd.DataFrame(rows)
     out["usd_per_mtok"] = [usd_per_mtok(t, r) for t, r in zip(out.tokens_per_s, out.usd_per_hour)]
     return out
@@ -602,13 +680,20 @@ def bench(name: str, prompt: str = "Write three sentences about the sea.", max_t
     """Measure one bundled model: a warm-up run, then a timed one; return the CLI's figures."""
     generate(name, prompt, max_tokens=8)
     run = generate(name, prompt, max_tokens=max_tokens)
-    return {"model": name, "sha256": check_name(name)["sha256"], "ttft_ms": round(run.ttft_ms, 1),
-            "prompt_tps": round(run.prompt_tps, 1), "gen_tps": round(run.gen_tps, 1),
-            "peak_rss_mb": round(run.peak_rss_mb, 1), "prompt_tokens": run.prompt_tokens,
-            "completion_tokens": run.completion_tokens}
+    return {
+        "model": name,
+        "sha256": check_name(name)["sha256"],
+        "ttft_ms": round(run.ttft_ms, 1),
+        "prompt_tps": round(run.prompt_tps, 1),
+        "gen_tps": round(run.gen_tps, 1),
+        "peak_rss_mb": round(run.peak_rss_mb, 1),
+        "prompt_tokens": run.prompt_tokens,
+        "completion_tokens": run.completion_tokens,
+    }
 
 
 # ---------------------------------------------------------------- llama.cpp's OpenAI-compatible server
+
 
 @dataclass
 class Server:
@@ -638,8 +723,13 @@ def _log_tail(log: Path, chars: int = 400) -> str:
 
 
 @contextlib.contextmanager
-def serve(name: str, port: int | None = None, timeout: float = 60, log_dir: Path | None = None,
-          env: dict[str, str] | None = None) -> Iterator[Server]:
+def serve(
+    name: str,
+    port: int | None = None,
+    timeout: float = 60,
+    log_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[Server]:
     """Run llama.cpp's OpenAI-compatible server for a bundled model on 127.0.0.1; stop it on exit.
 
     The process gets its own process group and is stopped on normal exit, on error, on Ctrl-C and at
@@ -650,9 +740,27 @@ def serve(name: str, port: int | None = None, timeout: float = 60, log_dir: Path
     port = port or free_port()
     tmp = None if log_dir else Path(tempfile.mkdtemp(prefix=f"kit-llama-server-{name}-"))
     log = (log_dir or tmp) / f"server-{name}-{port}.log"
-    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", name,
-           "--host", "127.0.0.1", "--port", str(port), "--n_threads", str(THREADS),
-           "--n_threads_batch", str(batch_threads()), "--n_ctx", "2048", "--verbose", "False"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(path),
+        "--model_alias",
+        name,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_threads",
+        str(THREADS),
+        "--n_threads_batch",
+        str(batch_threads()),
+        "--n_ctx",
+        "2048",
+        "--verbose",
+        "False",
+    ]
     proc: subprocess.Popen | None = None
 
     def cleanup() -> None:
@@ -664,14 +772,17 @@ def serve(name: str, port: int | None = None, timeout: float = 60, log_dir: Path
     atexit.register(cleanup)
     try:
         with log.open("w") as fh:
-            proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True,
-                                    env={**os.environ, **(env or {})})
+            proc = subprocess.Popen(
+                cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **(env or {})}
+            )
         server = Server(name, port, proc, log)
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                raise ServerError(f"llama.cpp server for '{name}' exited with code {proc.returncode} before "
-                                  f"answering on port {port}; end of its log: {_log_tail(log)}")
+                raise ServerError(
+                    f"llama.cpp server for '{name}' exited with code {proc.returncode} before "
+                    f"answering on port {port}; end of its log: {_log_tail(log)}"
+                )
             try:
                 with _LOOPBACK.open(f"{server.base_url}/models", timeout=2) as r:
                     if r.status == 200:
@@ -679,9 +790,11 @@ def serve(name: str, port: int | None = None, timeout: float = 60, log_dir: Path
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise ServerError(f"llama.cpp server for '{name}' did not answer on port {port} within "
-                                  f"{timeout:g} s (allowed: a timeout long enough to load the model); end of "
-                                  f"its log: {_log_tail(log)}")
+                raise ServerError(
+                    f"llama.cpp server for '{name}' did not answer on port {port} within "
+                    f"{timeout:g} s (allowed: a timeout long enough to load the model); end of "
+                    f"its log: {_log_tail(log)}"
+                )
             time.sleep(0.2)
         yield server
     finally:

@@ -41,13 +41,15 @@ def parameters(path: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for node in ast.parse(nb.cells[cells[0]].source).body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
-            raise DataError(f"{path.name}: the parameters cell may only assign plain values, "
-                             f"found: {ast.unparse(node)}")
+            raise DataError(
+                f"{path.name}: the parameters cell may only assign plain values, found: {ast.unparse(node)}"
+            )
         try:
             out[node.targets[0].id] = ast.literal_eval(node.value)
         except ValueError:
-            raise DataError(f"{path.name}: parameter '{node.targets[0].id}' must be a plain value, "
-                             f"not {ast.unparse(node.value)}") from None
+            raise DataError(
+                f"{path.name}: parameter '{node.targets[0].id}' must be a plain value, not {ast.unparse(node.value)}"
+            ) from None
     return out
 
 
@@ -119,8 +121,13 @@ def execute(path: Path, out: Path | None = None, timeout: int = 600) -> nbformat
     from nbclient import NotebookClient  # delayed: ~0.5 s to import; only refreshing notebooks needs it
 
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
     nb = clean(nb, seed=path.stem)
     nbformat.write(nb, out or path)
     return nb

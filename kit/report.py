@@ -18,15 +18,18 @@ def card_html(r: Recommendation) -> str:
     reasons = "".join(f"<li>{e(x)}</li>" for x in r["reasons"])
     warnings = "".join(f"<li>{e(x)}</li>" for x in r["warnings"])
     pct = round(r["confidence"] * 100)
-    return (f'<div class="kit-card" data-choice="{e(r["choice"])}">'
-            f'<div class="kit-eyebrow">Recommendation</div>'
-            f'<div class="kit-choice kit-{e(r["choice"])}">{e(r["choice_label"])}</div>'
-            f'<div class="kit-confidence"><span>Confidence {pct}%</span>'
-            f'<span class="kit-bar"><span style="width:{pct}%"></span></span></div>'
-            f'<div class="kit-costline">{e(money(r["costs"][r["choice"]]))} per month · '
-            f'all-closed {e(money(r["costs"]["closed_api"]))}</div>'
-            f'<ol class="kit-reasons">{reasons}</ol>'
-            + (f'<ul class="kit-warnings">{warnings}</ul>' if warnings else "") + "</div>")
+    return (
+        f'<div class="kit-card" data-choice="{e(r["choice"])}">'
+        f'<div class="kit-eyebrow">Recommendation</div>'
+        f'<div class="kit-choice kit-{e(r["choice"])}">{e(r["choice_label"])}</div>'
+        f'<div class="kit-confidence"><span>Confidence {pct}%</span>'
+        f'<span class="kit-bar"><span style="width:{pct}%"></span></span></div>'
+        f'<div class="kit-costline">{e(money(r["costs"][r["choice"]]))} per month · '
+        f"all-closed {e(money(r['costs']['closed_api']))}</div>"
+        f'<ol class="kit-reasons">{reasons}</ol>'
+        + (f'<ul class="kit-warnings">{warnings}</ul>' if warnings else "")
+        + "</div>"
+    )
 
 
 def flips_html(flips: list[Flip], limit: int = 5) -> str:
@@ -58,24 +61,41 @@ def memo_markdown(r: Recommendation, cat: Catalog | None = None, today: dt.date 
     cat = cat or load_catalog()
     today = today or dt.date.today()
     s = r["scenario"]
-    out = ["# Decision memo: how to run our LLM workload", "",
-           f"Prepared {today.isoformat()} with the open-vs-closed LLM decision kit. Prices as of {r['data']['prices_as_of']}.",
-           "", f"## Recommendation: {r['choice_label']}", "", f"Confidence: {r['confidence']:.0%}", "", "### Why", ""]
+    out = [
+        "# Decision memo: how to run our LLM workload",
+        "",
+        f"Prepared {today.isoformat()} with the open-vs-closed LLM decision kit. Prices as of {r['data']['prices_as_of']}.",
+        "",
+        f"## Recommendation: {r['choice_label']}",
+        "",
+        f"Confidence: {r['confidence']:.0%}",
+        "",
+        "### Why",
+        "",
+    ]
     out += [f"{i}. {x}" for i, x in enumerate(r["reasons"], 1)]
     if r["warnings"]:
         out += ["", "### Warnings", ""] + [f"- {w}" for w in r["warnings"]]
     out += ["", "## Monthly cost", "", "| option | USD per month | breakdown |", "|---|---:|---|"]
     for o in OPTIONS:
         parts = ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in r["breakdown"][o].items() if v)
-        out.append(f"| {OPTION_LABELS[o]}{' (recommended)' if o == r['choice'] else ''} | {money(r['costs'][o])} | {parts} |")
+        out.append(
+            f"| {OPTION_LABELS[o]}{' (recommended)' if o == r['choice'] else ''} | {money(r['costs'][o])} | {parts} |"
+        )
     sh = r["self_hosted"]
-    out += ["", f"Self-hosted fleet: {sh['gpus']} x {sh['gpu']} ({sh['replicas']} replicas of {sh['gpus_per_replica']}) at "
-                f"${sh['usd_per_gpu_hour']}/GPU-hour; throughput: {sh['throughput']} ({sh['throughput_source']}). "
-                f"Models priced: closed `{r['models']['closed']}`, open `{r['models']['open']}`."]
+    out += [
+        "",
+        f"Self-hosted fleet: {sh['gpus']} x {sh['gpu']} ({sh['replicas']} replicas of {sh['gpus_per_replica']}) at "
+        f"${sh['usd_per_gpu_hour']}/GPU-hour; throughput: {sh['throughput']} ({sh['throughput_source']}). "
+        f"Models priced: closed `{r['models']['closed']}`, open `{r['models']['open']}`.",
+    ]
     if r["break_even"]:
         out += ["", "### Break-even volumes", ""]
-        out += [f"- {OPTION_LABELS[b['a']]} vs {OPTION_LABELS[b['b']]}: {b['monthly_requests']:,.0f} requests/month "
-                f"({OPTION_LABELS[b['cheaper_above']]} cheaper above)" for b in r["break_even"]]
+        out += [
+            f"- {OPTION_LABELS[b['a']]} vs {OPTION_LABELS[b['b']]}: {b['monthly_requests']:,.0f} requests/month "
+            f"({OPTION_LABELS[b['cheaper_above']]} cheaper above)"
+            for b in r["break_even"]
+        ]
     out += ["", "## What would flip it", ""]
     out += [f"- {flip_sentence(f)}" for f in r["flip"]] or ["- No single change of one input changes the answer."]
     out += ["", "## The five axes (−1 closed … +1 open)", "", "| axis | lean | why |", "|---|---:|---|"]
@@ -89,8 +109,7 @@ def memo_markdown(r: Recommendation, cat: Catalog | None = None, today: dt.date 
     return "\n".join(out) + "\n"
 
 
-def memo_html(r: Recommendation, svgs: dict[str, str], cat: Catalog | None = None,
-              today: dt.date | None = None) -> str:
+def memo_html(r: Recommendation, svgs: dict[str, str], cat: Catalog | None = None, today: dt.date | None = None) -> str:
     """Return the decision memo as one self-contained HTML page (charts inline as SVG, no outside links)."""
     cat = cat or load_catalog()
     today = today or dt.date.today()
@@ -99,30 +118,40 @@ def memo_html(r: Recommendation, svgs: dict[str, str], cat: Catalog | None = Non
 
     def table(head: list[str], rows: list[list[str]], num: set[int] = frozenset()) -> str:
         th = "".join(f"<th>{e(h)}</th>" for h in head)
-        body = "".join("<tr>" + "".join(f'<td class="num">{e(c)}</td>' if i in num else f"<td>{e(c)}</td>"
-                                        for i, c in enumerate(row)) + "</tr>" for row in rows)
+        body = "".join(
+            "<tr>"
+            + "".join(f'<td class="num">{e(c)}</td>' if i in num else f"<td>{e(c)}</td>" for i, c in enumerate(row))
+            + "</tr>"
+            for row in rows
+        )
         return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
-    costs = [[OPTION_LABELS[o] + (" (recommended)" if o == r["choice"] else ""), money(r["costs"][o]),
-              ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in r["breakdown"][o].items() if v)] for o in OPTIONS]
+    costs = [
+        [
+            OPTION_LABELS[o] + (" (recommended)" if o == r["choice"] else ""),
+            money(r["costs"][o]),
+            ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in r["breakdown"][o].items() if v),
+        ]
+        for o in OPTIONS
+    ]
     figures = "".join(f"<figure>{svgs[k]}</figure>" for k in ("axes", "costs", "volume", "map") if k in svgs)
     warn = "".join(f"<li>{e(w)}</li>" for w in r["warnings"])
     flips = "".join(f"<li>{e(flip_sentence(f))}</li>" for f in r["flip"])
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Decision memo: {e(r['choice_label'])}</title>
+<html lang="en"><head><meta charset="utf-8"><title>Decision memo: {e(r["choice_label"])}</title>
 <style>{STYLESHEET}</style></head><body class="kit-memo">
 <h1>Decision memo: how to run our LLM workload</h1>
-<p class="muted">Prepared {today.isoformat()} with the open-vs-closed LLM decision kit. Prices as of {e(r['data']['prices_as_of'])} ({e(r['data']['prices_source'])}).</p>
+<p class="muted">Prepared {today.isoformat()} with the open-vs-closed LLM decision kit. Prices as of {e(r["data"]["prices_as_of"])} ({e(r["data"]["prices_source"])}).</p>
 <h2>Recommendation</h2>
-<p class="choice">{e(r['choice_label'])}</p><p>Confidence: {r['confidence']:.0%}</p>
-<ol>{''.join(f'<li>{e(x)}</li>' for x in r['reasons'])}</ol>
-{f'<h3>Warnings</h3><ul class="warn">{warn}</ul>' if warn else ''}
-<h2>Monthly cost</h2>{table(['option', 'USD per month', 'breakdown'], costs, {1})}
-<h2>What would flip it</h2><ul>{flips or '<li>No single change of one input changes the answer.</li>'}</ul>
+<p class="choice">{e(r["choice_label"])}</p><p>Confidence: {r["confidence"]:.0%}</p>
+<ol>{"".join(f"<li>{e(x)}</li>" for x in r["reasons"])}</ol>
+{f'<h3>Warnings</h3><ul class="warn">{warn}</ul>' if warn else ""}
+<h2>Monthly cost</h2>{table(["option", "USD per month", "breakdown"], costs, {1})}
+<h2>What would flip it</h2><ul>{flips or "<li>No single change of one input changes the answer.</li>"}</ul>
 <h2>Charts</h2>{figures}
-<h2>The five axes</h2>{table(['axis', 'lean (−1 closed … +1 open)', 'why'], [[AXIS_LABELS[k], f"{a['lean']:+.2f}", a['why']] for k, a in r['axes'].items()], {1})}
-<h2>Inputs</h2>{table(['input', 'value'], [[SPEC[k].title, value_text(k, v)] for k, v in s.items()])}
-<h2>Assumptions</h2>{table(['name', 'value', 'source', 'as of'], [list(x) for x in assumption_rows(cat)])}
-<h2>Data dates</h2>{table(['file', 'as of', 'source'], [list(x) for x in data_dates(cat)])}
+<h2>The five axes</h2>{table(["axis", "lean (−1 closed … +1 open)", "why"], [[AXIS_LABELS[k], f"{a['lean']:+.2f}", a["why"]] for k, a in r["axes"].items()], {1})}
+<h2>Inputs</h2>{table(["input", "value"], [[SPEC[k].title, value_text(k, v)] for k, v in s.items()])}
+<h2>Assumptions</h2>{table(["name", "value", "source", "as of"], [list(x) for x in assumption_rows(cat)])}
+<h2>Data dates</h2>{table(["file", "as of", "source"], [list(x) for x in data_dates(cat)])}
 </body></html>
 """

@@ -44,8 +44,13 @@ def base_and_overflow(peak_to_average: Any, cat: Catalog) -> tuple[np.ndarray, n
     return base, np.clip(overflow, 0.0, 1.0)
 
 
-def simulate(df: pd.DataFrame, per_request: dict[str, np.ndarray], cat: Catalog | None = None,
-             threshold: Any = None, residency: bool = True) -> pd.DataFrame:
+def simulate(
+    df: pd.DataFrame,
+    per_request: dict[str, np.ndarray],
+    cat: Catalog | None = None,
+    threshold: Any = None,
+    residency: bool = True,
+) -> pd.DataFrame:
     """Route each scenario's traffic and return costs, shares per tier, expected quality and savings.
 
     ``df``: resolved scenario rows (as inside ``kit.cost.costs``); ``per_request``: USD per request on the
@@ -65,8 +70,8 @@ def simulate(df: pd.DataFrame, per_request: dict[str, np.ndarray], cat: Catalog 
     p_hosted = per_request["hosted_open"]
 
     normal = 1 - sens
-    to_closed = normal * (1 - theta)                    # routed up front
-    bulk = normal * theta                               # to the cheapest adequate tier
+    to_closed = normal * (1 - theta)  # routed up front
+    bulk = normal * theta  # to the cheapest adequate tier
     hard_in_bulk = normal * np.clip(theta - (1 - hard), 0.0, None)  # hard requests below the threshold
 
     # Candidate tiers for the bulk, each priced for this volume (the self-hosted fleet is a staircase),
@@ -81,10 +86,16 @@ def simulate(df: pd.DataFrame, per_request: dict[str, np.ndarray], cat: Catalog 
     options = {
         "closed_api": (bulk_req * p_closed, {"closed_api"}),
         "hosted_open": (bulk_req * p_hosted + escalation_cost, {"hosted_open"}),
-        "self_peak": (fleet_cost(df, bulk_req, df.peak_to_average.to_numpy(float), cat) + escalation_cost,
-                      {"self_hosted_open"}),
-        "self_base": (fleet_cost(df, bulk_req * (1 - overflow), base / np.maximum(1 - overflow, 1e-9), cat)
-                      + bulk_req * overflow * spill_price + escalation_cost, {"self_hosted_open", "spill"}),
+        "self_peak": (
+            fleet_cost(df, bulk_req, df.peak_to_average.to_numpy(float), cat) + escalation_cost,
+            {"self_hosted_open"},
+        ),
+        "self_base": (
+            fleet_cost(df, bulk_req * (1 - overflow), base / np.maximum(1 - overflow, 1e-9), cat)
+            + bulk_req * overflow * spill_price
+            + escalation_cost,
+            {"self_hosted_open", "spill"},
+        ),
     }
     totals = []
     for name, (cost, tiers) in options.items():
@@ -127,17 +138,28 @@ def simulate(df: pd.DataFrame, per_request: dict[str, np.ndarray], cat: Catalog 
     # Expected quality, relative to the closed model (= 1) on every request.
     q_easy, q_hard = cat.a("open_quality_easy"), cat.a("open_quality_hard")
     easy_in_bulk = bulk - hard_in_bulk
-    open_quality = (np.where(open_bulk, easy_in_bulk * q_easy + hard_in_bulk * ((1 - esc) * q_hard + esc), bulk)
-                    + sens * ((1 - hard) * q_easy + hard * q_hard))
+    open_quality = np.where(
+        open_bulk, easy_in_bulk * q_easy + hard_in_bulk * ((1 - esc) * q_hard + esc), bulk
+    ) + sens * ((1 - hard) * q_easy + hard * q_hard)
     quality = to_closed + open_quality
 
-    return pd.DataFrame({
-        "hybrid": total, "hybrid_closed_part": closed_cost, "hybrid_bulk_part": bulk_cost,
-        "hybrid_sensitive_part": sens_cost, "hybrid_router": router,
-        "hybrid_bulk_tier": np.where(np.isin(names, ["self_peak", "self_base"]), "self_hosted_open", names),
-        "hybrid_bulk_sizing": np.select([names == "self_peak", names == "self_base"],
-                                        ["peak", "base + spill to API"], "-"),
-        "hybrid_share_closed": share["closed_api"], "hybrid_share_hosted": share["hosted_open"],
-        "hybrid_share_self": share["self_hosted_open"], "hybrid_escalated": escalated,
-        "hybrid_quality": quality, "hybrid_threshold": theta,
-    }, index=df.index)
+    return pd.DataFrame(
+        {
+            "hybrid": total,
+            "hybrid_closed_part": closed_cost,
+            "hybrid_bulk_part": bulk_cost,
+            "hybrid_sensitive_part": sens_cost,
+            "hybrid_router": router,
+            "hybrid_bulk_tier": np.where(np.isin(names, ["self_peak", "self_base"]), "self_hosted_open", names),
+            "hybrid_bulk_sizing": np.select(
+                [names == "self_peak", names == "self_base"], ["peak", "base + spill to API"], "-"
+            ),
+            "hybrid_share_closed": share["closed_api"],
+            "hybrid_share_hosted": share["hosted_open"],
+            "hybrid_share_self": share["self_hosted_open"],
+            "hybrid_escalated": escalated,
+            "hybrid_quality": quality,
+            "hybrid_threshold": theta,
+        },
+        index=df.index,
+    )

@@ -31,8 +31,8 @@ from kit import notebooks
 from kit.catalog import load_catalog, parse_yaml, profile_params, read_text
 from kit.errors import DataError, ParamError, UsageError, one_line, shorten
 from kit.fmt import flip_sentence, money
-from kit.recommend import recommend
 from kit.params import NOTEBOOK_SPEC, OPTIONS, SPEC, Scenario, validate
+from kit.recommend import recommend
 from kit.scenario_io import MAX_NUMBER, check_models
 
 DEFAULT_RUN = "defaults"
@@ -140,8 +140,9 @@ def read_params_file(path: Path) -> dict[str, dict[str, Any]]:
         if isinstance(name, bool) or not isinstance(name, (str, int)) or not RUN_NAME.fullmatch(str(name)):
             raise DataError(f"{path}: run name {shorten(name)}; allowed: {RUN_NAME_ALLOWED}")
         if not isinstance(values, dict):
-            raise DataError(f"{path}: run '{name}': got {shorten(values)}; allowed: a mapping of "
-                            f"parameter values, {example}")
+            raise DataError(
+                f"{path}: run '{name}': got {shorten(values)}; allowed: a mapping of parameter values, {example}"
+            )
         runs[str(name)] = dict(values)
     return runs
 
@@ -163,13 +164,17 @@ def prepare_out(out: Path, overwrite: bool = False) -> None:
         if entries and not overwrite:
             listed = ", ".join(e.name + ("/" if e.is_dir() else "") for e in entries[:4])
             more = f" and {len(entries) - 4} more" if len(entries) > 4 else ""
-            raise UsageError(f"--out {shorten(name)}: folder is not empty ({listed}{more}); allowed: an empty or new "
-                             "folder, or pass --overwrite to replace an earlier run's outputs")
+            raise UsageError(
+                f"--out {shorten(name)}: folder is not empty ({listed}{more}); allowed: an empty or new "
+                "folder, or pass --overwrite to replace an earlier run's outputs"
+            )
         foreign = [e for e in entries if not _run_output(e)]
         if foreign:
-            raise UsageError(f"--out {shorten(name)}: holds {shorten(foreign[0].name)}, which kit run did not "
-                             "write; --overwrite only replaces summary.csv, summary.md and run folders of "
-                             "notebooks and HTML pages: choose another folder")
+            raise UsageError(
+                f"--out {shorten(name)}: holds {shorten(foreign[0].name)}, which kit run did not "
+                "write; --overwrite only replaces summary.csv, summary.md and run folders of "
+                "notebooks and HTML pages: choose another folder"
+            )
         for entry in entries:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
         out.mkdir(parents=True, exist_ok=True)
@@ -186,8 +191,9 @@ def _run_output(entry: Path) -> bool:
         return False
     if entry.is_file():
         return entry.name in SUMMARY_FILES
-    return entry.is_dir() and all(f.is_file() and not f.is_symlink() and f.suffix in RUN_OUTPUTS
-                                  for f in entry.iterdir())
+    return entry.is_dir() and all(
+        f.is_file() and not f.is_symlink() and f.suffix in RUN_OUTPUTS for f in entry.iterdir()
+    )
 
 
 def plan(runs: dict[str, dict[str, Any]], paths: list[Path], out: Path) -> list[Job]:
@@ -238,10 +244,28 @@ def execute(job: Job, timeout: int = 1800, shared: bool = False) -> Outcome:
     if shared:
         env["KIT_LLAMA_BATCH_THREADS"] = "1"
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "papermill", str(job.notebook), str(job.out),
-                           "-y", yaml.safe_dump(job.parameters), "--cwd", str(job.notebook.parent),
-                           "-k", "python3", "--no-progress-bar", "--log-level", "ERROR"],
-                          capture_output=True, text=True, timeout=timeout, env=env)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(job.notebook),
+            str(job.out),
+            "-y",
+            yaml.safe_dump(job.parameters),
+            "--cwd",
+            str(job.notebook.parent),
+            "-k",
+            "python3",
+            "--no-progress-bar",
+            "--log-level",
+            "ERROR",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
     seconds = time.perf_counter() - start
     if proc.returncode == 0:
         notebooks.clean_file(job.out)
@@ -270,8 +294,9 @@ def export_html(path: Path) -> Path:
 
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("widgets", None)  # static fallbacks render instead of widget scripts from a CDN
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
     body = offline_html(body)
     target = path.with_suffix(".html")
@@ -283,8 +308,9 @@ _REMOTE_SCRIPT = re.compile(r"<script[^>]*\bsrc=[\"']https?://[^\"']*[\"'][^>]*>
 _REMOTE_LINK = re.compile(r"<link[^>]*\bhref=[\"']https?://[^\"']*[\"'][^>]*/?>", re.IGNORECASE)
 
 
-_REMOTE_MODULE = re.compile(r"<script type=\"module\">(?:(?!</script>).)*?https?://(?:(?!</script>).)*</script>",
-                            re.IGNORECASE | re.DOTALL)
+_REMOTE_MODULE = re.compile(
+    r"<script type=\"module\">(?:(?!</script>).)*?https?://(?:(?!</script>).)*</script>", re.IGNORECASE | re.DOTALL
+)
 
 
 def offline_html(body: str) -> str:
@@ -303,12 +329,16 @@ def summary_rows(runs: dict[str, dict[str, Any]], outcomes: list[Outcome]) -> li
     for name, values in runs.items():
         r = recommend(Scenario.make({k: v for k, v in values.items() if k in SPEC}))
         flip = r["flip"][0] if r["flip"] else None
-        rows.append({
-            "profile": name, "recommendation": r["choice"], "confidence": f"{r['confidence']:.2f}",
-            **{f"{o}_usd_month": "" if r["costs"][o] is None else f"{r['costs'][o]:.2f}" for o in OPTIONS},
-            "flip": "" if flip is None else flip_sentence(flip),
-            "notebooks_failed": " ".join(sorted(failed.get(name, []))),
-        })
+        rows.append(
+            {
+                "profile": name,
+                "recommendation": r["choice"],
+                "confidence": f"{r['confidence']:.2f}",
+                **{f"{o}_usd_month": "" if r["costs"][o] is None else f"{r['costs'][o]:.2f}" for o in OPTIONS},
+                "flip": "" if flip is None else flip_sentence(flip),
+                "notebooks_failed": " ".join(sorted(failed.get(name, []))),
+            }
+        )
     return rows
 
 
@@ -320,15 +350,39 @@ def write_summary(rows: list[dict[str, Any]], out: Path) -> tuple[Path, Path]:
     writer.writeheader()
     writer.writerows(rows)
     (out / "summary.csv").write_text(buf.getvalue(), encoding="utf-8")
-    head = ["profile", "recommendation", "confidence", "closed API", "hosted open", "self-hosted", "hybrid",
-            "what would flip it", "failed notebooks"]
+    head = [
+        "profile",
+        "recommendation",
+        "confidence",
+        "closed API",
+        "hosted open",
+        "self-hosted",
+        "hybrid",
+        "what would flip it",
+        "failed notebooks",
+    ]
     lines = ["# Headless run summary", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         costs = [money(float(r[f"{o}_usd_month"])) if r[f"{o}_usd_month"] else "n/a" for o in OPTIONS]
-        lines.append("| " + " | ".join([r["profile"], r["recommendation"], r["confidence"], *costs,
-                                        r["flip"] or "-", r["notebooks_failed"] or "-"]) + " |")
-    lines += ["", "Monthly costs in USD from the kit's engine (`python -m kit recommend --profile NAME`); prices as of "
-              f"{load_catalog().prices_as_of()}."]
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    r["profile"],
+                    r["recommendation"],
+                    r["confidence"],
+                    *costs,
+                    r["flip"] or "-",
+                    r["notebooks_failed"] or "-",
+                ]
+            )
+            + " |"
+        )
+    lines += [
+        "",
+        "Monthly costs in USD from the kit's engine (`python -m kit recommend --profile NAME`); prices as of "
+        f"{load_catalog().prices_as_of()}.",
+    ]
     (out / "summary.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return out / "summary.csv", out / "summary.md"
 

@@ -20,11 +20,12 @@ VERSION = 1
 KEYS = ("format", "version", "profile", "params")  # a saved file has exactly these top-level keys
 MAX_FILE_BYTES = 256 * 1024  # a saved scenario is about 1 kB
 MAX_QUERY_CHARS = 64 * 1024  # a link that reopens a scenario is a few hundred characters
-MAX_NUMBER = 10 ** 15  # larger than any parameter's range, small enough to convert safely
+MAX_NUMBER = 10**15  # larger than any parameter's range, small enough to convert safely
 HINT = "Load a file saved with 'Save scenario (JSON)'."
 
 
 # ---------------------------------------------------------------- checks shared by links and files
+
 
 def _size(n: int) -> str:
     for unit, scale in (("MB", 2**20), ("kB", 2**10)):
@@ -43,8 +44,10 @@ def check_size(size: int, name: str = "scenario file") -> None:
     """Refuse a file over MAX_FILE_BYTES before reading it (say its size and the limit)."""
     name = file_label(name)
     if size > MAX_FILE_BYTES:
-        raise ScenarioFileError(f"'{name}' is {_size(size)}; a scenario file is at most {_size(MAX_FILE_BYTES)} "
-                                f"(a saved scenario is about 1 kB). {HINT}")
+        raise ScenarioFileError(
+            f"'{name}' is {_size(size)}; a scenario file is at most {_size(MAX_FILE_BYTES)} "
+            f"(a saved scenario is about 1 kB). {HINT}"
+        )
 
 
 def check_profile(value: Any, context: str = "", none: str = "") -> str | None:
@@ -62,8 +65,13 @@ def check_models(values: dict[str, Any], context: str = "") -> dict[str, Any]:
     cat = load_catalog()
     closed = values.get("closed_model")
     if closed is not None and closed != "auto" and closed not in cat.price_table.index:
-        raise ParamError("closed_model", closed, "'auto' or provider/model_id of a row of data/prices.csv, e.g. "
-                         + ", ".join(sorted({t["closed"] for t in cat.tiers.values()})), context)
+        raise ParamError(
+            "closed_model",
+            closed,
+            "'auto' or provider/model_id of a row of data/prices.csv, e.g. "
+            + ", ".join(sorted({t["closed"] for t in cat.tiers.values()})),
+            context,
+        )
     opened = values.get("open_model")
     if opened is not None and opened != "auto" and opened not in set(cat.open_models.id):
         raise ParamError("open_model", opened, "'auto' or one of " + ", ".join(cat.open_models.id), context)
@@ -83,6 +91,7 @@ def check_values(values: dict[str, Any], context: str = "", partial: bool = Fals
 
 # ---------------------------------------------------------------- links
 
+
 def from_query(query: str | None) -> tuple[Scenario, str | None, list[str]]:
     """Read ``?profile=NAME&param=value...``; return the scenario, the profile and readable problems.
 
@@ -92,8 +101,10 @@ def from_query(query: str | None) -> tuple[Scenario, str | None, list[str]]:
     query = (query or "").lstrip("?")
     problems: list[str] = []
     if len(query) > MAX_QUERY_CHARS:
-        problems.append(f"the link's parameters are {len(query):,} characters; allowed: at most "
-                        f"{MAX_QUERY_CHARS:,} (a link to a scenario is a few hundred)")
+        problems.append(
+            f"the link's parameters are {len(query):,} characters; allowed: at most "
+            f"{MAX_QUERY_CHARS:,} (a link to a scenario is a few hundred)"
+        )
         query = ""
     pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
     values: dict[str, Any] = {}
@@ -122,17 +133,20 @@ def to_query(scenario: Scenario, profile: str | None = None) -> str:
     """Return the query string that reopens this scenario (only values that differ from the profile)."""
     base = Scenario.make(load_catalog().profiles[profile]["params"]) if profile else Scenario.make()
     changed = {k: v for k, v in scenario.to_dict().items() if base[k] != v}
-    items = ([("profile", profile)] if profile else []) + [(k, str(v).lower() if isinstance(v, bool) else v)
-                                                          for k, v in changed.items()]
+    items = ([("profile", profile)] if profile else []) + [
+        (k, str(v).lower() if isinstance(v, bool) else v) for k, v in changed.items()
+    ]
     return urllib.parse.urlencode(items)
 
 
 # ---------------------------------------------------------------- files
 
+
 def to_json(scenario: Scenario, profile: str | None = None) -> str:
     """Return the scenario as a small, versioned JSON document."""
-    return json.dumps({"format": FORMAT, "version": VERSION, "profile": profile,
-                       "params": scenario.to_dict()}, indent=2)
+    return json.dumps(
+        {"format": FORMAT, "version": VERSION, "profile": profile, "params": scenario.to_dict()}, indent=2
+    )
 
 
 def _parse(text: str | bytes, name: str) -> Any:
@@ -142,19 +156,27 @@ def _parse(text: str | bytes, name: str) -> Any:
         try:
             text = bytes(text).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ScenarioFileError(f"'{name}' is not a scenario file: it is not UTF-8 text (byte {exc.start} "
-                                    f"is {bytes(text)[exc.start:exc.start + 1]!r}). {HINT}") from None
+            raise ScenarioFileError(
+                f"'{name}' is not a scenario file: it is not UTF-8 text (byte {exc.start} "
+                f"is {bytes(text)[exc.start : exc.start + 1]!r}). {HINT}"
+            ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ScenarioFileError(f"'{name}' is not a scenario file: it is not valid JSON "
-                                f"(line {exc.lineno}, column {exc.colno}: {exc.msg}). {HINT}") from None
+        raise ScenarioFileError(
+            f"'{name}' is not a scenario file: it is not valid JSON "
+            f"(line {exc.lineno}, column {exc.colno}: {exc.msg}). {HINT}"
+        ) from None
     except RecursionError:
-        raise ScenarioFileError(f"'{name}' is not a scenario file: its JSON is nested too deeply "
-                                f"(a scenario file has two levels). {HINT}") from None
+        raise ScenarioFileError(
+            f"'{name}' is not a scenario file: its JSON is nested too deeply (a scenario file has two levels). {HINT}"
+        ) from None
     except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-        what = ("it holds a number too long to read (over 4,300 digits)" if "digits" in str(exc)
-                else f"it cannot be read as JSON ({exc})")
+        what = (
+            "it holds a number too long to read (over 4,300 digits)"
+            if "digits" in str(exc)
+            else f"it cannot be read as JSON ({exc})"
+        )
         raise ScenarioFileError(f"'{name}' is not a scenario file: {what}. {HINT}") from None
 
 
@@ -167,18 +189,24 @@ def from_json(text: str | bytes, name: str = "scenario file") -> tuple[Scenario,
     name = file_label(name)
     doc = _parse(text, name)
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ScenarioFileError(f"'{name}' is JSON but not a scenario saved by this kit "
-                                f"(it needs \"format\": \"{FORMAT}\" and \"params\"). {HINT}")
+        raise ScenarioFileError(
+            f"'{name}' is JSON but not a scenario saved by this kit "
+            f'(it needs "format": "{FORMAT}" and "params"). {HINT}'
+        )
     version = doc.get("version")
     if isinstance(version, bool) or version != VERSION:
         got = f"is {shorten(version)}" if "version" in doc else "is missing"
         raise ScenarioFileError(f"'{name}': \"version\" {got}; this kit reads version {VERSION} only. {HINT}")
     unknown = [k for k in doc if k not in KEYS]
     if unknown:
-        raise ScenarioFileError(f"'{name}': unknown top-level key {shorten(unknown[0])}; allowed keys: "
-                                f"{', '.join(KEYS)} (unknown keys are refused, not ignored). {HINT}")
+        raise ScenarioFileError(
+            f"'{name}': unknown top-level key {shorten(unknown[0])}; allowed keys: "
+            f"{', '.join(KEYS)} (unknown keys are refused, not ignored). {HINT}"
+        )
     if not isinstance(doc.get("params"), dict):
-        raise ScenarioFileError(f"'{name}': \"params\" is {shorten(doc.get('params'))}; allowed: an object of "
-                                f"parameter names and values. {HINT}")
+        raise ScenarioFileError(
+            f"'{name}': \"params\" is {shorten(doc.get('params'))}; allowed: an object of "
+            f"parameter names and values. {HINT}"
+        )
     profile = check_profile(doc.get("profile"), context=name, none=", or null for none")
     return Scenario.make(check_values(doc["params"], context=name), context=name), profile

@@ -19,8 +19,17 @@ def command(port: int, extra: list[str] | None = None, max_kernels: int | None =
     Settings live in notebooks/voila.json; ``max_kernels`` overrides its ``KitVoila.max_kernels``.
     """
     cap = [] if max_kernels is None else [f"--KitVoila.max_kernels={int(max_kernels)}"]
-    return [sys.executable, "-m", "kit.voila_app", "app.ipynb", f"--port={port}", "--Voila.ip=127.0.0.1",
-            "--Voila.root_dir=.", *cap, *(extra or [])]
+    return [
+        sys.executable,
+        "-m",
+        "kit.voila_app",
+        "app.ipynb",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        "--Voila.root_dir=.",
+        *cap,
+        *(extra or []),
+    ]
 
 
 def environment() -> dict[str, str]:
@@ -31,9 +40,14 @@ def environment() -> dict[str, str]:
     return env
 
 
-def start(port: int | None = None, extra: list[str] | None = None, log_path: Path | None = None,
-          env: dict[str, str] | None = None, folder: Path = NOTEBOOKS,
-          max_kernels: int | None = None) -> tuple[subprocess.Popen, str]:
+def start(
+    port: int | None = None,
+    extra: list[str] | None = None,
+    log_path: Path | None = None,
+    env: dict[str, str] | None = None,
+    folder: Path = NOTEBOOKS,
+    max_kernels: int | None = None,
+) -> tuple[subprocess.Popen, str]:
     """Start Voila on 127.0.0.1 in the background; return the process and the app URL.
 
     ``folder`` holds app.ipynb and voila.json (benchmarks serve other notebooks the same way).
@@ -41,8 +55,14 @@ def start(port: int | None = None, extra: list[str] | None = None, log_path: Pat
     port = port or free_port()
     out = open(log_path, "ab") if log_path else None  # None: the server logs to this terminal
     try:
-        proc = subprocess.Popen(command(port, extra, max_kernels), cwd=folder, env={**environment(), **(env or {})},
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            command(port, extra, max_kernels),
+            cwd=folder,
+            env={**environment(), **(env or {})},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     finally:
         if out:
             out.close()  # the child has its own copy

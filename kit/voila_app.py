@@ -65,7 +65,12 @@ class KernelGate:
     """Counts the visitors' kernels and admits a page load only below the cap; reaps unclaimed kernels."""
 
     def __init__(self, kernel_manager: Any, max_kernels: int, unclaimed_timeout: float, log: Any):
-        self.km, self.max_kernels, self.unclaimed_timeout, self.log = kernel_manager, max_kernels, unclaimed_timeout, log
+        self.km, self.max_kernels, self.unclaimed_timeout, self.log = (
+            kernel_manager,
+            max_kernels,
+            unclaimed_timeout,
+            log,
+        )
         self.visitors: set[str] = set()  # kernels handed to page loads (pooled or fresh)
         self.pending: set[Ticket] = set()  # page loads admitted that hold no kernel yet
         self._last_warning = 0.0
@@ -80,9 +85,12 @@ class KernelGate:
         if self.max_kernels > 0 and self.in_use() >= self.max_kernels:
             if time.monotonic() - self._last_warning > 60:
                 self._last_warning = time.monotonic()
-                self.log.warning("Busy: %d visitors' kernels in use, KitVoila.max_kernels is %d; further page "
-                                 "loads get HTTP 503 until one is closed, culled or unclaimed",
-                                 self.in_use(), self.max_kernels)
+                self.log.warning(
+                    "Busy: %d visitors' kernels in use, KitVoila.max_kernels is %d; further page "
+                    "loads get HTTP 503 until one is closed, culled or unclaimed",
+                    self.in_use(),
+                    self.max_kernels,
+                )
             return None
         ticket = Ticket()
         self.pending.add(ticket)
@@ -108,8 +116,12 @@ class KernelGate:
                 return
             if self.km.kernel_model(kernel_id).get("connections", 0) > 0:
                 return
-            self.log.warning("Shutting down kernel %s: no page connected to it within %s s of serving it "
-                             "(KitVoila.unclaimed_timeout)", kernel_id, self.unclaimed_timeout)
+            self.log.warning(
+                "Shutting down kernel %s: no page connected to it within %s s of serving it "
+                "(KitVoila.unclaimed_timeout)",
+                kernel_id,
+                self.unclaimed_timeout,
+            )
             await ensure_async(self.km.shutdown_kernel(kernel_id))
         except Exception:  # a kernel that went away meanwhile
             self.log.debug("unclaimed kernel %s: nothing to shut down", kernel_id, exc_info=True)
@@ -170,10 +182,18 @@ class CappedVoilaHandler(TornadoVoilaHandler):
 class KitVoila(Voila):
     """Voila with a cap on visitors' kernels and a reaper for unclaimed ones (see the module's doc)."""
 
-    max_kernels = Int(6, config=True, help="The most visitors' kernels alive at once (the pre-heated pool not "
-                                           "counted); page loads beyond it get HTTP 503. 0: no cap.")
-    unclaimed_timeout = Int(60, config=True, help="Seconds after its page was served after which a visitor's "
-                                                  "kernel that no page connected to is shut down. 0: never.")
+    max_kernels = Int(
+        6,
+        config=True,
+        help="The most visitors' kernels alive at once (the pre-heated pool not "
+        "counted); page loads beyond it get HTTP 503. 0: no cap.",
+    )
+    unclaimed_timeout = Int(
+        60,
+        config=True,
+        help="Seconds after its page was served after which a visitor's "
+        "kernel that no page connected to is shut down. 0: never.",
+    )
     aliases = {**Voila.aliases, "max-kernels": "KitVoila.max_kernels"}
 
     def init_handlers(self) -> list:
@@ -186,8 +206,11 @@ class KitVoila(Voila):
                 spec = (spec[0], CappedVoilaHandler, {**kwargs, "gate": self.kernel_gate})
             out.append(spec)
         cap = f"at most {self.max_kernels} visitors' kernels" if self.max_kernels > 0 else "no cap on visitors' kernels"
-        self.log.info("KitVoila: %s (plus the pre-heated pool); unclaimed kernels shut down after %s s",
-                      cap, self.unclaimed_timeout or "never")
+        self.log.info(
+            "KitVoila: %s (plus the pre-heated pool); unclaimed kernels shut down after %s s",
+            cap,
+            self.unclaimed_timeout or "never",
+        )
         return out
 
 

@@ -19,8 +19,8 @@ def model_options() -> dict[str, list[str]]:
     cat = load_catalog()
     closed = cat.prices[cat.prices.kind == "closed_api"]
     return {
-        "closed_model": ["auto"] + sorted({t["closed"] for t in cat.tiers.values()}
-                                          | set(closed.provider + "/" + closed.model_id)),
+        "closed_model": ["auto"]
+        + sorted({t["closed"] for t in cat.tiers.values()} | set(closed.provider + "/" + closed.model_id)),
         "open_model": ["auto"] + list(cat.open_models.id),
     }
 
@@ -32,21 +32,38 @@ def _slider_step(p: Param) -> float:
 
 def build_control(p: Param, options: list | None = None) -> w.Widget:
     """Return the input widget for one parameter of the spec."""
-    common = dict(description=p.title, tooltip=p.help, style={"description_width": "128px"},
-                  layout=w.Layout(width="98%"))
+    common = dict(
+        description=p.title, tooltip=p.help, style={"description_width": "128px"}, layout=w.Layout(width="98%")
+    )
     if p.kind in ("int", "float") and p.log:
         fmt = ".3s" if p.high >= 1e6 else ",.0f"
-        return w.FloatLogSlider(value=p.default, base=10, min=math.log10(p.low), max=math.log10(p.high),
-                                step=0.01, readout_format=fmt, continuous_update=False, **common)
+        return w.FloatLogSlider(
+            value=p.default,
+            base=10,
+            min=math.log10(p.low),
+            max=math.log10(p.high),
+            step=0.01,
+            readout_format=fmt,
+            continuous_update=False,
+            **common,
+        )
     if p.kind == "int":
         return w.IntSlider(value=p.default, min=int(p.low), max=int(p.high), step=1, continuous_update=False, **common)
     if p.kind == "float":
         fmt = ",.0f" if p.high >= 10_000 else ".2f"
-        return w.FloatSlider(value=p.default, min=p.low, max=p.high, step=_slider_step(p), readout_format=fmt,
-                             continuous_update=False, **common)
+        return w.FloatSlider(
+            value=p.default,
+            min=p.low,
+            max=p.high,
+            step=_slider_step(p),
+            readout_format=fmt,
+            continuous_update=False,
+            **common,
+        )
     if p.kind == "bool":
-        return w.Checkbox(value=p.default, indent=False, description=p.title, tooltip=p.help,
-                          layout=w.Layout(width="98%"))
+        return w.Checkbox(
+            value=p.default, indent=False, description=p.title, tooltip=p.help, layout=w.Layout(width="98%")
+        )
     return w.Dropdown(options=options or list(p.choices), value=p.default, **common)
 
 

@@ -82,7 +82,8 @@ def run_guarded(args: list[str], tmp_path: Path, env: dict | None = None, timeou
     """Run a Python subprocess whose sockets refuse any non-loopback address and log the attempt."""
     log = tmp_path / "egress.log"
     full_env = {**os.environ, **guard_env(log), **(env or {})}
-    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=full_env,
-                          timeout=timeout, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, env=full_env, timeout=timeout, cwd=ROOT
+    )
     attempts = log.read_text().splitlines() if log.exists() else []
     return proc, attempts

@@ -29,7 +29,7 @@ def test_one_control_per_parameter_with_help_and_range(built):
         if p.kind in ("int", "float") and not p.log:
             assert (ctl.min, ctl.max) == (p.low, p.high)
         if p.log:
-            assert 10 ** ctl.min == pytest.approx(p.low) and 10 ** ctl.max == pytest.approx(p.high)
+            assert 10**ctl.min == pytest.approx(p.low) and 10**ctl.max == pytest.approx(p.high)
         if p.kind == "choice":
             assert list(ctl.options) == list(p.choices)
     assert app.read_values(ui.controls) == Scenario.make().to_dict()
@@ -71,10 +71,14 @@ def test_bad_upload_keeps_answer_and_good_upload_loads(built):
     ui, state = built
     ui.preset.value = "ship_fast"
     choice = state.result["choice"]
-    ui.upload.value = ({"name": "notes.txt", "content": memoryview(b"hello"), "size": 5, "type": "", "last_modified": STAMP},)
+    ui.upload.value = (
+        {"name": "notes.txt", "content": memoryview(b"hello"), "size": 5, "type": "", "last_modified": STAMP},
+    )
     assert "notes.txt" in ui.status.value and state.result["choice"] == choice
     saved = app.scenario_io.to_json(Scenario.make(profile_params("regulated")), "regulated").encode()
-    ui.upload.value = ({"name": "s.json", "content": memoryview(saved), "size": len(saved), "type": "", "last_modified": STAMP},)
+    ui.upload.value = (
+        {"name": "s.json", "content": memoryview(saved), "size": len(saved), "type": "", "last_modified": STAMP},
+    )
     assert state.scenario == Scenario.make(profile_params("regulated")) and ui.preset.value == "regulated"
 
 
@@ -88,10 +92,13 @@ def test_query_applies_and_reports_problems(built):
 def test_memo_links(built):
     ui, state = built
     app.prepare_memo(ui, state)
-    assert 'download="decision-memo.md"' in ui.memo_links.value and 'download="decision-memo.html"' in ui.memo_links.value
+    assert (
+        'download="decision-memo.md"' in ui.memo_links.value and 'download="decision-memo.html"' in ui.memo_links.value
+    )
 
 
 # ---------------------------------------------------------------- bad input never freezes the app
+
 
 @pytest.fixture(scope="module")
 def shared():
@@ -103,8 +110,15 @@ def shared():
 
 def _upload(ui, name: str, content: bytes, size: int | None = None) -> None:
     """Upload as the browser does: FileUpload's shape (a file over the limit arrives with its size only)."""
-    ui.upload.value = ({"name": name, "content": memoryview(content), "size": len(content) if size is None else size,
-                        "type": "application/json", "last_modified": 0},)
+    ui.upload.value = (
+        {
+            "name": name,
+            "content": memoryview(content),
+            "size": len(content) if size is None else size,
+            "type": "application/json",
+            "last_modified": 0,
+        },
+    )
 
 
 def _still_responsive(ui, state) -> None:
@@ -143,9 +157,14 @@ def test_oversized_file_is_refused_by_its_announced_size(shared):
     ui, state = shared
     assert ui.upload.max_bytes == MAX_FILE_BYTES
     _refused(ui, state, lambda: _upload(ui, "huge.json", b"", size=50_000_000), ["huge.json", "47.7 MB", "256 kB"])
-    _refused(ui, state, lambda: ui.upload.set_trait("value", [{"name": "x.json", "content": b"", "size": 10,
-                                                                   "error": "NotReadableError"}]),
-             ["x.json", "could not be read", "NotReadableError"])
+    _refused(
+        ui,
+        state,
+        lambda: ui.upload.set_trait(
+            "value", [{"name": "x.json", "content": b"", "size": 10, "error": "NotReadableError"}]
+        ),
+        ["x.json", "could not be read", "NotReadableError"],
+    )
 
 
 @pytest.mark.parametrize("query, bad, kept", BAD_QUERIES, ids=[q[1] for q in BAD_QUERIES])

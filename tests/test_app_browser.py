@@ -26,8 +26,15 @@ from kit.recommend import recommend
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("KIT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-default-apps"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+]
 TIMEOUT = 90_000  # ms; a cold kernel on a busy 2-core machine can take a while
 
 
@@ -71,7 +78,8 @@ class Page:
     def settle(self) -> None:
         """Wait until the second phase (sweep, map, flips) has finished."""
         self.page.wait_for_function(
-            "() => !document.querySelector('.kit-status-busy') && document.querySelector('.kit-chart-map svg')")
+            "() => !document.querySelector('.kit-status-busy') && document.querySelector('.kit-chart-map svg')"
+        )
 
     def choice(self) -> str:
         return self.page.locator(".kit-card").get_attribute("data-choice")
@@ -175,8 +183,12 @@ def test_app_end_to_end(server, browser):
     p.upload(dl.value.path())  # the same file as before: a new upload
     page.wait_for_function("() => document.querySelector('.kit-card').dataset.choice === 'closed_api'")
 
-    page.set_viewport_size({"width": 1280, "height": int(page.evaluate(
-        "document.querySelector('.kit-app').getBoundingClientRect().height")) + 40})
+    page.set_viewport_size(
+        {
+            "width": 1280,
+            "height": int(page.evaluate("document.querySelector('.kit-app').getBoundingClientRect().height")) + 40,
+        }
+    )
     shot = out / "app-1280.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 50_000
@@ -203,8 +215,10 @@ def test_url_parameters_preload_a_scenario(server, browser):
 
 def test_bad_url_parameter_is_a_message_not_a_traceback(server, browser):
     url, out, _ = server
-    p = Page(browser, url + "?monthly_requests=5&sensitivity=secret&closed_model=foo&weeks_to_launch=3"
-                            "&open_model=" + "x" * 10_000)
+    p = Page(
+        browser,
+        url + "?monthly_requests=5&sensitivity=secret&closed_model=foo&weeks_to_launch=3&open_model=" + "x" * 10_000,
+    )
     page = p.page
     page.wait_for_selector(".kit-status-error")
     text = page.locator(".kit-status-error").inner_text()
@@ -227,6 +241,7 @@ def test_server_and_kernels_reached_nothing_outside(server, browser):
 
 
 # ---------------------------------------------------------------- the cap on kernels held by page loads
+
 
 def _kernels(pid: int) -> int:
     """Return how many kernel processes the server ``pid`` has started and still runs."""
@@ -264,8 +279,9 @@ def test_page_loads_hold_at_most_max_kernels(tmp_path, browser):
     cap = 2
     pool = json.loads((serve.NOTEBOOKS / "voila.json").read_text())["VoilaConfiguration"]["default_pool_size"]
     log = tmp_path / "voila.log"
-    proc, url = serve.start(log_path=log, env=guard_env(tmp_path / "egress.log"), max_kernels=cap,
-                            extra=["--KitVoila.unclaimed_timeout=5"])
+    proc, url = serve.start(
+        log_path=log, env=guard_env(tmp_path / "egress.log"), max_kernels=cap, extra=["--KitVoila.unclaimed_timeout=5"]
+    )
     try:
         wait_until_up(url, proc)
         _wait_for(lambda: "Kernel pool of app.ipynb is filled" in log.read_text(), 120, "the pre-heated pool")

@@ -37,21 +37,47 @@ _cached_parser = functools.cache(cli.build_parser)  # argparse's set-up costs ~2
 # ---------------------------------------------------------------- the values every input is tried with
 
 VALUES: dict[str, str] = {
-    "empty": "", "nan": "nan", "NaN": "NaN", "inf": "inf", "-inf": "-inf", "negative": "-1", "1e309": "1e309",
-    "10k-chars": "x" * 10_000, "10k-digits": "1" * 10_000, "umlaut": "ümlaut", "cjk": "数字", "emoji": "🙂",
-    "rtl": "\u05e9\u05dc\u05d5\u05dd", "abc": "abc", "3.5": "3.5", "7": "7",
+    "empty": "",
+    "nan": "nan",
+    "NaN": "NaN",
+    "inf": "inf",
+    "-inf": "-inf",
+    "negative": "-1",
+    "1e309": "1e309",
+    "10k-chars": "x" * 10_000,
+    "10k-digits": "1" * 10_000,
+    "umlaut": "ümlaut",
+    "cjk": "数字",
+    "emoji": "🙂",
+    "rtl": "\u05e9\u05dc\u05d5\u05dd",
+    "abc": "abc",
+    "3.5": "3.5",
+    "7": "7",
     "nul": "1\x002",  # a real argv cannot hold NUL; in-process it can, so it is tried
 }
 
 # YAML values of other types, for params files (a command line only carries text).
 TYPED: dict[str, object] = {
-    "yaml-nan": math.nan, "yaml-inf": math.inf, "yaml-minus-inf": -math.inf, "yaml-null": None,
-    "yaml-true": True, "yaml-list": [1], "yaml-mapping": {"a": [1]}, "yaml-3000-digit-int": int("9" * 3000),
+    "yaml-nan": math.nan,
+    "yaml-inf": math.inf,
+    "yaml-minus-inf": -math.inf,
+    "yaml-null": None,
+    "yaml-true": True,
+    "yaml-list": [1],
+    "yaml-mapping": {"a": [1]},
+    "yaml-3000-digit-int": int("9" * 3000),
 }
 
 # The only (parameter, value) pairs of the battery the spec accepts; every other --set case must exit 2.
-VALID_SET = {("input_tokens", "7"), ("output_tokens", "7"), ("weeks_to_launch", "7"), ("peak_to_average", "3.5"),
-             ("peak_to_average", "7"), ("team_fte", "3.5"), ("team_fte", "7")}
+VALID_SET = {
+    ("input_tokens", "7"),
+    ("output_tokens", "7"),
+    ("weeks_to_launch", "7"),
+    ("peak_to_average", "3.5"),
+    ("peak_to_average", "7"),
+    ("team_fte", "3.5"),
+    ("team_fte", "7"),
+}
 
 
 def accepts(param: Param, value: object) -> bool:
@@ -66,6 +92,7 @@ def accepts(param: Param, value: object) -> bool:
 
 
 # ---------------------------------------------------------------- fixtures and the one assertion
+
 
 @pytest.fixture(scope="module")
 def battery_dir(tmp_path_factory) -> Path:
@@ -84,19 +111,27 @@ def stubbed(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cli, "build_parser", _cached_parser)
     monkeypatch.setattr(notebooks, "parameters", _cached_parameters)
-    monkeypatch.setattr(runs, "run", lambda jobs, workers, html=False, progress=None:
-                        [runs.Outcome(job, True, 0.0) for job in jobs])
+    monkeypatch.setattr(
+        runs, "run", lambda jobs, workers, html=False, progress=None: [runs.Outcome(job, True, 0.0) for job in jobs]
+    )
     monkeypatch.setattr(runs, "summary_rows", _fake_summary_rows)
     monkeypatch.setattr(serve, "serve", lambda port, max_kernels=None: 0)
     monkeypatch.setattr(local, "bench", lambda name: pytest.fail("local bench must not run in the battery"))
 
 
-
-
 def _fake_summary_rows(plan_runs: dict, outcomes: list) -> list[dict]:
     empty = {f"{o}_usd_month": "" for o in ("closed_api", "hosted_open", "self_hosted_open", "hybrid")}
-    return [{"profile": n, "recommendation": "closed_api", "confidence": "0.50", **empty, "flip": "",
-             "notebooks_failed": ""} for n in plan_runs]
+    return [
+        {
+            "profile": n,
+            "recommendation": "closed_api",
+            "confidence": "0.50",
+            **empty,
+            "flip": "",
+            "notebooks_failed": "",
+        }
+        for n in plan_runs
+    ]
 
 
 def check(capsys, argv: list[str], expect: int, needles: tuple[str, ...]) -> str:
@@ -118,6 +153,7 @@ def check(capsys, argv: list[str], expect: int, needles: tuple[str, ...]) -> str
 
 
 # ---------------------------------------------------------------- every scenario parameter via --set
+
 
 def test_the_valid_set_values_are_the_ones_decided():
     got = {(p.name, v) for p in PARAMS for label, v in VALUES.items() if accepts(p, v)}
@@ -146,6 +182,7 @@ def test_set_unknown_name(capsys, label):
 
 # ---------------------------------------------------------------- every option that takes a value
 
+
 def _size_ok(kind: type, low: float, high: float) -> Callable[[str], bool]:
     def ok(value: str) -> bool:
         try:
@@ -153,6 +190,7 @@ def _size_ok(kind: type, low: float, high: float) -> Callable[[str], bool]:
         except ValueError:
             return False
         return low <= x <= high
+
     return ok
 
 
@@ -226,16 +264,25 @@ def test_extra_argument_and_flag_value(capsys, command, label):
     check(capsys, [command, f"{FLAGS[command]}={value}"], 2, (FLAGS[command],))
 
 
-@pytest.mark.parametrize("argv,needle", [
-    (["recommend", "--set"], "--set"), (["size", "--bits", "4", "--gpu", "H100"], "--params-b"),
-    (["run", "--jobs"], "--jobs"), (["app", "--port"], "--port"), (["local"], "local_command"),
-    ([], "command"), (["--nonsense"], "command"), (["recommend", "--nonsense", "1"], "--nonsense"),
-])
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["recommend", "--set"], "--set"),
+        (["size", "--bits", "4", "--gpu", "H100"], "--params-b"),
+        (["run", "--jobs"], "--jobs"),
+        (["app", "--port"], "--port"),
+        (["local"], "local_command"),
+        ([], "command"),
+        (["--nonsense"], "command"),
+        (["recommend", "--nonsense", "1"], "--nonsense"),
+    ],
+)
 def test_missing_and_unknown_arguments(capsys, argv, needle):
     check(capsys, argv, 2, (needle,))
 
 
 # ---------------------------------------------------------------- kit run --params files
+
 
 def _notebook_for(name: str) -> str:
     """Return the first notebook taking ``name`` (09 when none does: then only the spec checks it)."""
@@ -259,13 +306,18 @@ def earlier_run(tmp_path):
     return out
 
 
-def _run_params(capsys, tmp_path, out: Path, text: str | bytes, notebook: str, expect: int,
-                needles: tuple[str, ...]) -> None:
+def _run_params(
+    capsys, tmp_path, out: Path, text: str | bytes, notebook: str, expect: int, needles: tuple[str, ...]
+) -> None:
     params = tmp_path / "params.yaml"
     params.write_bytes(text if isinstance(text, bytes) else text.encode())
     before = (out / "summary.md").read_bytes()
-    check(capsys, ["run", "--params", str(params), "--notebooks", notebook, "--out", str(out), "--overwrite"],
-          expect, needles)
+    check(
+        capsys,
+        ["run", "--params", str(params), "--notebooks", notebook, "--out", str(out), "--overwrite"],
+        expect,
+        needles,
+    )
     if expect == 2:
         assert (out / "summary.md").read_bytes() == before
         assert (out / "regulated" / "00_start_here.ipynb").exists()
@@ -289,25 +341,43 @@ def _over_limit(path: Path) -> None:
 
 
 BAD_PARAMS_FILES: dict[str, str | bytes] = {
-    "empty": "", "only-a-comment": "# nothing\n", "scalar": "5\n", "list": "- a\n- b\n", "empty-mapping": "{}\n",
-    "run-is-list": "a: [1, 2]\n", "run-is-scalar": "a: 5\n", "run-is-null": "a:\n",
-    "run-name-null": "~: {team_fte: 1}\n", "run-name-bool": "true: {team_fte: 1}\n",
-    "run-name-float": "1.5: {team_fte: 1}\n", "run-name-dots": "'..': {team_fte: 1}\n",
-    "run-name-slash": "'a/b': {team_fte: 1}\n", "run-name-space": "'a b': {team_fte: 1}\n",
-    "run-name-10k": ("x" * 10_000) + ": {team_fte: 1}\n", "run-name-list": "? [1, 2]\n: {team_fte: 1}\n",
-    "profile-list": "a: {profile: [1]}\n", "profile-unknown": "a: {profile: nope}\n",
-    "profile-null": "a: {profile: null}\n", "nested-wrong-type": "a: {team_fte: {x: [1, {y: 2}]}}\n",
-    "unknown-parameter": "a: {monthly_request: 5}\n", "unknown-model": "a: {open_model: abc}\n",
-    "not-yaml": "a: [unclosed\n", "tab-indent": "a:\n\t team_fte: 1\n",
+    "empty": "",
+    "only-a-comment": "# nothing\n",
+    "scalar": "5\n",
+    "list": "- a\n- b\n",
+    "empty-mapping": "{}\n",
+    "run-is-list": "a: [1, 2]\n",
+    "run-is-scalar": "a: 5\n",
+    "run-is-null": "a:\n",
+    "run-name-null": "~: {team_fte: 1}\n",
+    "run-name-bool": "true: {team_fte: 1}\n",
+    "run-name-float": "1.5: {team_fte: 1}\n",
+    "run-name-dots": "'..': {team_fte: 1}\n",
+    "run-name-slash": "'a/b': {team_fte: 1}\n",
+    "run-name-space": "'a b': {team_fte: 1}\n",
+    "run-name-10k": ("x" * 10_000) + ": {team_fte: 1}\n",
+    "run-name-list": "? [1, 2]\n: {team_fte: 1}\n",
+    "profile-list": "a: {profile: [1]}\n",
+    "profile-unknown": "a: {profile: nope}\n",
+    "profile-null": "a: {profile: null}\n",
+    "nested-wrong-type": "a: {team_fte: {x: [1, {y: 2}]}}\n",
+    "unknown-parameter": "a: {monthly_request: 5}\n",
+    "unknown-model": "a: {open_model: abc}\n",
+    "not-yaml": "a: [unclosed\n",
+    "tab-indent": "a:\n\t team_fte: 1\n",
     "python-tag": "a: !!python/object/apply:os.system ['echo hi']\n",
-    "invalid-utf8": b"a: {team_fte: \xff\xfe}\n", "utf16": "a: {team_fte: 1}\n".encode("utf-16"),
-    "alias-bomb": "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    "invalid-utf8": b"a: {team_fte: \xff\xfe}\n",
+    "utf16": "a: {team_fte: 1}\n".encode("utf-16"),
+    "alias-bomb": "a: &a [x, x, x, x, x, x, x, x, x]\n"
+    + "".join(
         f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n" for p, c in zip("abcdefgh", "bcdefghi")
-    ) + "r: {team_fte: *i}\n",
+    )
+    + "r: {team_fte: *i}\n",
     "merge-key": "base: &b {team_fte: 1}\nr: {<<: *b}\n",
     "deep-100k": "a: " + "[" * 100_000 + "]" * 100_000 + "\n",
-    "int-5000-digits": "a: {team_fte: " + "1" * 5000 + "}\n", "bad-date": "a: {team_fte: 2026-13-45}\n",
-    "nul-byte": "a: {team_fte: \"\x00\"}\n",
+    "int-5000-digits": "a: {team_fte: " + "1" * 5000 + "}\n",
+    "bad-date": "a: {team_fte: 2026-13-45}\n",
+    "nul-byte": 'a: {team_fte: "\x00"}\n',
 }
 
 
@@ -322,8 +392,9 @@ def test_malformed_params_file(capsys, tmp_path, earlier_run, label):
         text = BAD_PARAMS_FILES[label]
         params.write_bytes(text if isinstance(text, bytes) else text.encode())
     before = (earlier_run / "summary.md").read_bytes()
-    line = check(capsys, ["run", "--params", str(params), "--out", str(earlier_run), "--overwrite"], 2,
-                 ("params.yaml",))
+    line = check(
+        capsys, ["run", "--params", str(params), "--out", str(earlier_run), "--overwrite"], 2, ("params.yaml",)
+    )
     assert (earlier_run / "summary.md").read_bytes() == before, line
     if label == "over-1MB":
         assert f"{runs.PARAMS_FILE_LIMIT + 1:,} bytes" in line
@@ -361,23 +432,39 @@ def _params(**values: object) -> bytes:
 
 SCENARIO_FILES: dict[str, tuple[bytes, int]] = {
     "valid": (_doc(), 0),
-    "truncated": (_doc()[:60], 2), "empty": (b"", 2), "not-json": (b"hello", 2), "top-level-list": (b"[1, 2]", 2),
-    "wrong-format": (_doc(format="other"), 2), "version-2": (_doc(version=2), 2),
+    "truncated": (_doc()[:60], 2),
+    "empty": (b"", 2),
+    "not-json": (b"hello", 2),
+    "top-level-list": (b"[1, 2]", 2),
+    "wrong-format": (_doc(format="other"), 2),
+    "version-2": (_doc(version=2), 2),
     "no-params": (json.dumps({k: v for k, v in GOOD.items() if k != "params"}).encode(), 2),
-    "params-list": (_doc(params=[1]), 2), "params-null": (_doc(params=None), 2),
-    "unknown-top-level-key": (_doc(extra=1), 2), "unknown-parameter": (_params(nonsense=1), 2),
-    "unknown-profile": (_doc(profile="nope"), 2), "profile-list": (_doc(profile=[1]), 2),
-    "string-for-int": (_params(monthly_requests="many"), 2), "bool-for-number": (_params(team_fte=True), 2),
-    "number-for-choice": (_params(sensitivity=5), 2), "list-for-bool": (_params(needs_offline=[1]), 2),
-    "nan-literal": (_params(team_fte=math.nan), 2), "infinity": (_params(monthly_requests=math.inf), 2),
-    "negative": (_params(team_fte=-1), 2), "unknown-model": (_params(open_model="abc"), 2),
+    "params-list": (_doc(params=[1]), 2),
+    "params-null": (_doc(params=None), 2),
+    "unknown-top-level-key": (_doc(extra=1), 2),
+    "unknown-parameter": (_params(nonsense=1), 2),
+    "unknown-profile": (_doc(profile="nope"), 2),
+    "profile-list": (_doc(profile=[1]), 2),
+    "string-for-int": (_params(monthly_requests="many"), 2),
+    "bool-for-number": (_params(team_fte=True), 2),
+    "number-for-choice": (_params(sensitivity=5), 2),
+    "list-for-bool": (_params(needs_offline=[1]), 2),
+    "nan-literal": (_params(team_fte=math.nan), 2),
+    "infinity": (_params(monthly_requests=math.inf), 2),
+    "negative": (_params(team_fte=-1), 2),
+    "unknown-model": (_params(open_model="abc"), 2),
     "10k-string-value": (_params(closed_model="x" * 10_000), 2),
     "nested-100k-deep": (b"[" * 100_000 + b"]" * 100_000, 2),
-    "nested-100k-deep-value": (_params(team_fte=0).replace(b'"team_fte": 0', b'"team_fte": ' + b"[" * 100_000
-                                                            + b"]" * 100_000), 2),
-    "int-5000-digits": (_params(monthly_requests=0).replace(b'"monthly_requests": 0',
-                                                            b'"monthly_requests": ' + b"1" * 5000), 2),
-    "invalid-utf8": (b'{"format": "\xff"}', 2), "utf16": (_doc().decode().encode("utf-16"), 2),
+    "nested-100k-deep-value": (
+        _params(team_fte=0).replace(b'"team_fte": 0', b'"team_fte": ' + b"[" * 100_000 + b"]" * 100_000),
+        2,
+    ),
+    "int-5000-digits": (
+        _params(monthly_requests=0).replace(b'"monthly_requests": 0', b'"monthly_requests": ' + b"1" * 5000),
+        2,
+    ),
+    "invalid-utf8": (b'{"format": "\xff"}', 2),
+    "utf16": (_doc().decode().encode("utf-16"), 2),
     "nul-bytes": (b"\x00" * 100, 2),
 }
 
@@ -398,9 +485,11 @@ def test_scenario_file(capsys, tmp_path, command, label):
 
 # ---------------------------------------------------------------- data folders
 
+
 @pytest.fixture
 def data_folder(tmp_path, monkeypatch):
     """Return a function that makes a data folder with one file replaced and points the kit at it."""
+
     def make(name: str, content: bytes) -> Path:
         folder = tmp_path / "data"
         folder.mkdir()
@@ -411,6 +500,7 @@ def data_folder(tmp_path, monkeypatch):
         monkeypatch.setenv("KIT_DATA_DIR", str(folder))
         catalog.reload()
         return folder
+
     yield make
     monkeypatch.delenv("KIT_DATA_DIR", raising=False)
     catalog.reload()
@@ -446,8 +536,12 @@ def _deep(prefix: bytes) -> bytes:
 
 CSV_FILES = ("prices.csv", "gpus.csv", "open_models.csv", "throughput.csv")
 YAML_FILES = ("assumptions.yaml", "tiers.yaml", "profiles.yaml", "licences.yaml", "glossary.yaml", "local_models.yaml")
-NUMERIC = {"prices.csv": "input_usd_per_mtok", "gpus.csv": "memory_gb", "open_models.csv": "total_params_b",
-           "throughput.csv": "tokens_per_s"}
+NUMERIC = {
+    "prices.csv": "input_usd_per_mtok",
+    "gpus.csv": "memory_gb",
+    "open_models.csv": "total_params_b",
+    "throughput.csv": "tokens_per_s",
+}
 
 DATA_CASES: dict[str, tuple[str, Callable[[], bytes]]] = {}
 for _f in CSV_FILES:
@@ -494,22 +588,39 @@ DATA_CASES |= {
     "assumptions.yaml:floor-above-cap": (_A, lambda: _assumption("confidence_floor", "0.99")),
     "assumptions.yaml:overhead-fills-a-gpu": (_A, lambda: _assumption("runtime_overhead_gb", "30")),
     "profiles.yaml:out-of-range": (
-        "profiles.yaml", lambda: _raw("profiles.yaml").replace(b"monthly_requests: 2000000", b"monthly_requests: 5", 1)),
+        "profiles.yaml",
+        lambda: _raw("profiles.yaml").replace(b"monthly_requests: 2000000", b"monthly_requests: 5", 1),
+    ),
 }
 
 # Commands that read the data folder; local_models.yaml is read by `kit local bench` only.
-READERS = {"recommend": ["recommend"], "route-sim": ["route-sim"], "size": SIZE, "profiles": ["profiles"],
-           "prices": ["prices"], "run": ["run", "--notebooks", "00_start_here.ipynb", "--out", "out"],
-           "local bench": ["local", "bench", "--model", "smollm2-135m"]}
-EVERY_READER = ("assumptions.yaml:missing-entry", "prices.csv:invalid-utf8", "prices.csv:duplicated-row",
-                "gpus.csv:low-above-high")
+READERS = {
+    "recommend": ["recommend"],
+    "route-sim": ["route-sim"],
+    "size": SIZE,
+    "profiles": ["profiles"],
+    "prices": ["prices"],
+    "run": ["run", "--notebooks", "00_start_here.ipynb", "--out", "out"],
+    "local bench": ["local", "bench", "--model", "smollm2-135m"],
+}
+EVERY_READER = (
+    "assumptions.yaml:missing-entry",
+    "prices.csv:invalid-utf8",
+    "prices.csv:duplicated-row",
+    "gpus.csv:low-above-high",
+)
 
 
 def _data_cases() -> list:
     cases = []
     for label, (name, _) in DATA_CASES.items():
-        readers = ["local bench"] if name == "local_models.yaml" else list(READERS) if label in EVERY_READER else [
-            "recommend"]
+        readers = (
+            ["local bench"]
+            if name == "local_models.yaml"
+            else list(READERS)
+            if label in EVERY_READER
+            else ["recommend"]
+        )
         cases += [pytest.param(label, r, id=f"{label}-{r}") for r in readers]
     return cases
 
@@ -526,15 +637,39 @@ def test_data_folder(capsys, data_folder, label, reader):
 # Every assumption, with values no range allows and with 0 and -1, which some do (decided here, per key);
 # values of the wrong type take the same path for every key, so they are tried on the first one.
 ALWAYS_BAD = {"nan": ".nan", "inf": ".inf", "minus-1e9": "-1.0e+9", "1e13": "1.0e+13", "text": "abc"}
-WRONG_TYPES = {"minus-inf": "-.inf", "bool": "true", "null": "null", "list": "[1]", "mapping": "{a: 1}",
-               "empty": "''", "date": "2026-01-01"}
+WRONG_TYPES = {
+    "minus-inf": "-.inf",
+    "bool": "true",
+    "null": "null",
+    "list": "[1]",
+    "mapping": "{a: 1}",
+    "empty": "''",
+    "date": "2026-01-01",
+}
 LEANS = {k for k in catalog.ASSUMPTION_KEYS if k.startswith("lean_") and not k.endswith("_max_fte")}
 ZERO_OK = LEANS | {
-    "runtime_overhead_gb", "non_gpu_overhead", "ops_fte_base", "ops_fte_per_gpu", "setup_weeks",
-    "finetune_setup_weeks", "router_setup_weeks", "ship_fast_weeks", "closed_latency_floor_ms",
-    "cpu_server_usd_per_hour", "open_quality_easy", "open_quality_hard", "no_team_below_fte", "lean_cut",
-    "confidence_stay_inside_team", "confidence_stay_inside_no_team", "confidence_rule_base", "confidence_rule_margin",
-    "confidence_frontier", "confidence_agree_weight", "confidence_floor"}
+    "runtime_overhead_gb",
+    "non_gpu_overhead",
+    "ops_fte_base",
+    "ops_fte_per_gpu",
+    "setup_weeks",
+    "finetune_setup_weeks",
+    "router_setup_weeks",
+    "ship_fast_weeks",
+    "closed_latency_floor_ms",
+    "cpu_server_usd_per_hour",
+    "open_quality_easy",
+    "open_quality_hard",
+    "no_team_below_fte",
+    "lean_cut",
+    "confidence_stay_inside_team",
+    "confidence_stay_inside_no_team",
+    "confidence_rule_base",
+    "confidence_rule_margin",
+    "confidence_frontier",
+    "confidence_agree_weight",
+    "confidence_floor",
+}
 MINUS_ONE_OK = LEANS - {"lean_cut"}
 
 

@@ -41,13 +41,27 @@ def test_gpu_lookup_accepts_names_and_refuses_unknown(cat):
 
 def test_measured_throughput_is_used_where_cited_and_roofline_is_close(cat):
     row = cat.throughput[(cat.throughput.model_id == "llama-3.1-8b") & (cat.throughput.gpu_id == "h100_80gb")].iloc[0]
-    combo = pd.DataFrame({"open_model": ["llama-3.1-8b", "llama-3.1-8b"], "gpu": ["h100_80gb", "h100_80gb"],
-                          "quant_bits": [16, 8], "input_tokens": [1000, 1000], "output_tokens": [300, 300]})
+    combo = pd.DataFrame(
+        {
+            "open_model": ["llama-3.1-8b", "llama-3.1-8b"],
+            "gpu": ["h100_80gb", "h100_80gb"],
+            "quant_bits": [16, 8],
+            "input_tokens": [1000, 1000],
+            "output_tokens": [300, 300],
+        }
+    )
     rep = replica_table(combo, cat)
     assert rep.throughput_method[0].startswith("measured") and rep.throughput_source[0] == row.source
     assert rep.throughput_method[1] == "roofline estimate"
     # the roofline, with output-only traffic, lands within 35% of the cited measurement it was calibrated on
-    decode_only = pd.DataFrame({"open_model": ["llama-3.1-8b"], "gpu": ["h100_80gb"], "quant_bits": [16],
-                                "input_tokens": [1], "output_tokens": [1000]})
+    decode_only = pd.DataFrame(
+        {
+            "open_model": ["llama-3.1-8b"],
+            "gpu": ["h100_80gb"],
+            "quant_bits": [16],
+            "input_tokens": [1],
+            "output_tokens": [1000],
+        }
+    )
     est = replica_table(decode_only, cat, use_measurements=False).rps_per_replica[0] * 1000
     assert est == pytest.approx(row.tokens_per_s, rel=0.35)

@@ -41,14 +41,17 @@ def _corrupt(path, row, column, value):
         csv.writer(fh, lineterminator="\n").writerows(rows)
 
 
-@pytest.mark.parametrize("name,column,value", [
-    ("gpus.csv", "memory_gb", "eighty"),
-    ("gpus.csv", "usd_per_hour_low", "-1"),
-    ("open_models.csv", "licence_class", "freeware"),
-    ("open_models.csv", "release_date", "2025-13-45"),
-    ("throughput.csv", "tokens_per_s", "0"),
-    ("prices.csv", "input_usd_per_mtok", ""),
-])
+@pytest.mark.parametrize(
+    "name,column,value",
+    [
+        ("gpus.csv", "memory_gb", "eighty"),
+        ("gpus.csv", "usd_per_hour_low", "-1"),
+        ("open_models.csv", "licence_class", "freeware"),
+        ("open_models.csv", "release_date", "2025-13-45"),
+        ("throughput.csv", "tokens_per_s", "0"),
+        ("prices.csv", "input_usd_per_mtok", ""),
+    ],
+)
 def test_malformed_cell_names_file_row_and_column(data_copy, name, column, value):
     _corrupt(data_copy / name, 3, column, value)
     with pytest.raises(DataError) as err:
@@ -123,6 +126,7 @@ def test_schema_columns_match_committed_headers(cat):
 
 # ---------------------------------------------------------------- assumptions: ranges and order
 
+
 def _set_assumption(folder, key, value):
     path = folder / "assumptions.yaml"
     text, n = re.subn(rf"(?m)^({key}:\n  value: )\S+", lambda m: m.group(1) + value, path.read_text())
@@ -136,23 +140,27 @@ def test_every_assumption_has_a_range_and_the_committed_values_are_inside(cat):
     assert outside == []
 
 
-@pytest.mark.parametrize("key,value,shown,allowed", [
-    ("hours_per_month", ".nan", "nan", "a number from 1 to 744"),
-    ("hours_per_month", "-730", "-730", "a number from 1 to 744"),
-    ("hours_per_month", ".inf", "inf", "a number from 1 to 744"),
-    ("gpu_memory_usable", "0", "0", "a number above 0 and at most 1"),
-    ("peak_hours_share", "1", "1", "a number above 0 and below 1"),
-    ("min_replicas", "2.5", "2.5", "a whole number from 1 to 100"),
-    ("serving_batch", "true", "True", "a whole number from 1 to 4,096"),
-    ("lean_control_public", "-1.5", "-1.5", "a number from -1 to 1"),
-    ("confidence_cap", "abc", "'abc'", "a number from 0 to 1"),
-])
+@pytest.mark.parametrize(
+    "key,value,shown,allowed",
+    [
+        ("hours_per_month", ".nan", "nan", "a number from 1 to 744"),
+        ("hours_per_month", "-730", "-730", "a number from 1 to 744"),
+        ("hours_per_month", ".inf", "inf", "a number from 1 to 744"),
+        ("gpu_memory_usable", "0", "0", "a number above 0 and at most 1"),
+        ("peak_hours_share", "1", "1", "a number above 0 and below 1"),
+        ("min_replicas", "2.5", "2.5", "a whole number from 1 to 100"),
+        ("serving_batch", "true", "True", "a whole number from 1 to 4,096"),
+        ("lean_control_public", "-1.5", "-1.5", "a number from -1 to 1"),
+        ("confidence_cap", "abc", "'abc'", "a number from 0 to 1"),
+    ],
+)
 def test_assumption_out_of_range_names_file_entry_value_and_range(data_copy, key, value, shown, allowed):
     _set_assumption(data_copy, key, value)
     with pytest.raises(DataError) as err:
         load_catalog(data_copy)
-    assert str(err.value) == (f"{data_copy / 'assumptions.yaml'}: entry '{key}', field 'value': got {shown}; "
-                              f"allowed: {allowed}")
+    assert str(err.value) == (
+        f"{data_copy / 'assumptions.yaml'}: entry '{key}', field 'value': got {shown}; allowed: {allowed}"
+    )
 
 
 @pytest.mark.parametrize("small,rel,large", ASSUMPTION_ORDER)
@@ -166,12 +174,16 @@ def test_assumptions_in_the_wrong_order_are_refused(cat, data_copy, small, rel, 
 
 def test_runtime_overhead_must_leave_room_on_the_smallest_gpu(data_copy):
     _set_assumption(data_copy, "runtime_overhead_gb", "30")
-    with pytest.raises(DataError, match=r"entry 'runtime_overhead_gb', field 'value': got 30; allowed: below "
-                                        r"gpu_memory_usable x .* \(21\.6 GB, l4_24gb\)"):
+    with pytest.raises(
+        DataError,
+        match=r"entry 'runtime_overhead_gb', field 'value': got 30; allowed: below "
+        r"gpu_memory_usable x .* \(21\.6 GB, l4_24gb\)",
+    ):
         load_catalog(data_copy)
 
 
 # ---------------------------------------------------------------- rows, encodings, YAML
+
 
 def test_duplicated_price_row_names_both_rows(data_copy):
     path = data_copy / "prices.csv"
@@ -181,11 +193,14 @@ def test_duplicated_price_row_names_both_rows(data_copy):
         load_catalog(data_copy)
 
 
-@pytest.mark.parametrize("name,column,value,message", [
-    ("gpus.csv", "usd_per_hour_low", "99", r"row 3, column 'usd_per_hour_low': 99 is above usd_per_hour_high"),
-    ("open_models.csv", "active_params_b", "99999", r"row 3, column 'active_params_b': 99999 is above total"),
-    ("gpus.csv", "id", "h100_80gb", r"rows 2 and 3 both have id 'h100_80gb'"),
-])
+@pytest.mark.parametrize(
+    "name,column,value,message",
+    [
+        ("gpus.csv", "usd_per_hour_low", "99", r"row 3, column 'usd_per_hour_low': 99 is above usd_per_hour_high"),
+        ("open_models.csv", "active_params_b", "99999", r"row 3, column 'active_params_b': 99999 is above total"),
+        ("gpus.csv", "id", "h100_80gb", r"rows 2 and 3 both have id 'h100_80gb'"),
+    ],
+)
 def test_rows_that_contradict_themselves_or_repeat(data_copy, name, column, value, message):
     _corrupt(data_copy / name, 3, column, value)
     with pytest.raises(DataError, match=message):
@@ -202,13 +217,16 @@ def test_invalid_utf8_names_the_file_and_the_byte(data_copy, name):
     assert str(err.value).startswith(f"{path}: not valid UTF-8 at byte 100 (line ")
 
 
-@pytest.mark.parametrize("text,problem", [
-    ("a: &x [1, 2]\nb: *x\n", "aliases"),
-    ("base: &b {t: 1}\nr: {<<: *b}\n", "aliases"),
-    ("a: " + "[" * 100_000 + "]" * 100_000 + "\n", "nested more than"),
-    ("a: " + "1" * 5000 + "\n", "cannot be read"),
-    ("a: !!python/object/apply:os.system [echo]\n", "constructor"),
-])
+@pytest.mark.parametrize(
+    "text,problem",
+    [
+        ("a: &x [1, 2]\nb: *x\n", "aliases"),
+        ("base: &b {t: 1}\nr: {<<: *b}\n", "aliases"),
+        ("a: " + "[" * 100_000 + "]" * 100_000 + "\n", "nested more than"),
+        ("a: " + "1" * 5000 + "\n", "cannot be read"),
+        ("a: !!python/object/apply:os.system [echo]\n", "constructor"),
+    ],
+)
 def test_yaml_that_could_hang_or_run_code_is_refused(data_copy, text, problem):
     (data_copy / "tiers.yaml").write_text(text)
     with pytest.raises(DataError, match=rf"tiers\.yaml: .*{problem}"):
@@ -223,6 +241,7 @@ def test_csv_field_over_the_csv_limit_is_a_data_error(data_copy):
 
 
 # ---------------------------------------------------------------- cache and folder
+
 
 def test_reload_forgets_the_cached_catalog(data_copy):
     first = load_catalog(data_copy)

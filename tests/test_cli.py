@@ -35,17 +35,20 @@ def test_recommend_text_summary(capsys):
     assert "Recommendation: Closed API" in out and "What would flip it" in out and "Monthly cost" in out
 
 
-@pytest.mark.parametrize("argv,needle", [
-    (["recommend", "--set", "monthly_requests=5"], "monthly_requests"),
-    (["recommend", "--set", "sensitivity=secret"], "sensitivity"),
-    (["recommend", "--set", "nonsense=1"], "nonsense"),
-    (["recommend", "--set", "team_fte"], "team_fte"),
-    (["recommend", "--profile", "unknown"], "profile"),
-    (["size", "--params-b", "70", "--bits", "64", "--gpu", "H100"], "bits"),
-    (["size", "--params-b", "70", "--bits", "4", "--gpu", "TPU"], "gpu"),
-    (["size", "--params-b", "seventy", "--bits", "4", "--gpu", "H100"], "--params-b"),
-    (["nonsense"], "nonsense"),
-])
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["recommend", "--set", "monthly_requests=5"], "monthly_requests"),
+        (["recommend", "--set", "sensitivity=secret"], "sensitivity"),
+        (["recommend", "--set", "nonsense=1"], "nonsense"),
+        (["recommend", "--set", "team_fte"], "team_fte"),
+        (["recommend", "--profile", "unknown"], "profile"),
+        (["size", "--params-b", "70", "--bits", "64", "--gpu", "H100"], "bits"),
+        (["size", "--params-b", "70", "--bits", "4", "--gpu", "TPU"], "gpu"),
+        (["size", "--params-b", "seventy", "--bits", "4", "--gpu", "H100"], "--params-b"),
+        (["nonsense"], "nonsense"),
+    ],
+)
 def test_bad_input_is_exit_2_and_one_line(capsys, argv, needle):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == ""
@@ -80,11 +83,13 @@ def test_module_entry_point_bad_input(tmp_path):
 
 # ---------------------------------------------------------------- --scenario FILE.json
 
+
 def test_scenario_file_sits_between_profile_and_set(capsys, tmp_path):
     path = tmp_path / "saved.json"
     path.write_text(to_json(Scenario.make(team_fte=3, monthly_requests=2_000_000), "hybrid"))
-    code, out, err = run(capsys, "recommend", "--profile", "regulated", "--scenario", str(path),
-                         "--set", "team_fte=5", "--json")
+    code, out, err = run(
+        capsys, "recommend", "--profile", "regulated", "--scenario", str(path), "--set", "team_fte=5", "--json"
+    )
     assert code == 0, err
     s = json.loads(out)["scenario"]
     assert s["team_fte"] == 5  # --set wins over the file
@@ -96,8 +101,9 @@ def test_scenario_file_sits_between_profile_and_set(capsys, tmp_path):
 
 def test_a_partial_scenario_file_leaves_the_rest_to_the_profile(capsys, tmp_path):
     path = tmp_path / "partial.json"
-    path.write_text(json.dumps({"format": "llm-decision-kit/scenario", "version": 1, "profile": None,
-                                "params": {"team_fte": 3}}))
+    path.write_text(
+        json.dumps({"format": "llm-decision-kit/scenario", "version": 1, "profile": None, "params": {"team_fte": 3}})
+    )
     code, out, err = run(capsys, "route-sim", "--profile", "regulated", "--scenario", str(path), "--json")
     assert code == 0, err
     assert json.loads(out)["scenario"]["monthly_requests"] == profile_params("regulated")["monthly_requests"]
@@ -116,6 +122,7 @@ def test_a_scenario_file_over_the_cap_is_refused_unread(capsys, tmp_path):
 
 # ---------------------------------------------------------------- local bench: model files
 
+
 @pytest.mark.parametrize("state", ["missing", "altered"])
 def test_local_bench_with_a_bad_model_file_is_one_line(capsys, tmp_path, monkeypatch, state):
     path = tmp_path / "model.gguf"
@@ -132,15 +139,21 @@ def test_local_bench_with_a_bad_model_file_is_one_line(capsys, tmp_path, monkeyp
 
 # ---------------------------------------------------------------- options and imports
 
-@pytest.mark.parametrize("argv,needle", [
-    (["run", "--jobs", "0"], "--jobs: got '0'; allowed: a whole number from 1 to 256"),
-    (["run", "--jobs", "-2"], "--jobs: got '-2'"),
-    (["app", "--port", "70000"], "--port: got '70000'; allowed: a whole number from 1 to 65535"),
-    (["run", "--out", ""], "--out: got ''; allowed: a folder path"),
-    (["recommend", "--set", "team_ftee=2"], "parameter 'team_ftee': got '2'; allowed: a known parameter such as "
-                                            "'team_fte'"),
-    (["profiles", "extra"], "unrecognized argument 'extra'"),
-])
+
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["run", "--jobs", "0"], "--jobs: got '0'; allowed: a whole number from 1 to 256"),
+        (["run", "--jobs", "-2"], "--jobs: got '-2'"),
+        (["app", "--port", "70000"], "--port: got '70000'; allowed: a whole number from 1 to 65535"),
+        (["run", "--out", ""], "--out: got ''; allowed: a folder path"),
+        (
+            ["recommend", "--set", "team_ftee=2"],
+            "parameter 'team_ftee': got '2'; allowed: a known parameter such as 'team_fte'",
+        ),
+        (["profiles", "extra"], "unrecognized argument 'extra'"),
+    ],
+)
 def test_option_checks(capsys, argv, needle):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == "" and needle in err and len(err.splitlines()) == 1

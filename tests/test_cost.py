@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from kit.catalog import profile_params
 from kit.cost import break_even, costs, frame, utilisation_needed, volume_sweep
 from kit.params import OPTIONS, ParamError, Scenario
-from kit.catalog import profile_params
 
 
 def test_closed_cost_is_tokens_times_list_price(cat):
@@ -16,7 +16,9 @@ def test_closed_cost_is_tokens_times_list_price(cat):
 def test_cached_input_is_billed_at_cache_price(cat):
     s = Scenario.make(cached_input_share=0.5, closed_model="openai/gpt-4.1")
     row = cat.price("openai/gpt-4.1")
-    per_req = (1000 * (0.5 * row.input_usd_per_mtok + 0.5 * row.cache_read_usd_per_mtok) + 300 * row.output_usd_per_mtok) / 1e6
+    per_req = (
+        1000 * (0.5 * row.input_usd_per_mtok + 0.5 * row.cache_read_usd_per_mtok) + 300 * row.output_usd_per_mtok
+    ) / 1e6
     assert costs([s]).closed_api[0] == pytest.approx(1_000_000 * per_req)
 
 

@@ -33,8 +33,11 @@ def test_ci_runs_exactly_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme
-    commands = [l.strip() for l in ci.splitlines() if l.strip() and not l.startswith("#")
-                and not l.startswith("set ") and not l.startswith("cd ")]
+    commands = [
+        line.strip()
+        for line in ci.splitlines()
+        if line.strip() and not line.startswith("#") and not line.startswith("set ") and not line.startswith("cd ")
+    ]
     assert commands == ["make test"]
 
 

@@ -10,10 +10,10 @@ import sys
 from urllib.parse import urlparse
 
 import pytest
-
 from conftest import ROOT, guard_env, require_chromium
-from kit import serve
 from test_app_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT
+
+from kit import serve
 
 pytestmark = pytest.mark.browser
 
@@ -30,18 +30,33 @@ def lab(tmp_path_factory):
     # no news pop-up over the screenshot (the news feed itself is off: --LabApp.news_url=None)
     (base / "config" / "labconfig").mkdir(parents=True)
     (base / "config" / "labconfig" / "page_config.json").write_text(
-        '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}')
-    env = {**os.environ, **guard_env(guard_log), "JUPYTER_CONFIG_DIR": str(base / "config"),
-           "JUPYTER_RUNTIME_DIR": str(base / "runtime"), "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces")}
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-           f"--ServerApp.root_dir={work}", f"--IdentityProvider.token={token}", "--LabApp.news_url=None",
-           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+        '{"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": true}}'
+    )
+    env = {
+        **os.environ,
+        **guard_env(guard_log),
+        "JUPYTER_CONFIG_DIR": str(base / "config"),
+        "JUPYTER_RUNTIME_DIR": str(base / "runtime"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(base / "workspaces"),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        f"--ServerApp.root_dir={work}",
+        f"--IdentityProvider.token={token}",
+        "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ]
     if os.geteuid() == 0:
         cmd.append("--allow-root")
     url = f"http://127.0.0.1:{port}"
     with open(base / "lab.log", "w") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=work,
-                                start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=work, start_new_session=True)
     try:
         try:
             serve.wait_until_up(url, proc, name="JupyterLab")
@@ -77,14 +92,16 @@ def test_cost_notebook_renders_sliders_and_charts(lab):
         page.on("request", lambda r: requests.append(r.url))
         page.goto(f"{url}/lab/tree/02_cost.ipynb?token={token}")
         page.wait_for_selector(".jp-Notebook .jp-Cell")
-        page.wait_for_function("() => document.querySelector('.jp-Notebook-ExecutionIndicator')"
-                               " && document.querySelector('.jp-Notebook-ExecutionIndicator')"
-                               ".getAttribute('data-status') === 'idle'")
+        page.wait_for_function(
+            "() => document.querySelector('.jp-Notebook-ExecutionIndicator')"
+            " && document.querySelector('.jp-Notebook-ExecutionIndicator')"
+            ".getAttribute('data-status') === 'idle'"
+        )
         try:
             run_all(page)
         except Exception:
             page.screenshot(path=str(base / "lab-failure.png"))
-            raise AssertionError("notebook did not run; lab log:\n" + (base / "lab.log").read_text()[-3000:])
+            raise AssertionError("notebook did not run; lab log:\n" + (base / "lab.log").read_text()[-3000:]) from None
         explorer = page.locator(".kit-explorer").first
         page.wait_for_function("() => document.querySelectorAll('.kit-explorer .noUi-handle').length >= 4")
         page.wait_for_function("() => document.querySelector('.kit-explorer .kit-chart svg')")
@@ -99,8 +116,7 @@ def test_cost_notebook_renders_sliders_and_charts(lab):
         handle.scroll_into_view_if_needed()
         handle.focus()
         page.keyboard.press("PageUp")
-        page.wait_for_function(
-            "(b) => document.querySelector('.kit-explorer .kit-chart').innerHTML !== b", arg=before)
+        page.wait_for_function("(b) => document.querySelector('.kit-explorer .kit-chart').innerHTML !== b", arg=before)
 
         explorer.scroll_into_view_if_needed()
         shot = base / "lab-02_cost.png"

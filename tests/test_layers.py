@@ -17,8 +17,18 @@ KIT = Path(__file__).resolve().parent.parent / "kit"
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("kit", "kit.errors", "kit.paths", "kit.procs", "kit.fmt", "kit.params"),
     "data": ("kit.catalog", "kit.prices", "kit.scenario_io"),
-    "engine": ("kit.capacity", "kit.fleet", "kit.router", "kit.cost", "kit.axes", "kit.results", "kit.recommend",
-               "kit.evaluate", "kit.local", "kit.live"),
+    "engine": (
+        "kit.capacity",
+        "kit.fleet",
+        "kit.router",
+        "kit.cost",
+        "kit.axes",
+        "kit.results",
+        "kit.recommend",
+        "kit.evaluate",
+        "kit.local",
+        "kit.live",
+    ),
     "presentation": ("kit.style", "kit.charts", "kit.report", "kit.widgets", "kit.lesson"),
     "surface": ("kit.app", "kit.serve", "kit.voila_app", "kit.notebooks", "kit.runs", "kit.cli", "kit.__main__"),
 }
@@ -82,7 +92,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
         state[node] = "open"
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == "open":
-                out.append(path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt])
+                out.append(path[path.index(nxt) :] + [nxt] if nxt in path else [node, nxt])
             elif nxt not in state:
                 visit(nxt, path + [nxt])
         state[node] = "done"
@@ -102,12 +112,15 @@ def test_every_import_follows_the_layers():
     assert violations(kit_sources()) == []
 
 
-@pytest.mark.parametrize("importer, target", [
-    ("kit.cost", "import kit.app"),                  # engine -> surface
-    ("kit.catalog", "from kit import recommend"),     # data -> engine
-    ("kit.charts", "from kit.cli import main"),       # presentation -> surface
-    ("kit.params", "from kit.lesson.figures import table"),  # base -> a presentation submodule
-])
+@pytest.mark.parametrize(
+    "importer, target",
+    [
+        ("kit.cost", "import kit.app"),  # engine -> surface
+        ("kit.catalog", "from kit import recommend"),  # data -> engine
+        ("kit.charts", "from kit.cli import main"),  # presentation -> surface
+        ("kit.params", "from kit.lesson.figures import table"),  # base -> a presentation submodule
+    ],
+)
 def test_an_upward_import_is_caught_even_inside_a_function(importer, target):
     sources = kit_sources()
     before = violations(sources)
@@ -128,7 +141,9 @@ def test_a_module_off_the_map_is_caught():
     sources = kit_sources()
     before = violations(sources)
     sources["kit.newthing"] = "import pandas\n"
-    assert [v for v in violations(sources) if v not in before] == ["kit.newthing: not on the layer map (add it to LAYERS and README's layout)"]
+    assert [v for v in violations(sources) if v not in before] == [
+        "kit.newthing: not on the layer map (add it to LAYERS and README's layout)"
+    ]
 
 
 def test_imports_inside_functions_say_why():

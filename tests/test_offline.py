@@ -4,9 +4,8 @@ import socket
 import threading
 
 import pytest
-from pytest_socket import SocketBlockedError, SocketConnectBlockedError
-
 from conftest import run_guarded
+from pytest_socket import SocketBlockedError, SocketConnectBlockedError
 
 
 def test_outbound_network_is_blocked_in_tests():
@@ -34,8 +33,13 @@ def test_netguard_catches_egress_in_subprocesses(tmp_path):
 
 
 def test_every_cli_command_makes_no_outbound_connection(tmp_path):
-    for argv in (["recommend", "--profile", "logistics", "--json"], ["size", "--params-b", "8", "--bits", "8", "--gpu", "L4"],
-                 ["profiles"], ["prices"], ["params"]):
+    for argv in (
+        ["recommend", "--profile", "logistics", "--json"],
+        ["size", "--params-b", "8", "--bits", "8", "--gpu", "L4"],
+        ["profiles"],
+        ["prices"],
+        ["params"],
+    ):
         proc, attempts = run_guarded(["-m", "kit", *argv], tmp_path)
         assert proc.returncode == 0, proc.stderr
         assert attempts == [], argv

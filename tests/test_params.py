@@ -4,9 +4,20 @@ import pytest
 
 from kit.params import DEFAULTS, PARAMS, SPEC, ParamError, Scenario, describe, parse_assignments, validate
 
-REQUIRED = ["monthly_requests", "input_tokens", "output_tokens", "peak_to_average", "sensitivity", "team_fte",
-            "quality_need", "weeks_to_launch", "latency_ms", "needs_finetuning", "needs_offline",
-            "needs_version_pinning"]
+REQUIRED = [
+    "monthly_requests",
+    "input_tokens",
+    "output_tokens",
+    "peak_to_average",
+    "sensitivity",
+    "team_fte",
+    "quality_need",
+    "weeks_to_launch",
+    "latency_ms",
+    "needs_finetuning",
+    "needs_offline",
+    "needs_version_pinning",
+]
 
 
 def test_spec_has_every_required_input_with_unit_range_default_and_help():
@@ -49,8 +60,14 @@ def test_types_are_enforced_and_strings_are_parsed():
     assert validate({"monthly_requests": "3e6"})["monthly_requests"] == 3_000_000
     assert validate({"needs_offline": "yes"})["needs_offline"] is True
     assert validate({"quant_bits": "8"})["quant_bits"] == 8
-    for name, value in [("monthly_requests", 1500.5), ("monthly_requests", True), ("team_fte", "lots"),
-                        ("needs_offline", "maybe"), ("latency_ms", math.nan), ("closed_model", "")]:
+    for name, value in [
+        ("monthly_requests", 1500.5),
+        ("monthly_requests", True),
+        ("team_fte", "lots"),
+        ("needs_offline", "maybe"),
+        ("latency_ms", math.nan),
+        ("closed_model", ""),
+    ]:
         with pytest.raises(ParamError):
             validate({name: value})
 

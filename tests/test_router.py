@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT
+
 from kit import lesson, live, router
 from kit.catalog import load_catalog, profile_params
 from kit.cost import costs, frontier
@@ -25,20 +25,22 @@ N = 1500
 def random_scenarios(n: int = N, seed: int = 7, **fixed) -> pd.DataFrame:
     """Random scenarios across the spec's ranges (log-uniform volume), with some inputs fixed."""
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({
-        "monthly_requests": np.round(10 ** rng.uniform(2, 10, n)).astype(np.int64),
-        "input_tokens": np.round(10 ** rng.uniform(1, 4, n)).astype(int),
-        "output_tokens": np.round(10 ** rng.uniform(0.5, 3.3, n)).astype(int),
-        "peak_to_average": rng.uniform(1, 12, n),
-        "sensitivity": rng.choice(SENSITIVITY_LEVELS, n),
-        "team_fte": rng.uniform(0, 6, n),
-        "quality_need": rng.choice(QUALITY_LEVELS, n),
-        "hard_share": rng.uniform(0, 1, n),
-        "sensitive_share": rng.uniform(0, 0.6, n),
-        "escalation_rate": rng.uniform(0, 1, n),
-        "gpu": rng.choice(["h100_80gb", "a100_80gb", "l40s_48gb"], n),
-        "quant_bits": rng.choice([4, 8, 16], n),
-    })
+    df = pd.DataFrame(
+        {
+            "monthly_requests": np.round(10 ** rng.uniform(2, 10, n)).astype(np.int64),
+            "input_tokens": np.round(10 ** rng.uniform(1, 4, n)).astype(int),
+            "output_tokens": np.round(10 ** rng.uniform(0.5, 3.3, n)).astype(int),
+            "peak_to_average": rng.uniform(1, 12, n),
+            "sensitivity": rng.choice(SENSITIVITY_LEVELS, n),
+            "team_fte": rng.uniform(0, 6, n),
+            "quality_need": rng.choice(QUALITY_LEVELS, n),
+            "hard_share": rng.uniform(0, 1, n),
+            "sensitive_share": rng.uniform(0, 0.6, n),
+            "escalation_rate": rng.uniform(0, 1, n),
+            "gpu": rng.choice(["h100_80gb", "a100_80gb", "l40s_48gb"], n),
+            "quant_bits": rng.choice([4, 8, 16], n),
+        }
+    )
     for k, v in fixed.items():
         df[k] = v
     return df
@@ -88,7 +90,9 @@ def test_frontier_spans_all_closed_to_all_cheap():
     s = Scenario.make(profile_params("hybrid"))
     f = frontier(s)
     assert f.threshold.iloc[0] == 0 and f.share_closed.iloc[0] == 1 and f.quality.iloc[0] == 1
-    assert f.monthly_usd.iloc[0] == pytest.approx(recommend(s, with_flips=False, with_sweep=False)["costs"]["closed_api"])
+    assert f.monthly_usd.iloc[0] == pytest.approx(
+        recommend(s, with_flips=False, with_sweep=False)["costs"]["closed_api"]
+    )
     assert f.monthly_usd.is_monotonic_decreasing and f.quality.is_monotonic_decreasing
 
 
@@ -169,17 +173,32 @@ def test_live_router_routes_between_two_local_backends():
 
 @pytest.mark.slow
 def test_cli_route_sim_matches_the_engine():
-    proc = subprocess.run([sys.executable, "-m", "kit", "route-sim", "--profile", "hybrid", "--json"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kit", "route-sim", "--profile", "hybrid", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     r = recommend(Scenario.make(profile_params("hybrid")), with_flips=False, with_sweep=False)
     assert out["costs"] == r["costs"]
     assert out["hybrid"]["share"] == r["router"]["share"]
     assert out["hybrid"]["saving_vs_all_closed"] == pytest.approx(r["costs"]["closed_api"] - r["costs"]["hybrid"])
-    text = subprocess.run([sys.executable, "-m", "kit", "route-sim", "--set", "sensitive_share=0.3"],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    text = subprocess.run(
+        [sys.executable, "-m", "kit", "route-sim", "--set", "sensitive_share=0.3"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert text.returncode == 0 and "Self-hosted open-weight (own GPUs)" in text.stdout and "30.0%" in text.stdout
-    bad = subprocess.run([sys.executable, "-m", "kit", "route-sim", "--set", "escalation_rate=2"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "-m", "kit", "route-sim", "--set", "escalation_rate=2"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert bad.returncode == 2 and "'escalation_rate': got '2'" in bad.stderr and bad.stderr.count("\n") == 1

@@ -18,15 +18,28 @@ from kit.errors import DataError, ParamError, UsageError
 
 
 def kit(*args, timeout=900):
-    return subprocess.run([sys.executable, "-m", "kit", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "kit", *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout
+    )
 
 
 @pytest.mark.slow
 def test_two_profiles_run_and_summarise(tmp_path):
     out = tmp_path / "run1"
-    proc = kit("run", "--profile", "regulated", "--profile", "ship_fast", "--notebooks", "0[09]_*.ipynb",
-               "--out", str(out), "--jobs", "2", "--html")
+    proc = kit(
+        "run",
+        "--profile",
+        "regulated",
+        "--profile",
+        "ship_fast",
+        "--notebooks",
+        "0[09]_*.ipynb",
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        "--html",
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     for profile in ("regulated", "ship_fast"):
         for name in ("00_start_here", "09_decision"):
@@ -47,8 +60,19 @@ def test_two_profiles_run_and_summarise(tmp_path):
         assert r["notebooks_failed"] == ""
     assert "| regulated | self_hosted_open |" in (out / "summary.md").read_text()
     # the same run again gives a byte-identical summary
-    again = kit("run", "--profile", "regulated", "--profile", "ship_fast", "--notebooks", "0[09]_*.ipynb",
-                "--out", str(tmp_path / "run2"), "--jobs", "2")
+    again = kit(
+        "run",
+        "--profile",
+        "regulated",
+        "--profile",
+        "ship_fast",
+        "--notebooks",
+        "0[09]_*.ipynb",
+        "--out",
+        str(tmp_path / "run2"),
+        "--jobs",
+        "2",
+    )
     assert again.returncode == 0
     assert (tmp_path / "run2" / "summary.csv").read_bytes() == (out / "summary.csv").read_bytes()
 
@@ -61,8 +85,9 @@ def test_a_bad_parameter_is_refused_before_anything_runs(tmp_path):
     proc = kit("run", "--params", str(params), "--out", str(out))
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1
-    assert re.search(r"notebook \d\d_\w+: parameter 'team_fte': got 99; allowed: a number from 0 to 50 FTE",
-                     proc.stderr), proc.stderr
+    assert re.search(
+        r"notebook \d\d_\w+: parameter 'team_fte': got 99; allowed: a number from 0 to 50 FTE", proc.stderr
+    ), proc.stderr
     assert not out.exists() or not list(out.rglob("*.ipynb"))
     params.write_text("typo:\n  monthly_request: 5\n")
     proc = kit("run", "--params", str(params), "--out", str(out))
@@ -81,11 +106,25 @@ def test_a_failing_cell_keeps_the_partial_notebook_and_fails_the_run(tmp_path):
         c["id"] = f"cell-{i}"
     nbformat.write(broken, folder / "05_ecosystem_support.ipynb")
     out = tmp_path / "out"
-    proc = kit("run", "--profile", "regulated", "--profile", "hybrid", "--notebooks", str(folder / "*.ipynb"),
-               "--out", str(out), "--jobs", "2")
+    proc = kit(
+        "run",
+        "--profile",
+        "regulated",
+        "--profile",
+        "hybrid",
+        "--notebooks",
+        str(folder / "*.ipynb"),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+    )
     assert proc.returncode == 1
-    assert re.search(r"regulated/05_ecosystem_support.ipynb: code cell \d+ \(\"raise RuntimeError\('forced failure "
-                     r"for the test'\)\"\) raised RuntimeError: forced failure for the test", proc.stderr), proc.stderr
+    assert re.search(
+        r"regulated/05_ecosystem_support.ipynb: code cell \d+ \(\"raise RuntimeError\('forced failure "
+        r"for the test'\)\"\) raised RuntimeError: forced failure for the test",
+        proc.stderr,
+    ), proc.stderr
     for profile in ("regulated", "hybrid"):
         partial = nbformat.read(out / profile / "05_ecosystem_support.ipynb", as_version=4)
         assert any(o.output_type == "error" for c in partial.cells for o in c.get("outputs", []))
@@ -97,11 +136,13 @@ def test_a_failing_cell_keeps_the_partial_notebook_and_fails_the_run(tmp_path):
 
 # ---------------------------------------------------------------- in-process: the output folder and params files
 
+
 @pytest.fixture
 def no_notebooks(monkeypatch):
     """Run nothing: every job 'succeeds' at once; the summary still comes from the engine."""
-    monkeypatch.setattr(runs, "run", lambda jobs, workers, html=False, progress=None:
-                        [runs.Outcome(job, True, 0.0) for job in jobs])
+    monkeypatch.setattr(
+        runs, "run", lambda jobs, workers, html=False, progress=None: [runs.Outcome(job, True, 0.0) for job in jobs]
+    )
 
 
 def _run(capsys, *argv):
@@ -154,14 +195,17 @@ def test_out_must_be_a_folder(tmp_path):
     assert (tmp_path / "new" / "deeper").is_dir()
 
 
-@pytest.mark.parametrize("text,error,message", [
-    ("a: {profile: [1]}\n", ParamError, r"run 'a': parameter 'profile': got \[1\]; allowed: one of cost_at_scale"),
-    ("a: [1]\n", DataError, r"run 'a': got \[1\]; allowed: a mapping of parameter values"),
-    ("- a\n", DataError, r"got \['a'\]; allowed: a mapping of run names"),
-    ("'../x': {team_fte: 1}\n", DataError, r"run name '../x'; allowed: 1 to 100 letters"),
-    ("a: &x {team_fte: 1}\nb: *x\n", DataError, r"line 2, column 4: not valid YAML \(aliases"),
-    ("a: {team_fte: " + "9" * 3000 + "}\n", ParamError, r"parameter 'team_fte': got 9999.*allowed: a number"),
-])
+@pytest.mark.parametrize(
+    "text,error,message",
+    [
+        ("a: {profile: [1]}\n", ParamError, r"run 'a': parameter 'profile': got \[1\]; allowed: one of cost_at_scale"),
+        ("a: [1]\n", DataError, r"run 'a': got \[1\]; allowed: a mapping of parameter values"),
+        ("- a\n", DataError, r"got \['a'\]; allowed: a mapping of run names"),
+        ("'../x': {team_fte: 1}\n", DataError, r"run name '../x'; allowed: 1 to 100 letters"),
+        ("a: &x {team_fte: 1}\nb: *x\n", DataError, r"line 2, column 4: not valid YAML \(aliases"),
+        ("a: {team_fte: " + "9" * 3000 + "}\n", ParamError, r"parameter 'team_fte': got 9999.*allowed: a number"),
+    ],
+)
 def test_params_file_problems_name_the_file(tmp_path, text, error, message):
     path = tmp_path / "groups.yaml"
     path.write_text(text)
@@ -190,5 +234,6 @@ def test_a_params_file_error_names_file_run_and_notebook(tmp_path):
     loaded = runs.load_runs([], path)
     with pytest.raises(ParamError) as exc:
         runs.plan(loaded, [ROOT / "notebooks" / "00_start_here.ipynb"], tmp_path / "out")
-    assert str(exc.value) == (f"{path}: run 'big': notebook 00_start_here: parameter 'team_fte': got 99; "
-                              "allowed: a number from 0 to 50 FTE")
+    assert str(exc.value) == (
+        f"{path}: run 'big': notebook 00_start_here: parameter 'team_fte': got 99; allowed: a number from 0 to 50 FTE"
+    )

@@ -48,6 +48,7 @@ def test_json_round_trip_and_errors():
 
 # ---------------------------------------------------------------- bad input from outside: one readable line each
 
+
 def _saved(**top) -> dict:
     doc = json.loads(to_json(Scenario.make(profile_params("hybrid")), "hybrid"))
     params = top.pop("params", {})
@@ -61,31 +62,53 @@ def _text(doc) -> bytes:
 
 
 NESTED = b"[" * 100_000 + b"]" * 100_000  # built once; the big files are built by the test that uses them
-HUGE_INT = _text(_saved(params={"monthly_requests": 0})).replace(b'"monthly_requests": 0',
-                                                                b'"monthly_requests": ' + b"9" * 5_000)
+HUGE_INT = _text(_saved(params={"monthly_requests": 0})).replace(
+    b'"monthly_requests": 0', b'"monthly_requests": ' + b"9" * 5_000
+)
 
 # (case, file content (or a function that makes it), error class, words the message must contain)
 BAD_FILES = [
     ("bogus profile", _text(_saved(profile="bogus")), ParamError, ["'profile'", "'bogus'", "regulated"]),
     ("profile of wrong type", _text(_saved(profile=["regulated"])), ParamError, ["'profile'", "regulated"]),
-    ("unknown closed model", _text(_saved(params={"closed_model": "acme/gpt-99"})), ParamError,
-     ["'closed_model'", "acme/gpt-99", "data/prices.csv"]),
-    ("unknown open model", _text(_saved(params={"open_model": "llama-99"})), ParamError,
-     ["'open_model'", "llama-99", "gpt-oss-120b"]),
-    ("very long model name", _text(_saved(params={"open_model": "m" * 10_000})), ParamError,
-     ["'open_model'", "(10,000 characters)"]),
+    (
+        "unknown closed model",
+        _text(_saved(params={"closed_model": "acme/gpt-99"})),
+        ParamError,
+        ["'closed_model'", "acme/gpt-99", "data/prices.csv"],
+    ),
+    (
+        "unknown open model",
+        _text(_saved(params={"open_model": "llama-99"})),
+        ParamError,
+        ["'open_model'", "llama-99", "gpt-oss-120b"],
+    ),
+    (
+        "very long model name",
+        _text(_saved(params={"open_model": "m" * 10_000})),
+        ParamError,
+        ["'open_model'", "(10,000 characters)"],
+    ),
     ("100k levels of nesting", lambda: NESTED, ScenarioFileError, ["nested too deeply"]),
     ("nested value", _text(_saved(params={"team_fte": [[[[1]]]]})), ParamError, ["'team_fte'", "from 0 to 50"]),
     ("5,000-digit integer", HUGE_INT, ScenarioFileError, ["4,300 digits"]),
-    ("4,000-digit integer", _text(_saved(params={"monthly_requests": 10 ** 4_000})), ParamError,
-     ["'monthly_requests'", "10,000,000,000"]),
+    (
+        "4,000-digit integer",
+        _text(_saved(params={"monthly_requests": 10**4_000})),
+        ParamError,
+        ["'monthly_requests'", "10,000,000,000"],
+    ),
     ("20 MB", lambda: b" " * 20_000_000, ScenarioFileError, ["19.1 MB", "256 kB"]),
     ("50 MB", lambda: b"{" * 50_000_000, ScenarioFileError, ["47.7 MB", "256 kB"]),
     ("truncated JSON", _text(_saved())[:-40], ScenarioFileError, ["not valid JSON", "line 1"]),
     ("empty file", b"", ScenarioFileError, ["not valid JSON"]),
     ("a list", b"[1, 2]", ScenarioFileError, ["not a scenario saved by this kit"]),
     ("params not an object", _text(_saved() | {"params": [1, 2]}), ScenarioFileError, ['"params"', "[1, 2]"]),
-    ("number as words", _text(_saved(params={"monthly_requests": "lots"})), ParamError, ["'monthly_requests'", "'lots'"]),
+    (
+        "number as words",
+        _text(_saved(params={"monthly_requests": "lots"})),
+        ParamError,
+        ["'monthly_requests'", "'lots'"],
+    ),
     ("bool for a number", _text(_saved(params={"team_fte": True})), ParamError, ["'team_fte'"]),
     ("number for a choice", _text(_saved(params={"sensitivity": 3})), ParamError, ["'sensitivity'", "on_prem_only"]),
     ("NaN", _text(_saved(params={"team_fte": float("nan")})), ParamError, ["'team_fte'", "nan"]),
@@ -93,8 +116,12 @@ BAD_FILES = [
     ("unknown top-level key", _text(_saved(colour="red")), ScenarioFileError, ["'colour'", "refused"]),
     ("version 2", _text(_saved(version=2)), ScenarioFileError, ['"version" is 2', "version 1"]),
     ("version as text", _text(_saved(version="1")), ScenarioFileError, ["\"version\" is '1'", "version 1"]),
-    ("no version", _text({k: v for k, v in _saved().items() if k != "version"}), ScenarioFileError,
-     ['"version" is missing']),
+    (
+        "no version",
+        _text({k: v for k, v in _saved().items() if k != "version"}),
+        ScenarioFileError,
+        ['"version" is missing'],
+    ),
     ("invalid UTF-8", b'{"format": "\xff\xfe"}', ScenarioFileError, ["not UTF-8", "byte 12"]),
     ("UTF-16", json.dumps(_saved()).encode("utf-16"), ScenarioFileError, ["not UTF-8"]),
 ]

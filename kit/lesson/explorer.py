@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import html
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import ipywidgets as w
 
@@ -19,14 +20,21 @@ from kit.widgets import build_controls, read_values
 
 e = html.escape
 
+
 class Explorer:
     """Sliders for some inputs and a view the engine redraws on every change.
 
     Displayed live it is a widget; read without a kernel it is the static view of the starting scenario.
     """
 
-    def __init__(self, base: Scenario, names: Sequence[str], view: Callable[..., str], title: str,
-                 extras: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        base: Scenario,
+        names: Sequence[str],
+        view: Callable[..., str],
+        title: str,
+        extras: dict[str, Any] | None = None,
+    ):
         self.base, self.view, self.title = base, view, title
         self.controls = build_controls(list(names))
         start = {**base.to_dict(), **(extras or {})}
@@ -36,10 +44,13 @@ class Explorer:
         self.static = view(base, **self.extras())
         self.output = w.HTML(self.static)
         self.message = w.HTML("")
-        grid = w.GridBox(list(self.controls.values()),
-                         layout=w.Layout(grid_template_columns="repeat(2, minmax(260px, 1fr))", width="100%"))
-        self.widget = w.VBox([w.HTML(f"<b>{e(title)}</b>"), grid, self.message, self.output],
-                             layout=w.Layout(width="100%"))
+        grid = w.GridBox(
+            list(self.controls.values()),
+            layout=w.Layout(grid_template_columns="repeat(2, minmax(260px, 1fr))", width="100%"),
+        )
+        self.widget = w.VBox(
+            [w.HTML(f"<b>{e(title)}</b>"), grid, self.message, self.output], layout=w.Layout(width="100%")
+        )
         self.widget.add_class("kit-explorer")
 
     def scenario(self) -> Scenario:
@@ -64,14 +75,18 @@ class Explorer:
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
         now = {**self.base.to_dict(), **self.extras()}
         values = ", ".join(f"{NOTEBOOK_SPEC[n].title} = {_shown(n, now[n])}" for n in self.controls)
-        bundle["text/html"] = _page(f'<p class="muted"><b>{e(self.title)}</b> (static view; run the notebook '
-                                    f'to move the sliders) - {e(values)}</p>', self.static)
+        bundle["text/html"] = _page(
+            f'<p class="muted"><b>{e(self.title)}</b> (static view; run the notebook '
+            f"to move the sliders) - {e(values)}</p>",
+            self.static,
+        )
         bundle["text/plain"] = f"{self.title}: run this notebook in JupyterLab to explore ({values})"
         return bundle
 
 
-def explore(base: Scenario, names: Sequence[str], view: Callable[..., str], title: str,
-            extras: dict[str, Any] | None = None) -> Explorer:
+def explore(
+    base: Scenario, names: Sequence[str], view: Callable[..., str], title: str, extras: dict[str, Any] | None = None
+) -> Explorer:
     """Return an explorer over inputs ``names`` of ``base`` (and non-scenario ``extras``), redrawn by ``view``."""
     return Explorer(base, names, view, title, extras)
 

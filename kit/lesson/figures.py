@@ -14,6 +14,7 @@ from kit.widgets import STYLE
 
 e = html.escape
 
+
 @dataclass
 class Figure:
     """A chart rendered to SVG on the kernel: shows in JupyterLab, nbconvert and on GitHub alike."""
@@ -43,10 +44,7 @@ def _row(*parts: str) -> str:
     return '<div style="display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start">' + "".join(parts) + "</div>"
 
 
-
-
-
-def table(df: pd.DataFrame) -> "HTML":
+def table(df: pd.DataFrame) -> HTML:
     """Show a table in full (pandas' notebook view cuts long text at 50 characters)."""
     return HTML(_page(df.to_html(classes="kit-table", border=0, na_rep="-")))
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 import html
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from IPython import get_ipython
 
@@ -83,8 +84,6 @@ def model_ids(s: Scenario) -> dict[str, str]:
     """Return the closed and open model a scenario compares ('auto' resolved by quality need)."""
     row = resolve_models(frame([s]), load_catalog()).iloc[0]
     return {"closed": row.closed_ref, "open": row.open_id}
-
-
 
 
 def inputs(notebook: str, **values: Any) -> dict[str, Any]:

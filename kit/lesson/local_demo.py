@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import ipywidgets as w
 import pandas as pd
@@ -17,11 +18,12 @@ from kit.lesson.figures import HTML, Figure, figure
 
 e = html.escape
 
+
 def _short_path(path: str) -> str:
     """Show a model path without this machine's folders (the same text on every machine)."""
     cache = str(local.cache_dir())
     if path.startswith(cache):
-        return "<kit cache>" + path[len(cache):]
+        return "<kit cache>" + path[len(cache) :]
     if "site-packages/" in path:
         return "<site-packages>/" + path.split("site-packages/", 1)[1]
     return path
@@ -32,12 +34,22 @@ def local_models_table() -> pd.DataFrame:
     rows = []
     for name in local.models():
         d = local.describe(name)
-        rows.append({"model": name, "kind": d["kind"], "file": _short_path(d["path"]), "size": f"{d['size_mb']} MB",
-                     "sha256 (pinned, verified)": d["sha256"][:16] + "…", "licence": d["licence"],
-                     "licence text": f"{Path(d['licence_text']).name} in the {d['package']} package",
-                     "parameters": f"{d['parameters'] / 1e6:.0f} M", "quantisation": d["quantisation"],
-                     "bits per weight": d["bits_per_weight"], "context": f"{d['context_length']:,} tokens",
-                     "architecture": d["architecture"]})
+        rows.append(
+            {
+                "model": name,
+                "kind": d["kind"],
+                "file": _short_path(d["path"]),
+                "size": f"{d['size_mb']} MB",
+                "sha256 (pinned, verified)": d["sha256"][:16] + "…",
+                "licence": d["licence"],
+                "licence text": f"{Path(d['licence_text']).name} in the {d['package']} package",
+                "parameters": f"{d['parameters'] / 1e6:.0f} M",
+                "quantisation": d["quantisation"],
+                "bits per weight": d["bits_per_weight"],
+                "context": f"{d['context_length']:,} tokens",
+                "architecture": d["architecture"],
+            }
+        )
     return pd.DataFrame(rows).set_index("model").T
 
 
@@ -56,9 +68,11 @@ def stream(model: str, prompt: str, max_tokens: int, chat: bool | None = None) -
 
 
 def _stream_html(model: str, text: str) -> str:
-    return (f'<div style="border-left:3px solid {charts.COLORS["self_hosted_open"]};padding:4px 10px;'
-            f'margin:4px 0;white-space:pre-wrap;font-family:monospace;font-size:12.5px">'
-            f'<b>{e(model)}</b>\n{e(text)}</div>')
+    return (
+        f'<div style="border-left:3px solid {charts.COLORS["self_hosted_open"]};padding:4px 10px;'
+        f'margin:4px 0;white-space:pre-wrap;font-family:monospace;font-size:12.5px">'
+        f"<b>{e(model)}</b>\n{e(text)}</div>"
+    )
 
 
 def runs_table(runs: Sequence[Any]) -> pd.DataFrame:
@@ -72,9 +86,13 @@ def side_by_side(prompt: str, max_tokens: int) -> pd.DataFrame:
     for name, entry in local.models().items():
         for chat in (True, False):
             run = local.generate(name, prompt, max_tokens=max_tokens, chat=chat)
-            rows.append({"model": f"{name} ({entry['kind']})", "prompt given as": "chat message" if chat
-                         else "plain text to continue",
-                         "answer": run.text.strip()[:400] or "(nothing: the model ended its answer at once)"})
+            rows.append(
+                {
+                    "model": f"{name} ({entry['kind']})",
+                    "prompt given as": "chat message" if chat else "plain text to continue",
+                    "answer": run.text.strip()[:400] or "(nothing: the model ended its answer at once)",
+                }
+            )
     return pd.DataFrame(rows).set_index(["model", "prompt given as"])
 
 
@@ -82,17 +100,28 @@ def evaluate_all(n_items: int, backends: Sequence[Any] | None = None) -> list[An
     """Evaluate the bundled models (and any extra backends) on the first ``n_items`` tasks, with progress."""
     items = evaluate.load_tasks()[:n_items]
     backends = list(backends or [local.LocalBackend(n) for n in local.models()])
-    jobs = [(b, m) for b in backends for m in ("generate", "logprob") if m == "generate" or hasattr(b, "label_logprobs")]
-    bar = w.IntProgress(value=0, min=0, max=len(jobs) * len(items), description="Evaluating",
-                        layout=w.Layout(width="420px"))
+    jobs = [
+        (b, m) for b in backends for m in ("generate", "logprob") if m == "generate" or hasattr(b, "label_logprobs")
+    ]
+    bar = w.IntProgress(
+        value=0, min=0, max=len(jobs) * len(items), description="Evaluating", layout=w.Layout(width="420px")
+    )
     handle = display(_Progress(bar), display_id=True)
     rate = load_catalog().a("cpu_server_usd_per_hour")
     results = []
     for b, mode in jobs:
         per_hour = rate if isinstance(b, local.LocalBackend) else None
         price = None if per_hour else evaluate.endpoint_price()
-        results.append(evaluate.evaluate(b, items, mode, usd_per_hour=per_hour, usd_per_mtok=price,
-                                         progress=lambda n, total: setattr(bar, "value", bar.value + 1)))
+        results.append(
+            evaluate.evaluate(
+                b,
+                items,
+                mode,
+                usd_per_hour=per_hour,
+                usd_per_mtok=price,
+                progress=lambda n, total: setattr(bar, "value", bar.value + 1),
+            )
+        )
     bar.description = "Done"
     handle.update(_Progress(bar))
     return results
@@ -117,12 +146,20 @@ def results_table(results: Sequence[Any]) -> pd.DataFrame:
     rows = []
     for r in results:
         s = r.summary()
-        rows.append({"backend": s["backend"], "scoring": s["mode"], "items": s["items"],
-                     "accuracy": f"{s['accuracy']:.0%}", "95% interval": f"{s['ci95_low']:.0%} - {s['ci95_high']:.0%}",
-                     "majority baseline": f"{s['baseline']:.0%}", "no answer": s["no_answer"],
-                     "median latency": f"{s['median_ms']:.0f} ms",
-                     "cost per 1,000 items": "-" if s["cost_per_1000_usd"] is None else f"${s['cost_per_1000_usd']:.4f}",
-                     "cost basis": s["cost_basis"]})
+        rows.append(
+            {
+                "backend": s["backend"],
+                "scoring": s["mode"],
+                "items": s["items"],
+                "accuracy": f"{s['accuracy']:.0%}",
+                "95% interval": f"{s['ci95_low']:.0%} - {s['ci95_high']:.0%}",
+                "majority baseline": f"{s['baseline']:.0%}",
+                "no answer": s["no_answer"],
+                "median latency": f"{s['median_ms']:.0f} ms",
+                "cost per 1,000 items": "-" if s["cost_per_1000_usd"] is None else f"${s['cost_per_1000_usd']:.4f}",
+                "cost basis": s["cost_basis"],
+            }
+        )
     return pd.DataFrame(rows).set_index(["backend", "scoring"])
 
 
@@ -135,8 +172,13 @@ def accuracy_figure(results: Sequence[Any]) -> Figure:
 def machine_table(runs: Sequence[Any], bandwidth_gbs: float) -> pd.DataFrame:
     """Return ``local.machine_costs`` formatted: tokens/s, share of the bandwidth bound, USD per hour and per M tokens."""
     t = local.machine_costs(list(runs), bandwidth_gbs)
-    return pd.DataFrame({
-        "model": t.model, "where": t["where"], "tokens/s": [f"{v:,.0f}" for v in t.tokens_per_s],
-        "share of the bound": ["-" if number_or_none(v) is None else f"{v:.0%}" for v in t.fraction_of_bound],
-        "USD per hour": [f"${v:.3f}" for v in t.usd_per_hour],
-        "USD per million tokens": [f"${v:.4f}" for v in t.usd_per_mtok]}).set_index(["model", "where"])
+    return pd.DataFrame(
+        {
+            "model": t.model,
+            "where": t["where"],
+            "tokens/s": [f"{v:,.0f}" for v in t.tokens_per_s],
+            "share of the bound": ["-" if number_or_none(v) is None else f"{v:.0%}" for v in t.fraction_of_bound],
+            "USD per hour": [f"${v:.3f}" for v in t.usd_per_hour],
+            "USD per million tokens": [f"${v:.4f}" for v in t.usd_per_mtok],
+        }
+    ).set_index(["model", "where"])

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import ipywidgets as w
 
 from kit.style import ERROR, GOOD
 
 e = html.escape
+
 
 @dataclass(frozen=True)
 class Question:
@@ -39,8 +41,10 @@ def questions(items: Sequence[dict[str, Any]]) -> list[Question]:
             raise ValueError(f"quick check question {i}: missing {', '.join(missing)}")
         options = tuple(item["options"])
         if len(options) < 2 or not isinstance(item["answer"], int) or not 0 <= item["answer"] < len(options):
-            raise ValueError(f"quick check question {i}: answer must be an index from 0 to {len(options) - 1} "
-                             f"of at least two options, got {item['answer']!r}")
+            raise ValueError(
+                f"quick check question {i}: answer must be an index from 0 to {len(options) - 1} "
+                f"of at least two options, got {item['answer']!r}"
+            )
         out.append(Question(item["q"], options, item["answer"], item["why"]))
     return out
 
@@ -53,8 +57,9 @@ class QuickCheck:
         self.pickers, self.feedback = [], []
         rows: list[w.Widget] = []
         for n, q in enumerate(self.questions, 1):
-            picker = w.RadioButtons(options=[(o, i) for i, o in enumerate(q.options)], value=None,
-                                    layout=w.Layout(width="auto"))
+            picker = w.RadioButtons(
+                options=[(o, i) for i, o in enumerate(q.options)], value=None, layout=w.Layout(width="auto")
+            )
             note = w.HTML("")
             picker.observe(lambda change, q=q, note=note: self._answer(q, change["new"], note), names="value")
             self.pickers.append(picker)
@@ -74,15 +79,18 @@ class QuickCheck:
         parts = []
         for n, q in enumerate(self.questions, 1):
             opts = "".join(f"<li>{e(o)}</li>" for o in q.options)
-            parts.append(f"<p><b>{n}. {e(q.text)}</b></p><ol type='a'>{opts}</ol><details><summary>Answer</summary>"
-                         f"<p>{e(q.options[q.answer])}. {e(q.why)}</p></details>")
+            parts.append(
+                f"<p><b>{n}. {e(q.text)}</b></p><ol type='a'>{opts}</ol><details><summary>Answer</summary>"
+                f"<p>{e(q.options[q.answer])}. {e(q.why)}</p></details>"
+            )
         return "".join(parts)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle = self.widget._repr_mimebundle_(**kwargs) or {}
         bundle["text/html"] = self.static_html()
-        bundle["text/plain"] = "\n".join(f"{n}. {q.text} -> {q.options[q.answer]}"
-                                         for n, q in enumerate(self.questions, 1))
+        bundle["text/plain"] = "\n".join(
+            f"{n}. {q.text} -> {q.options[q.answer]}" for n, q in enumerate(self.questions, 1)
+        )
         return bundle
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -23,6 +23,7 @@ from kit.recommend import recommend
 from kit.results import Recommendation
 
 e = html.escape
+
 
 def sources() -> pd.DataFrame:
     """Return the data files behind every figure, with their as-of date and source."""
@@ -45,12 +46,17 @@ def licences() -> pd.DataFrame:
     cat = load_catalog()
     m = cat.open_models
     lic = pd.DataFrame.from_dict(cat.licences, orient="index")
-    out = pd.DataFrame({
-        "model": m.name, "org (origin)": m.org + " (" + m.origin + ")", "licence": m.licence_id,
-        "class": m.licence_class, "openness": m.openness,
-        "OSI-approved": m.licence_id.map(lic.osi_approved).map({True: "yes", False: "no"}),
-        "commercial use": m.licence_id.map(lic.commercial_use),
-    })
+    out = pd.DataFrame(
+        {
+            "model": m.name,
+            "org (origin)": m.org + " (" + m.origin + ")",
+            "licence": m.licence_id,
+            "class": m.licence_class,
+            "openness": m.openness,
+            "OSI-approved": m.licence_id.map(lic.osi_approved).map({True: "yes", False: "no"}),
+            "commercial use": m.licence_id.map(lic.commercial_use),
+        }
+    )
     return out.sort_values(["class", "licence", "model"]).set_index("model")
 
 
@@ -63,27 +69,35 @@ def licence_card(model_id: str) -> str:
     m = hit.iloc[0]
     lic = cat.licences[m.licence_id]
     conditions = "".join(f"<li>{e(c)}</li>" for c in lic["conditions"])
-    return _page(f'<div class="kit-panel"><b>{e(m["name"])}</b> ({e(m.org)}, {e(m.origin)}) - '
-                 f'{e(lic["name"])} [{e(lic["class"])}; OSI-approved: {"yes" if lic["osi_approved"] else "no"}]'
-                 f'<div>Commercial use: {e(lic["commercial_use"])}</div><ul>{conditions}</ul>'
-                 f'<div class="muted">Text: {e(lic["text_url"])} (as of {e(lic["as_of"])}); model card: '
-                 f'{e(m.source)}</div></div>')
+    return _page(
+        f'<div class="kit-panel"><b>{e(m["name"])}</b> ({e(m.org)}, {e(m.origin)}) - '
+        f"{e(lic['name'])} [{e(lic['class'])}; OSI-approved: {'yes' if lic['osi_approved'] else 'no'}]"
+        f"<div>Commercial use: {e(lic['commercial_use'])}</div><ul>{conditions}</ul>"
+        f'<div class="muted">Text: {e(lic["text_url"])} (as of {e(lic["as_of"])}); model card: '
+        f"{e(m.source)}</div></div>"
+    )
 
 
 def cost_table(s: Scenario) -> pd.DataFrame:
     """Return the monthly cost of each option worked step by step (see kit.cost.cost_steps)."""
     t = cost_steps(s)
     t["option"] = t.option.map(OPTION_LABELS)
-    t["value"] = [money(v) if u == "USD" else (f"{v:,.2f}" if u == "requests/s" else f"{v:,.0f}")
-                  for v, u in zip(t.value, t.unit)]
+    t["value"] = [
+        money(v) if u == "USD" else (f"{v:,.2f}" if u == "requests/s" else f"{v:,.0f}") for v, u in zip(t.value, t.unit)
+    ]
     return t.set_index(["option", "step"])
 
 
 def break_even_table(result: Recommendation) -> pd.DataFrame:
     """Return a recommendation's break-even volumes, labelled, with the cheaper option above each."""
-    rows = [{"options": f"{OPTION_LABELS[b['a']]} = {OPTION_LABELS[b['b']]}",
-             "break-even requests/month": f"{b['monthly_requests']:,.0f}",
-             "cheaper above it": OPTION_LABELS[b["cheaper_above"]]} for b in result["break_even"]]
+    rows = [
+        {
+            "options": f"{OPTION_LABELS[b['a']]} = {OPTION_LABELS[b['b']]}",
+            "break-even requests/month": f"{b['monthly_requests']:,.0f}",
+            "cheaper above it": OPTION_LABELS[b["cheaper_above"]],
+        }
+        for b in result["break_even"]
+    ]
     return pd.DataFrame(rows, columns=["options", "break-even requests/month", "cheaper above it"]).set_index("options")
 
 
@@ -92,16 +106,23 @@ def utilisation_table(result: Recommendation) -> pd.DataFrame:
     rival = {"closed_api": "the closed API", "any_per_token": "every per-token option"}
     rows = []
     for key, u in result["utilisation_needed"].items():
-        rows.append({"self-hosting beats": rival[key],
-                     "from requests/month": "never, up to 10 billion" if u["monthly_requests"] is None
-                     else f"{u['monthly_requests']:,}",
-                     "GPUs then": "-" if u["gpus"] is None else u["gpus"],
-                     "average utilisation then": "-" if u["utilisation"] is None else f"{u['utilisation']:.0%}"})
+        rows.append(
+            {
+                "self-hosting beats": rival[key],
+                "from requests/month": "never, up to 10 billion"
+                if u["monthly_requests"] is None
+                else f"{u['monthly_requests']:,}",
+                "GPUs then": "-" if u["gpus"] is None else u["gpus"],
+                "average utilisation then": "-" if u["utilisation"] is None else f"{u['utilisation']:.0%}",
+            }
+        )
     return pd.DataFrame(rows).set_index("self-hosting beats")
 
 
 def headline(s: Scenario) -> str:
     """Return the recommendation card with its flips, for a first look."""
     r = recommend(s, with_sweep=False)
-    return _page(f'<div class="kit-panel" style="max-width:640px">{report.card_html(r)}'
-                 f'{report.flips_html(r["flip"], limit=3)}</div>')
+    return _page(
+        f'<div class="kit-panel" style="max-width:640px">{report.card_html(r)}'
+        f"{report.flips_html(r['flip'], limit=3)}</div>"
+    )

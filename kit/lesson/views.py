@@ -22,6 +22,7 @@ from kit.style import COLORS, MUTED, TRACK
 
 e = html.escape
 
+
 def _quick(s: Scenario) -> Recommendation:
     return recommend(s, with_flips=False, with_sweep=False)
 
@@ -34,12 +35,14 @@ def axis_note(result: Recommendation, axis: str) -> str:
     left = 50 + min(lean, 0) * 50
     width = abs(lean) * 50
     colour = COLORS["self_hosted_open"] if lean > 0 else COLORS["closed_api"]
-    return (f'<div class="kit-panel" style="margin:4px 0 10px 0"><b>{e(AXIS_LABELS[axis])}</b>: {side} '
-            f'({lean:+.2f} on a scale from -1 closed to +1 open)'
-            f'<div style="position:relative;height:8px;background:{TRACK};border-radius:4px;margin:6px 0;max-width:420px">'
-            f'<span style="position:absolute;left:{left:.1f}%;width:{width:.1f}%;height:100%;background:{colour};'
-            f'border-radius:4px"></span><span style="position:absolute;left:50%;width:1px;height:100%;'
-            f'background:{MUTED}"></span></div><div>{e(a["why"])}</div></div>')
+    return (
+        f'<div class="kit-panel" style="margin:4px 0 10px 0"><b>{e(AXIS_LABELS[axis])}</b>: {side} '
+        f"({lean:+.2f} on a scale from -1 closed to +1 open)"
+        f'<div style="position:relative;height:8px;background:{TRACK};border-radius:4px;margin:6px 0;max-width:420px">'
+        f'<span style="position:absolute;left:{left:.1f}%;width:{width:.1f}%;height:100%;background:{colour};'
+        f'border-radius:4px"></span><span style="position:absolute;left:50%;width:1px;height:100%;'
+        f'background:{MUTED}"></span></div><div>{e(a["why"])}</div></div>'
+    )
 
 
 def cost_view(s: Scenario) -> str:
@@ -47,62 +50,90 @@ def cost_view(s: Scenario) -> str:
     cat = load_catalog()
     sweep = volume_sweep(s, cat=cat)
     r = _quick(s)
-    return _page(axis_note(r, "cost"), _row(
-        _inline(charts.cost_chart(r["breakdown"], r["choice"]), "cv-cost"),
-        _inline(charts.volume_chart(sweep, break_even(s, cat, sweep), s["monthly_requests"]), "cv-volume")))
+    return _page(
+        axis_note(r, "cost"),
+        _row(
+            _inline(charts.cost_chart(r["breakdown"], r["choice"]), "cv-cost"),
+            _inline(charts.volume_chart(sweep, break_even(s, cat, sweep), s["monthly_requests"]), "cv-volume"),
+        ),
+    )
 
 
 def control_view(s: Scenario) -> str:
     """Control axis: the lean, and the answer across volume and sensitivity."""
     r = _quick(s)
-    return _page(axis_note(r, "control"), warnings_html(r),
-                 _inline(charts.map_chart(decision_map(s), s["monthly_requests"], s["sensitivity"]), "ctl-map"))
+    return _page(
+        axis_note(r, "control"),
+        warnings_html(r),
+        _inline(charts.map_chart(decision_map(s), s["monthly_requests"], s["sensitivity"]), "ctl-map"),
+    )
 
 
 def security_view(s: Scenario) -> str:
     """Security axis: the lean, and how it moves with the team for this sensitivity."""
     r = _quick(s)
     table = vary(s, "team_fte", [0, 0.5, 1, 1.5, 2, 3, 5, 8])
-    return _page(axis_note(r, "security"), _inline(charts.lean_chart(
-        table, "team_fte", ["security", "ecosystem"], f"Leans by team size, for {s['sensitivity']} data"), "sec-team"))
+    return _page(
+        axis_note(r, "security"),
+        _inline(
+            charts.lean_chart(
+                table, "team_fte", ["security", "ecosystem"], f"Leans by team size, for {s['sensitivity']} data"
+            ),
+            "sec-team",
+        ),
+    )
 
 
 def staffing(s: Scenario, result: Recommendation | None = None) -> str:
     """Return who could run a self-hosted fleet for ``s``: its size, the engineers it needs, the team you have."""
     sh = (result or _quick(s))["self_hosted"]
     can = s["team_fte"] >= sh["ops_fte"]
-    return (f'<div class="kit-panel" style="margin-bottom:10px">A self-hosted fleet for this load is '
-            f'{sh["gpus"]} x {e(sh["gpu"])} and needs about <b>{sh["ops_fte"]:.1f} FTE</b> to run; you have '
-            f'<b>{s["team_fte"]:g}</b> - ' + ("enough." if can else "not enough, so the engine will not pick "
-                                             "self-hosting unless residency forces it.") + "</div>")
+    return (
+        f'<div class="kit-panel" style="margin-bottom:10px">A self-hosted fleet for this load is '
+        f"{sh['gpus']} x {e(sh['gpu'])} and needs about <b>{sh['ops_fte']:.1f} FTE</b> to run; you have "
+        f"<b>{s['team_fte']:g}</b> - "
+        + ("enough." if can else "not enough, so the engine will not pick self-hosting unless residency forces it.")
+        + "</div>"
+    )
 
 
 def ecosystem_view(s: Scenario) -> str:
     """Ecosystem axis: the lean, who could run a self-hosted fleet, and the lean across launch dates."""
     r = _quick(s)
     table = vary(s, "weeks_to_launch", [2, 4, 6, 8, 12, 16, 26, 52])
-    return _page(axis_note(r, "ecosystem"), staffing(s, r), _inline(charts.lean_chart(
-        table, "weeks_to_launch", ["ecosystem"], "Ecosystem lean by weeks to launch"), "eco-weeks"))
+    return _page(
+        axis_note(r, "ecosystem"),
+        staffing(s, r),
+        _inline(
+            charts.lean_chart(table, "weeks_to_launch", ["ecosystem"], "Ecosystem lean by weeks to launch"), "eco-weeks"
+        ),
+    )
 
 
 def parity_view(s: Scenario) -> str:
     """Parity axis: the lean, the reference models for this quality need, and all five leans."""
     r = _quick(s)
-    models = (f'<div class="kit-panel" style="margin-bottom:10px">Models compared for <b>{e(s["quality_need"])}</b> '
-              f'work: closed <b>{e(r["models"]["closed"])}</b> against open <b>{e(r["models"]["open"])}</b> '
-              f'(hosted price row: {e(str(r["models"]["hosted_price"]))}). Per month: closed '
-              f'{money(r["costs"]["closed_api"])}, hosted open {money(r["costs"]["hosted_open"])}, hybrid with '
-              f'{s["hard_share"]:.0%} hard requests {money(r["costs"]["hybrid"])}.</div>')
+    models = (
+        f'<div class="kit-panel" style="margin-bottom:10px">Models compared for <b>{e(s["quality_need"])}</b> '
+        f"work: closed <b>{e(r['models']['closed'])}</b> against open <b>{e(r['models']['open'])}</b> "
+        f"(hosted price row: {e(str(r['models']['hosted_price']))}). Per month: closed "
+        f"{money(r['costs']['closed_api'])}, hosted open {money(r['costs']['hosted_open'])}, hybrid with "
+        f"{s['hard_share']:.0%} hard requests {money(r['costs']['hybrid'])}.</div>"
+    )
     return _page(axis_note(r, "parity"), models, _inline(charts.axes_chart(r["axes"]), "par-axes"))
 
 
 def decision_view(s: Scenario) -> str:
     """The whole decision: checklist, recommendation card, what would flip it, axes and costs."""
     r = recommend(s, with_sweep=False)
-    return _page(checklist_html(s), _row(f'<div class="kit-panel" style="max-width:460px">{report.card_html(r)}'
-                                         f'{report.flips_html(r["flip"])}</div>',
-                                         _inline(charts.axes_chart(r["axes"]), "dec-axes")),
-                 _inline(charts.cost_chart(r["breakdown"], r["choice"]), "dec-cost"))
+    return _page(
+        checklist_html(s),
+        _row(
+            f'<div class="kit-panel" style="max-width:460px">{report.card_html(r)}{report.flips_html(r["flip"])}</div>',
+            _inline(charts.axes_chart(r["axes"]), "dec-axes"),
+        ),
+        _inline(charts.cost_chart(r["breakdown"], r["choice"]), "dec-cost"),
+    )
 
 
 def warnings_html(r: Recommendation) -> str:
@@ -119,7 +150,10 @@ def checklist_html(s: Scenario) -> str:
         f'<tr style="{"font-weight:bold;background:#eef6ee" if c["status"] == "decides" else ""}'
         f'{"color:#999" if c["status"] == "not reached" else ""}"><td>{c["step"]}</td><td>{e(c["question"])}</td>'
         f'<td>{e(c["answer"])}</td><td>{marks[c["status"]]}</td><td class="muted">{e(c["evidence"])}</td></tr>'
-        for c in checklist(s))
-    return ('<div class="kit-panel" style="margin-bottom:10px"><b>The checklist, in order (stop at the first yes)</b>'
-            '<table style="border-collapse:collapse;font-size:12.5px;margin-top:4px"><tr><th>#</th><th>question</th>'
-            f'<th>answer</th><th>result</th><th>evidence</th></tr>{rows}</table></div>')
+        for c in checklist(s)
+    )
+    return (
+        '<div class="kit-panel" style="margin-bottom:10px"><b>The checklist, in order (stop at the first yes)</b>'
+        '<table style="border-collapse:collapse;font-size:12.5px;margin-top:4px"><tr><th>#</th><th>question</th>'
+        f"<th>answer</th><th>result</th><th>evidence</th></tr>{rows}</table></div>"
+    )

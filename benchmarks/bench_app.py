@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 import time
@@ -22,17 +21,9 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from kit import serve
-from kit.procs import stop, wait_until_up
+from kit.procs import CHROMIUM, CHROMIUM_ARGS, stop, wait_until_up
 
-CHROMIUM = os.environ.get("KIT_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+ARGS = list(CHROMIUM_ARGS)
 POOL_WARM_S = 25  # let the pre-heated kernel pool fill before the first visit
 
 

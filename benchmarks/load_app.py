@@ -23,15 +23,10 @@ import psutil
 from playwright.sync_api import sync_playwright
 
 from kit import procs, serve
+from kit.procs import CHROMIUM, CHROMIUM_ARGS
 
-CHROMIUM = os.environ.get("KIT_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
+    *CHROMIUM_ARGS,
     # 20 tabs of one browser stand for 20 people: do not throttle the ones in the background
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",

@@ -343,11 +343,29 @@ def show_unexpected(ui: UI, what: str, exc: BaseException) -> None:
     show_error(ui, f"Something unexpected went wrong while {what} ({type(exc).__name__}: {one_line(str(exc), 200)}).")
 
 
+@contextlib.contextmanager
+def reported(ui: UI, doing: str, prefix: str = "") -> Iterator[list[BaseException]]:
+    """Run the block; show a KitError's one line (after ``prefix``) or a readable line for anything else.
+
+    Yields a list that holds the error when the block failed, so the caller can stop: the last good
+    answer stays on screen and nothing after the failure runs.
+    """
+    failed: list[BaseException] = []
+    try:
+        yield failed
+    except KitError as exc:
+        failed.append(exc)
+        show_error(ui, f"{prefix}{exc}")
+    except Exception as exc:  # the page must never show a traceback
+        failed.append(exc)
+        show_unexpected(ui, doing, exc)
+
+
 def refresh(ui: UI, state: State) -> None:
     """Recompute and redraw everything for the current controls; never raise."""
     if state.holding:
         return
-    try:
+    with reported(ui, "updating the answer"):
         t0 = time.perf_counter()
         scenario = Scenario.make(read_values(ui.controls))
         quick = recommend(scenario, with_flips=False, with_sweep=False)
@@ -370,23 +388,15 @@ def refresh(ui: UI, state: State) -> None:
         ui.memo_links.value = ""
         ui.status.value = ""
         state.timings = {"quick_s": t1 - t0, "full_s": time.perf_counter() - t0}
-    except KitError as exc:
-        show_error(ui, str(exc))
-    except Exception as exc:  # the page must never show a traceback
-        show_unexpected(ui, "updating the answer", exc)
 
 
 def apply_preset(ui: UI, state: State, name: str) -> None:
     """Move every control to the profile's values (defaults for the rest), then update once."""
-    try:
+    with reported(ui, "applying the profile") as failed:
         profile = scenario_io.check_profile(name or None)
         values = Scenario.make(load_catalog().profiles[profile]["params"] if profile else {}).to_dict()
         set_values(ui, state, values)
-    except KitError as exc:
-        show_error(ui, str(exc))
-        return
-    except Exception as exc:
-        show_unexpected(ui, "applying the profile", exc)
+    if failed:
         return
     state.profile = profile
     refresh(ui, state)
@@ -394,18 +404,14 @@ def apply_preset(ui: UI, state: State, name: str) -> None:
 
 def apply_scenario(ui: UI, state: State, scenario: Scenario, profile: str | None) -> bool:
     """Show a loaded or linked scenario; return False (and say why) if it could not be shown."""
-    try:
+    with reported(ui, "showing the scenario") as failed:
         presets = [value for _, value in ui.preset.options]
         if (profile or "") not in presets:
             raise ParamError("profile", profile, "one of " + ", ".join(v for v in presets if v))
         with holding(state):
             set_values(ui, state, scenario.to_dict())
             ui.preset.value = profile or ""
-    except KitError as exc:
-        show_error(ui, str(exc))
-        return False
-    except Exception as exc:
-        show_unexpected(ui, "showing the scenario", exc)
+    if failed:
         return False
     state.profile = profile
     refresh(ui, state)
@@ -417,17 +423,13 @@ def prepare_memo(ui: UI, state: State) -> None:
     if state.result is None:
         show_error(ui, "There is no answer yet to write up.")
         return
-    try:
+    with reported(ui, "writing the memo", prefix="The memo could not be written: "):
         md = report.memo_markdown(state.result)
         ui.memo_links.value = '<div class="kit-status-busy">Writing the memo…</div>'
         page = report.memo_html(state.result, {k: charts.svg(c, scope=k) for k, c in state.charts.items()})
         ui.memo_links.value = _download(md, "decision-memo.md", "text/markdown", "Memo (Markdown)") + _download(
             page, "decision-memo.html", "text/html", "Memo (HTML)"
         )
-    except KitError as exc:
-        show_error(ui, f"The memo could not be written: {exc}")
-    except Exception as exc:
-        show_unexpected(ui, "writing the memo", exc)
 
 
 def load_upload(ui: UI, state: State) -> None:
@@ -439,7 +441,7 @@ def load_upload(ui: UI, state: State) -> None:
     files = ui.upload.value
     if not files:
         return
-    try:
+    with reported(ui, "reading the file") as failed:
         item = files[0]
         name = scenario_io.file_label(item.get("name"))
         content = item.get("content") or b""
@@ -449,14 +451,9 @@ def load_upload(ui: UI, state: State) -> None:
                 f"'{name}' could not be read by the browser ({one_line(str(item['error']), 120)})."
             )
         scenario, profile = scenario_io.from_json(bytes(content), name=name)
-    except KitError as exc:
-        show_error(ui, str(exc))
+    ui.upload.value = []  # emptied whatever happened: the next file, even the same one, is a new upload
+    if failed:
         return
-    except Exception as exc:
-        show_unexpected(ui, "reading the file", exc)
-        return
-    finally:
-        ui.upload.value = []
     apply_scenario(ui, state, scenario, profile)
 
 
@@ -501,13 +498,9 @@ def apply_query(ui: UI, state: State, query: str | None) -> None:
     """Show the scenario named by a URL query; ignored parameters are reported, not fatal."""
     if not query:
         return
-    try:
+    with reported(ui, "reading the link", prefix="The link's parameters were ignored: ") as failed:
         scenario, profile, problems = scenario_io.from_query(query)
-    except KitError as exc:
-        show_error(ui, f"The link's parameters were ignored: {exc}")
-        return
-    except Exception as exc:
-        show_unexpected(ui, "reading the link", exc)
+    if failed:
         return
     if apply_scenario(ui, state, scenario, profile) and problems:
         show_error(ui, "Some link parameters were ignored: " + "; ".join(problems) + ".")

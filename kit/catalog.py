@@ -17,7 +17,7 @@ import yaml
 
 from kit.errors import DataError, ParamError, one_line, shorten
 from kit.params import QUALITY_LEVELS, validate
-from kit.paths import data_dir
+from kit.paths import data_dir, read_bytes
 
 # data_dir and DataError stay reachable as kit.catalog.data_dir / kit.catalog.DataError for existing callers.
 
@@ -48,16 +48,12 @@ PRECISION_BITS = {"bf16": 16, "fp16": 16, "fp8": 8, "int8": 8, "mxfp4": 4, "int4
 
 def read_text(path: Path, limit: int | None = None) -> str:
     """Return a file's text; DataError names the file when it is missing, too big or not UTF-8."""
-    try:
-        size = path.stat().st_size
+
+    def check_size(size: int) -> None:
         if limit is not None and size > limit:
             raise DataError(f"{path}: file is {size:,} bytes; allowed: at most {limit:,} bytes")
-        data = path.read_bytes()
-    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
-        if isinstance(exc, DataError):
-            raise
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise DataError(f"{path}: cannot read ({reason})") from None
+
+    data = read_bytes(path, check_size)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

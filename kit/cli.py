@@ -26,6 +26,7 @@ from kit.cost import costs
 from kit.errors import KitError, ParamError, ScenarioFileError, UsageError, shorten
 from kit.fmt import flip_sentence, money, number_or_none
 from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SPEC, Scenario, describe, parse_assignments
+from kit.paths import read_bytes
 from kit.recommend import recommend, router_summary
 from kit.results import Recommendation
 
@@ -91,15 +92,12 @@ def read_scenario_file(path: Path) -> dict[str, Any]:
     """Return the parameters a saved scenario file sets, validated; a file over the size cap is refused unread."""
     name = scenario_io.file_label(path)
     try:
-        if path.is_dir():
-            raise ScenarioFileError(f"--scenario '{name}': is a folder; allowed: a .json file saved by the app")
-        scenario_io.check_size(path.stat().st_size, name)  # before reading: says the size and the cap
-        data = path.read_bytes()
-    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
-        if isinstance(exc, KitError):
-            raise
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise ScenarioFileError(f"--scenario '{name}': cannot read ({reason})") from None
+        folder = path.is_dir()
+    except (OSError, ValueError):  # an unreadable path (too long, a NUL byte) is reported by read_bytes below
+        folder = False
+    if folder:
+        raise ScenarioFileError(f"--scenario '{name}': is a folder; allowed: a .json file saved by the app")
+    data = read_bytes(path, lambda size: scenario_io.check_size(size, name), ScenarioFileError, f"--scenario '{name}'")
     scenario, _ = scenario_io.from_json(data, name=name)
     return {k: scenario[k] for k in json.loads(data)["params"]}  # only what the file sets: --profile fills the rest
 

@@ -160,39 +160,24 @@ def local_router(
     closed_price = cat.price_table.loc[row.closed_ref]
     hosted_ref = cat.open_models.set_index("id").loc[row.open_id].hosted_price_ref
     hosted_price = cat.price_table.loc[hosted_ref] if hosted_ref else closed_price
+    closed_usd = (closed_price.input_usd_per_mtok, closed_price.output_usd_per_mtok)
     with contextlib.ExitStack() as stack:
-        smol = stack.enter_context(local.serve("smollm2-135m"))
-        gemma = stack.enter_context(local.serve("gemma-3-270m"))
+        servers = {name: stack.enter_context(local.serve(name)) for name in ("smollm2-135m", "gemma-3-270m")}
+
+        def here(tier: str, model: str, stands_in_for: str, **price: Any) -> Tier:
+            backend = evaluate.EndpointBackend(servers[model].base_url, model, name=model)
+            return Tier(tier, backend, f"{model} {stands_in_for}", False, **price)
+
         if endpoint is not None:
-            strong = Tier(
-                "closed_api",
-                endpoint,
-                f"{endpoint.model} (external endpoint)",
-                True,
-                evaluate.endpoint_price() or (closed_price.input_usd_per_mtok, closed_price.output_usd_per_mtok),
-            )
+            strong = Tier("closed_api", endpoint, f"{endpoint.model} (external endpoint)", True,
+                          evaluate.endpoint_price() or closed_usd)  # fmt: skip
         else:
-            strong = Tier(
-                "closed_api",
-                evaluate.EndpointBackend(smol.base_url, "smollm2-135m", name="smollm2-135m"),
-                f"smollm2-135m on 127.0.0.1, standing in for {row.closed_ref}",
-                False,
-                (closed_price.input_usd_per_mtok, closed_price.output_usd_per_mtok),
-            )
-        cheap = Tier(
-            "hosted_open",
-            evaluate.EndpointBackend(gemma.base_url, "gemma-3-270m", name="gemma-3-270m"),
-            f"gemma-3-270m on 127.0.0.1, standing in for {hosted_ref or row.open_id}",
-            False,
-            (hosted_price.input_usd_per_mtok, hosted_price.output_usd_per_mtok),
-        )
-        inside = Tier(
-            "self_hosted_open",
-            evaluate.EndpointBackend(smol.base_url, "smollm2-135m", name="smollm2-135m"),
-            "smollm2-135m on this machine (self-hosted for real)",
-            False,
-            usd_per_hour=cat.a("cpu_server_usd_per_hour"),
-        )
+            strong = here("closed_api", "smollm2-135m", f"on 127.0.0.1, standing in for {row.closed_ref}",
+                          usd_per_mtok=closed_usd)  # fmt: skip
+        cheap = here("hosted_open", "gemma-3-270m", f"on 127.0.0.1, standing in for {hosted_ref or row.open_id}",
+                     usd_per_mtok=(hosted_price.input_usd_per_mtok, hosted_price.output_usd_per_mtok))  # fmt: skip
+        inside = here("self_hosted_open", "smollm2-135m", "on this machine (self-hosted for real)",
+                      usd_per_hour=cat.a("cpu_server_usd_per_hour"))  # fmt: skip
         yield Router(strong, cheap, inside, threshold=threshold, max_tokens=max_tokens)
 
 

@@ -1,4 +1,4 @@
-"""Background processes the kit starts (Voila, llama.cpp servers): free ports, readiness, stopping.
+"""Background processes the kit starts (Voila, llama.cpp servers, the test browser): ports, readiness, stopping.
 
 One home for both launchers (``kit.serve`` for the app, ``kit.local`` for model servers).
 """
@@ -12,6 +12,19 @@ import subprocess
 import time
 
 from kit.errors import ServerError
+
+# Debian's Chromium drives the browser tests and benchmarks ($KIT_CHROMIUM, set by `make test`), with
+# everything that would phone home switched off: this machine, like a workshop laptop, may be offline.
+CHROMIUM = os.environ.get("KIT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+)
 
 
 def free_port() -> int:

@@ -20,21 +20,11 @@ from conftest import guard_env, require_chromium
 from kit import serve
 from kit.catalog import load_catalog, profile_params
 from kit.params import Scenario
-from kit.procs import stop, wait_until_up
+from kit.procs import CHROMIUM, CHROMIUM_ARGS, stop, wait_until_up
 from kit.recommend import recommend
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = os.environ.get("KIT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-default-apps",
-]
 TIMEOUT = 90_000  # ms; a cold kernel on a busy 2-core machine can take a while
 
 
@@ -57,7 +47,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         yield b
         b.close()
 

@@ -11,9 +11,10 @@ from urllib.parse import urlparse
 
 import pytest
 from conftest import ROOT, guard_env, require_chromium
-from test_app_browser import CHROMIUM, CHROMIUM_ARGS, TIMEOUT
+from test_app_browser import TIMEOUT
 
 from kit import serve
+from kit.procs import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -86,7 +87,7 @@ def test_cost_notebook_renders_sliders_and_charts(lab):
     url, token, base, guard_log = lab
     requests: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS))
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(TIMEOUT)
         page.on("request", lambda r: requests.append(r.url))

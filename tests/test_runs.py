@@ -26,20 +26,8 @@ def kit(*args, timeout=900):
 @pytest.mark.slow
 def test_two_profiles_run_and_summarise(tmp_path):
     out = tmp_path / "run1"
-    proc = kit(
-        "run",
-        "--profile",
-        "regulated",
-        "--profile",
-        "ship_fast",
-        "--notebooks",
-        "0[09]_*.ipynb",
-        "--out",
-        str(out),
-        "--jobs",
-        "2",
-        "--html",
-    )
+    two_profiles = ["run", "--profile", "regulated", "--profile", "ship_fast", "--notebooks", "0[09]_*.ipynb"]
+    proc = kit(*two_profiles, "--out", str(out), "--jobs", "2", "--html")
     assert proc.returncode == 0, proc.stderr[-3000:]
     for profile in ("regulated", "ship_fast"):
         for name in ("00_start_here", "09_decision"):
@@ -60,19 +48,7 @@ def test_two_profiles_run_and_summarise(tmp_path):
         assert r["notebooks_failed"] == ""
     assert "| regulated | self_hosted_open |" in (out / "summary.md").read_text()
     # the same run again gives a byte-identical summary
-    again = kit(
-        "run",
-        "--profile",
-        "regulated",
-        "--profile",
-        "ship_fast",
-        "--notebooks",
-        "0[09]_*.ipynb",
-        "--out",
-        str(tmp_path / "run2"),
-        "--jobs",
-        "2",
-    )
+    again = kit(*two_profiles, "--out", str(tmp_path / "run2"), "--jobs", "2")
     assert again.returncode == 0
     assert (tmp_path / "run2" / "summary.csv").read_bytes() == (out / "summary.csv").read_bytes()
 

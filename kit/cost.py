@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kit.catalog import Catalog, load_catalog
-from kit.errors import ParamError, listing
+from kit.catalog import Catalog, check_models, load_catalog
 from kit.fleet import self_hosted_fleet
 from kit.fmt import number_or_none
 from kit.params import DEFAULTS, OPTIONS, PARAMS, Scenario
@@ -37,15 +36,7 @@ def resolve_models(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     opened = df.open_model.where(
         df.open_model != "auto", df.quality_need.map({q: t["open"] for q, t in cat.tiers.items()})
     )
-    for ref in set(closed) - set(cat.price_table.index):
-        raise ParamError(
-            "closed_model",
-            ref,
-            "'auto' or provider/model_id of a row of data/prices.csv, "
-            "e.g. " + ", ".join(t["closed"] for t in cat.tiers.values()),
-        )
-    for mid in set(opened) - set(cat.open_models.id):
-        raise ParamError("open_model", mid, "'auto' or an id of data/open_models.csv: " + listing(cat.open_models.id))
+    check_models(closed, opened, cat)
     return df.assign(closed_ref=closed.to_numpy(), open_id=opened.to_numpy())
 
 

@@ -33,7 +33,7 @@ from kit.errors import DataError, ParamError, UsageError, one_line, shorten
 from kit.fmt import flip_sentence, money
 from kit.params import NOTEBOOK_SPEC, OPTIONS, SPEC, Scenario, validate
 from kit.recommend import recommend
-from kit.scenario_io import MAX_NUMBER, check_models
+from kit.scenario_io import check_values
 
 DEFAULT_RUN = "defaults"
 PARAMS_FILE_LIMIT = 1_000_000  # bytes: a params file is a few lines per run
@@ -102,8 +102,6 @@ def load_runs(profiles: list[str], params_file: Path | None) -> RunSet:
             for key, value in values.items():
                 if key not in NOTEBOOK_SPEC:
                     raise ParamError(key, value, known_parameter_hint(key), context)
-                if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
-                    raise ParamError(key, value, NOTEBOOK_SPEC[key].allowed(), context)  # float() would overflow
             runs[name] = {**start, **values}
             runs.origin[name] = context
     if not runs:
@@ -219,8 +217,7 @@ def plan(runs: dict[str, dict[str, Any]], paths: list[Path], out: Path) -> list[
                     raise
                 raise ParamError(exc.param, exc.value, exc.allowed, f"{where}: {exc.context}") from None
             jobs.append(Job(profile, path, checked, out / profile / path.name))
-        scenario = Scenario.make({k: v for k, v in values.items() if k in SPEC}, context=where)
-        check_models(scenario.to_dict(), context=where)  # the summary prices these models
+        check_values({k: v for k, v in values.items() if k in SPEC}, context=where)  # the summary prices these models
         validate(values, context=where, partial=True, spec=NOTEBOOK_SPEC)  # those no notebook takes
     return jobs
 

@@ -11,16 +11,15 @@ import json
 import urllib.parse
 from typing import Any
 
-from kit.catalog import load_catalog
+from kit.catalog import check_models, load_catalog
 from kit.errors import ParamError, ScenarioFileError, shorten
-from kit.params import SPEC, Scenario, validate
+from kit.params import Scenario, validate
 
 FORMAT = "llm-decision-kit/scenario"
 VERSION = 1
 KEYS = ("format", "version", "profile", "params")  # a saved file has exactly these top-level keys
 MAX_FILE_BYTES = 256 * 1024  # a saved scenario is about 1 kB
 MAX_QUERY_CHARS = 64 * 1024  # a link that reopens a scenario is a few hundred characters
-MAX_NUMBER = 10**15  # larger than any parameter's range, small enough to convert safely
 HINT = "Load a file saved with 'Save scenario (JSON)'."
 
 
@@ -60,33 +59,12 @@ def check_profile(value: Any, context: str = "", none: str = "") -> str | None:
     raise ParamError("profile", value, "one of " + ", ".join(profiles) + none, context)
 
 
-def check_models(values: dict[str, Any], context: str = "") -> dict[str, Any]:
-    """Check the model inputs name models of the data catalog (the spec only checks they are text)."""
-    cat = load_catalog()
-    closed = values.get("closed_model")
-    if closed is not None and closed != "auto" and closed not in cat.price_table.index:
-        raise ParamError(
-            "closed_model",
-            closed,
-            "'auto' or provider/model_id of a row of data/prices.csv, e.g. "
-            + ", ".join(sorted({t["closed"] for t in cat.tiers.values()})),
-            context,
-        )
-    opened = values.get("open_model")
-    if opened is not None and opened != "auto" and opened not in set(cat.open_models.id):
-        raise ParamError("open_model", opened, "'auto' or one of " + ", ".join(cat.open_models.id), context)
-    return values
-
-
 def check_values(values: dict[str, Any], context: str = "", partial: bool = False) -> dict[str, Any]:
-    """Validate scenario inputs from outside: the spec, sane numbers, known models; ParamError if not."""
-    for name, value in values.items():
-        if name not in SPEC:
-            raise ParamError(name, value, "a known parameter: " + ", ".join(SPEC), context)
-        # A 4,000-digit integer is valid JSON but overflows float(): refuse it with the spec's range.
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
-            raise ParamError(name, value, SPEC[name].allowed(), context)
-    return check_models(validate(values, context=context, partial=partial), context)
+    """Validate scenario inputs from outside: the spec (names, types, ranges), then known models; ParamError if not."""
+    out = validate(values, context=context, partial=partial)
+    named = [[out[k]] if out.get(k, "auto") != "auto" else [] for k in ("closed_model", "open_model")]
+    check_models(*named, context=context)
+    return out
 
 
 # ---------------------------------------------------------------- links

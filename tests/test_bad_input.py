@@ -22,12 +22,10 @@ import yaml
 from kit import catalog, cli, local, notebooks, runs, serve
 from kit.errors import ParamError
 from kit.params import NOTEBOOK_SPEC, PARAMS, Param, Scenario
-from kit.scenario_io import MAX_FILE_BYTES, MAX_NUMBER, to_json
+from kit.scenario_io import MAX_FILE_BYTES, to_json
 
 MAX_LINE = 400
-# Two messages from modules the CLI calls list every choice: the 20 open-model ids (kit.cost and
-# kit.scenario_io.check_models) and the 22 parameter names (kit.params.validate, kit.scenario_io). With a long
-# file path they reach ~530 characters; they are held to the one-line cap of kit.errors until shortened there.
+# Messages that list choices (open-model ids, parameter names) are held to the one-line cap of kit.errors.
 LISTINGS = ("allowed: 'auto' or one of", "allowed: a known parameter: ")
 MAX_LISTING_LINE = 600
 DATA = catalog.data_dir()
@@ -82,8 +80,6 @@ VALID_SET = {
 
 def accepts(param: Param, value: object) -> bool:
     """Return whether the spec accepts ``value`` (no battery value names a catalog model)."""
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
-        return False  # refused before the spec is asked: float() of it would overflow
     try:
         got = param.coerce(value)
     except ParamError:

@@ -35,6 +35,8 @@ from kit.params import NOTEBOOK_SPEC, OPTIONS, SPEC, Scenario, validate
 from kit.recommend import recommend
 from kit.scenario_io import check_values
 
+MAX_NUMBER = 10**15  # above every parameter's range: a params file with a bigger number is refused on load
+
 DEFAULT_RUN = "defaults"
 PARAMS_FILE_LIMIT = 1_000_000  # bytes: a params file is a few lines per run
 SUMMARY_FILES = ("summary.csv", "summary.md")
@@ -102,6 +104,8 @@ def load_runs(profiles: list[str], params_file: Path | None) -> RunSet:
             for key, value in values.items():
                 if key not in NOTEBOOK_SPEC:
                     raise ParamError(key, value, known_parameter_hint(key), context)
+                if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+                    raise ParamError(key, value, NOTEBOOK_SPEC[key].allowed(), context)  # not a usable number
             runs[name] = {**start, **values}
             runs.origin[name] = context
     if not runs:

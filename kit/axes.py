@@ -15,14 +15,32 @@ def _by_level(cat: Catalog, prefix: str, levels: tuple[str, ...]) -> dict[str, f
     return {level: cat.a(f"{prefix}_{level}") for level in levels}
 
 
+def cost_lean(closed: np.ndarray, option: np.ndarray, cat: Catalog) -> np.ndarray:
+    """Return the cost lean of an open option against the closed API, from -1 (closed far cheaper) to +1.
+
+    It is the relative saving beyond the tie tolerance (a 40% saving leans about +0.4; costs within the
+    tolerance lean 0), scaled down while the saving is small in dollars (below the high-spend line a $9
+    saving does not matter, whatever its share). 0 where either cost is unknown or not allowed.
+    """
+    tol = cat.a("cost_tie_tolerance")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        saving = closed - option
+        share = saving / np.fmax(closed, option)
+        beyond = np.sign(share) * np.clip((np.abs(share) - tol) / (1 - tol), 0, 1)
+        material = np.clip(np.abs(saving) / cat.a("high_spend_usd_month"), 0, 1)
+        return np.nan_to_num(beyond * material, nan=0.0)
+
+
 def leans(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     """Return one column per axis with its lean for each scenario row."""
     team = df.team_fte.to_numpy(float)
     weeks = df.weeks_to_launch.to_numpy(float)
     fast = cat.a("ship_fast_weeks")
-    best_open = np.fmin(c.hosted_open.to_numpy(float), c.self_hosted_open.to_numpy(float))
-    savings = c.closed_api.to_numpy(float) - best_open
-    cost = np.tanh(savings / cat.a("high_spend_usd_month"))
+    # Allowed options only: a hosted price that is unknown or not allowed does not count, and where the
+    # closed API is not allowed there is nothing to weigh against (the lean is 0).
+    hosted = c.hosted_open.where(c.allowed_hosted_open).to_numpy(float)
+    closed = c.closed_api.where(c.allowed_closed_api).to_numpy(float)
+    cost = cost_lean(closed, np.fmin(hosted, c.self_smooth_total.to_numpy(float)), cat)
     a = cat.a
     control = (
         df.sensitivity.map(_by_level(cat, "lean_control", SENSITIVITY_LEVELS)).to_numpy(float)
@@ -54,11 +72,15 @@ def leans(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
 
 def explain(s: dict, row: pd.Series, lean: pd.Series, cat: Catalog) -> dict[str, dict]:
     """Return, for one scenario, each axis's lean rounded and the sentence that explains it."""
-    best_open = "hosted_open" if not (row.self_hosted_open < row.hosted_open) else "self_hosted_open"
-    best_cost = row[best_open]
+    hosted = row.hosted_open if row.allowed_hosted_open else np.nan
+    best_open = "hosted_open" if hosted <= row.self_hosted_open else "self_hosted_open"
+    best_cost = hosted if best_open == "hosted_open" else row.self_hosted_open
     label = "hosted open-weight" if best_open == "hosted_open" else "self-hosted open-weight"
-    if np.isnan(row.hosted_open) and np.isnan(row.self_hosted_open):
-        cost_why = "No open-weight price is known for the chosen open model."
+    if not row.allowed_closed_api:
+        cost_why = (
+            "The data may not go to an outside provider, so no closed or hosted price is weighed: cost cannot "
+            f"pull either way (self-hosting costs {money(row.self_hosted_open)}/month)."
+        )
     else:
         diff = row.closed_api - best_cost
         if diff >= 0:
@@ -77,8 +99,10 @@ def explain(s: dict, row: pd.Series, lean: pd.Series, cat: Catalog) -> dict[str,
     control_why = {
         "public": "Public data: a vendor's contractual guarantees are plenty.",
         "internal": "Internal data: vendor terms (no training, zero retention) usually suffice.",
-        "confidential": "Confidential data: vendor terms are a promise, not a network boundary - keeping it in leans open.",
-        "regulated": "Regulated data: contracts, audits and residency rules favour weights you run yourself.",
+        "confidential": "Confidential data: vendor terms are a promise, not a network boundary - keeping it in "
+        "leans to weights you run yourself (hosted open weights get no credit here: the data leaves).",
+        "regulated": "Regulated data: contracts, audits and residency rules favour weights you run yourself "
+        "(hosted open weights get no credit here: the data leaves).",
         "on_prem_only": "Data must never leave your network: only self-hosted open weights satisfy that physically.",
     }[sens]
     if s["needs_offline"]:

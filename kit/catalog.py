@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 
 from kit.errors import DataError, ParamError, one_line, shorten
-from kit.params import QUALITY_LEVELS, validate
+from kit.params import QUALITY_LEVELS, SENSITIVITY_LEVELS, VENDOR_TERMS, validate
 from kit.paths import data_dir, read_bytes
 
 # data_dir and DataError stay reachable as kit.catalog.data_dir / kit.catalog.DataError for existing callers.
@@ -337,6 +337,7 @@ class Catalog:
     profiles: dict[str, dict]
     licences: dict[str, dict]
     glossary: list[dict]
+    residency: dict[str, Any]
     folder: Path
 
     @functools.cached_property
@@ -451,14 +452,16 @@ ASSUMPTION_RANGES: dict[str, Range] = {
     "open_quality_hard": FRACTION,
     "no_team_below_fte": FTE,
     "lean_cut": FRACTION,
-    "confidence_stay_inside_team": FRACTION,
-    "confidence_stay_inside_no_team": FRACTION,
-    "confidence_rule_base": FRACTION,
-    "confidence_rule_margin": FRACTION,
-    "confidence_frontier": FRACTION,
-    "confidence_agree_weight": FRACTION,
-    "confidence_floor": FRACTION,
-    "confidence_cap": FRACTION,
+    "cost_tie_tolerance": Range(0, 0.5),
+    "inside_premium": Range(0, 10),
+    "strength_stay_inside_team": FRACTION,
+    "strength_stay_inside_no_team": FRACTION,
+    "strength_rule_base": FRACTION,
+    "strength_rule_margin": FRACTION,
+    "strength_frontier": FRACTION,
+    "strength_agree_weight": FRACTION,
+    "strength_floor": FRACTION,
+    "strength_cap": FRACTION,
     "latency_tight_ms": Range(1, 60_000),
     "latency_relaxed_ms": Range(1, 60_000),
     "sweep_low_requests": Range(1, 1e12),
@@ -494,7 +497,7 @@ ASSUMPTION_KEYS = tuple(ASSUMPTION_RANGES)
 ASSUMPTION_ORDER: tuple[tuple[str, str, str], ...] = (
     ("latency_tight_ms", "<", "latency_relaxed_ms"),
     ("sweep_low_requests", "<", "sweep_high_requests"),
-    ("confidence_floor", "<=", "confidence_cap"),
+    ("strength_floor", "<=", "strength_cap"),
     ("max_utilisation_tight", "<=", "max_utilisation_relaxed"),
 )
 
@@ -599,6 +602,47 @@ def _check_licences(path: Path, licences: dict) -> dict:
     return licences
 
 
+def _check_residency(path: Path, data: dict) -> dict[str, Any]:
+    """Check residency.yaml: every vendor-terms level and sensitivity level, each rule sourced and ordered."""
+    terms, levels = data.get("terms"), data.get("levels")
+    try:
+        data["as_of"] = _date(str(data.get("as_of")))
+    except ValueError:
+        raise DataError(f"{path}: field 'as_of': {data.get('as_of')!r} is not a date (YYYY-MM-DD)") from None
+    if not isinstance(terms, dict) or tuple(terms) != VENDOR_TERMS:
+        got = list(terms) if isinstance(terms, dict) else terms
+        raise DataError(
+            f"{path}: field 'terms': {shorten(got)} must list " + ", ".join(VENDOR_TERMS) + ", in that order"
+        )
+    if not isinstance(levels, dict) or tuple(levels) != SENSITIVITY_LEVELS:
+        got = list(levels) if isinstance(levels, dict) else levels
+        raise DataError(
+            f"{path}: field 'levels': {shorten(got)} must list " + ", ".join(SENSITIVITY_LEVELS) + ", in that order"
+        )
+    for name, entry in terms.items():
+        for field_name in ("label", "meaning", "source"):
+            if not isinstance(entry, dict) or not entry.get(field_name):
+                raise DataError(f"{path}: terms '{name}', field '{field_name}' is missing")
+    rank = {t: i for i, t in enumerate(VENDOR_TERMS)} | {"never": len(VENDOR_TERMS)}
+    last = -1
+    for name, entry in levels.items():
+        for field_name in ("third_parties", "why", "source"):
+            if not isinstance(entry, dict) or not entry.get(field_name):
+                raise DataError(f"{path}: level '{name}', field '{field_name}' is missing")
+        needs = entry["third_parties"]
+        if needs not in rank:
+            raise DataError(
+                f"{path}: level '{name}', field 'third_parties': {shorten(needs)} is not one of " + ", ".join(rank)
+            )
+        if rank[needs] < last:
+            raise DataError(
+                f"{path}: level '{name}', field 'third_parties': {needs!r} is weaker than a less sensitive "
+                "level's; more sensitive data must need the same terms or stronger"
+            )
+        last = rank[needs]
+    return data
+
+
 def _check_glossary(path: Path, glossary: list) -> list[dict]:
     for i, entry in enumerate(glossary, 1):
         for field_name in ("term", "meaning", "source"):
@@ -676,6 +720,7 @@ def _load(folder: str) -> Catalog:
         profiles=_check_profiles(path / "profiles.yaml", read_yaml(path / "profiles.yaml")),
         licences=_check_licences(path / "licences.yaml", read_yaml(path / "licences.yaml")),
         glossary=_check_glossary(path / "glossary.yaml", read_yaml(path / "glossary.yaml", list)),
+        residency=_check_residency(path / "residency.yaml", read_yaml(path / "residency.yaml")),
         folder=path,
     )
     _check_refs(path, cat)

@@ -27,7 +27,7 @@ from kit.errors import KitError, ParamError, ScenarioFileError, UsageError, shor
 from kit.fmt import flip_sentence, money, number_or_none
 from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SPEC, Scenario, describe, parse_assignments
 from kit.paths import read_bytes
-from kit.recommend import recommend, router_summary
+from kit.recommend import not_allowed, recommend, router_summary
 from kit.results import Recommendation
 
 MAX_JOBS = 256
@@ -116,7 +116,11 @@ def scenario_from(profile: str | None, assignments: Sequence[str] | None, scenar
 
 def render_recommendation(r: Recommendation) -> str:
     """Return a readable summary of ``kit.recommend.recommend()``'s result."""
-    lines = [f"Recommendation: {r['choice_label']}  (confidence {r['confidence']:.0%})", "", "Why:"]
+    lines = [
+        f"Recommendation: {r['choice_label']}  (strength of case {r['strength']:.2f}: a 0-1 score, not a probability)",
+        "",
+        "Why:",
+    ]
     lines += [textwrap.fill(x, 100, initial_indent="  - ", subsequent_indent="    ") for x in r["reasons"]]
     if r["warnings"]:
         lines += ["", "Warnings:"]
@@ -124,12 +128,19 @@ def render_recommendation(r: Recommendation) -> str:
     lines += ["", f"Monthly cost (prices as of {r['data']['prices_as_of']}):"]
     for option, value in r["costs"].items():
         mark = "  <-" if option == r["choice"] else ""
-        lines.append(f"  {OPTION_LABELS[option]:<38} {money(value):>14}{mark}")
+        shown = "not allowed" if option in r["not_allowed"] else money(value)
+        lines.append(f"  {OPTION_LABELS[option]:<38} {shown:>14}{mark}")
     sh = r["self_hosted"]
     lines.append(
         f"  (self-hosted: {sh['gpus']} x {sh['gpu']} in {sh['replicas']} replicas, throughput {sh['throughput']})"
     )
-    lines += ["", "Axes (-1 closed ... +1 open):"]
+    if r["not_allowed"]:
+        lines += ["", "Not allowed:"]
+        lines += [
+            textwrap.fill(f"{OPTION_LABELS[o]}: {why}", 100, initial_indent="  x ", subsequent_indent="    ")
+            for o, why in r["not_allowed"].items()
+        ]
+    lines += ["", f"Axes (-1 closed ... +1 open; weighted mean {r['weighted_lean']:+.2f}):"]
     for name, a in r["axes"].items():
         lines.append(f"  {AXIS_LABELS[name]:<26} {a['lean']:+.2f}")
     if r["flip"]:
@@ -152,23 +163,36 @@ def cmd_route_sim(args: argparse.Namespace) -> int:
     scenario = scenario_from(args.profile, args.set, args.scenario)
     row = costs([scenario]).iloc[0]
     out = {
-        "costs": {o: number_or_none(row[o], 2) for o in OPTIONS},
+        "costs": {o: number_or_none(row[o] if row[f"allowed_{o}"] else float("nan"), 2) for o in OPTIONS},
+        "not_allowed": not_allowed(scenario.to_dict(), row, load_catalog()),
         "hybrid": router_summary(row),
         "scenario": {
             k: scenario[k]
             for k in ("monthly_requests", "hard_share", "sensitive_share", "escalation_rate", "peak_to_average")
-        },
+        }
+        | {"sensitivity": scenario["sensitivity"], "vendor_terms": scenario["vendor_terms"]},
+        # the share the router keeps on your own GPUs: the input, or all of it where the data may not leave
+        "sensitive_share_used": round(float(row.sensitive_share_used), 4),
     }
-    all_open = min(v for k, v in out["costs"].items() if k in ("hosted_open", "self_hosted_open") and v is not None)
-    out["hybrid"]["saving_vs_all_closed"] = round(out["costs"]["closed_api"] - out["hybrid"]["monthly_usd"], 2)
-    out["hybrid"]["saving_vs_all_open"] = round(all_open - out["hybrid"]["monthly_usd"], 2)
+    opens = [v for k, v in out["costs"].items() if k in ("hosted_open", "self_hosted_open") and v is not None]
+    hybrid_usd = out["hybrid"]["monthly_usd"]
+    closed = out["costs"]["closed_api"]
+    out["hybrid"]["saving_vs_all_closed"] = None if closed is None else round(closed - hybrid_usd, 2)
+    out["hybrid"]["saving_vs_all_open"] = round(min(opens) - hybrid_usd, 2)
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
     h = out["hybrid"]
     print("Monthly cost per option:")
     for option, value in out["costs"].items():
-        print(f"  {OPTION_LABELS[option]:<38} {money(value):>14}")
+        shown = "not allowed" if option in out["not_allowed"] else money(value)
+        print(f"  {OPTION_LABELS[option]:<38} {shown:>14}")
+    for option, why in out["not_allowed"].items():
+        print(textwrap.fill(f"{OPTION_LABELS[option]}: {why}", 100, initial_indent="  x ", subsequent_indent="    "))
+    if out["sensitive_share_used"] > out["scenario"]["sensitive_share"]:
+        print(
+            f"\nThe data may not leave: the router keeps {out['sensitive_share_used']:.0%} of requests on your own GPUs."
+        )
     print(f"\nHybrid router: {money(h['monthly_usd'])}/month, about {h['quality_vs_closed']:.1%} of all-closed quality")
     for tier, share in h["share"].items():
         print(f"  {OPTION_LABELS[tier]:<38} {share:>7.1%} of requests")

@@ -13,6 +13,7 @@ from kit.catalog import Catalog, check_models, load_catalog
 from kit.fleet import self_hosted_fleet
 from kit.fmt import number_or_none
 from kit.params import DEFAULTS, OPTIONS, PARAMS, Scenario
+from kit.residency import outside_allowed, sensitive_share
 from kit.router import simulate
 
 
@@ -61,13 +62,19 @@ def _hosted_refs(df: pd.DataFrame, cat: Catalog) -> pd.Series:
 
 
 def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) -> pd.DataFrame:
-    """Return monthly USD per option (columns named after OPTIONS) and every breakdown line.
+    """Return monthly USD per option (columns named after OPTIONS), whether each is allowed, and every
+    breakdown line.
 
-    ``scenarios``: a DataFrame of scenario columns, or an iterable of Scenario / mappings;
+    The option columns are what each would cost; ``allowed_<option>`` says whether the scenario may use
+    it at all (residency, a known price, a router with more than one tier), and ``allowed(c)`` masks
+    the rest. ``scenarios``: a DataFrame of scenario columns, or an iterable of Scenario / mappings;
     ``thresholds``: the hybrid router's difficulty threshold per row (default: 1 - hard_share).
     """
     cat = cat or load_catalog()
     df = resolve_models(frame(scenarios), cat)
+    outside = outside_allowed(df, cat)
+    # the hybrid keeps on self-hosted tiers every request whose data may not leave
+    df["sensitive_share"] = sensitive_share(df, cat)
     requests = df.monthly_requests.to_numpy(float)
 
     closed_in, closed_out, closed_rows = _per_token(df, df.closed_ref, cat, requests)
@@ -89,6 +96,12 @@ def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
             "hosted_open": hosted,
             "self_hosted_open": self_total,
             "hybrid": hybrid.hybrid.to_numpy(),
+            "outside_allowed": outside,
+            "allowed_closed_api": outside,
+            "allowed_hosted_open": outside & ~np.isnan(hosted),
+            "allowed_self_hosted_open": np.ones(len(df), bool),
+            "allowed_hybrid": outside & (hybrid.hybrid_tiers.to_numpy() > 1),
+            "sensitive_share_used": df.sensitive_share.to_numpy(float),
             "closed_ref": df.closed_ref,
             "open_id": df.open_id,
             "hosted_ref": hosted_ref,
@@ -98,6 +111,11 @@ def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
             **{k: v.to_numpy() for k, v in hybrid.drop(columns="hybrid").items()},
         }
     )
+
+
+def allowed(c: pd.DataFrame) -> pd.DataFrame:
+    """Return the four option costs of ``costs()`` with NaN where an option is not allowed."""
+    return pd.DataFrame({o: c[o].where(c[f"allowed_{o}"]) for o in OPTIONS}, index=c.index)
 
 
 def breakdown(row: pd.Series) -> dict[str, dict[str, float]]:
@@ -127,7 +145,8 @@ def breakdown(row: pd.Series) -> dict[str, dict[str, float]]:
 def volume_sweep(
     scenario: Scenario, n: int = 241, low: float | None = None, high: float | None = None, cat: Catalog | None = None
 ) -> pd.DataFrame:
-    """Return the four costs over a log grid of monthly_requests (default: the sweep range of assumptions.yaml)."""
+    """Return the four costs over a log grid of monthly_requests (default: the sweep range of assumptions.yaml);
+    an option the scenario may not use is NaN (not allowed), so no chart or break-even prices it."""
     cat = cat or load_catalog()
     low = cat.a("sweep_low_requests") if low is None else low
     high = cat.a("sweep_high_requests") if high is None else high
@@ -135,6 +154,7 @@ def volume_sweep(
     df = frame([scenario] * len(grid))
     df["monthly_requests"] = grid
     out = costs(df, cat)
+    out[list(OPTIONS)] = allowed(out)
     out.insert(0, "monthly_requests", grid)
     return out
 
@@ -142,24 +162,41 @@ def volume_sweep(
 def break_even(
     scenario: Scenario, cat: Catalog | None = None, sweep: pd.DataFrame | None = None
 ) -> list[dict[str, Any]]:
-    """Return, for each pair of options, the first volume where their cost order swaps."""
+    """Return, for each pair of allowed options, the first volume where their cost curves really cross.
+
+    Costs within ``cost_tie_tolerance`` of each other count as equal, so a curve that only touches
+    another (a one-tier hybrid, rounding) is no crossing; options not allowed are left out.
+    """
+    cat = cat or load_catalog()
     sweep = volume_sweep(scenario, cat=cat) if sweep is None else sweep
     v = sweep.monthly_requests.to_numpy(float)
     found = []
     for a, b in itertools.combinations(OPTIONS, 2):
-        diff = sweep[a].to_numpy(float) - sweep[b].to_numpy(float)
-        ok = ~np.isnan(diff)
-        sign = np.sign(diff)
-        idx = np.where(ok[:-1] & ok[1:] & (sign[:-1] != sign[1:]) & (sign[:-1] != 0))[0]
-        if not len(idx):
+        found_ab = crossings(sweep[a].to_numpy(float), sweep[b].to_numpy(float), cat.a("cost_tie_tolerance"))
+        if not found_ab:
             continue
-        i = idx[0]
-        # interpolate in log volume between the two grid points
-        t = diff[i] / (diff[i] - diff[i + 1])
-        vol = float(np.exp(np.log(v[i]) + t * (np.log(v[i + 1]) - np.log(v[i]))))
+        i, j = found_ab[0]
+        diff = sweep[a].to_numpy(float) - sweep[b].to_numpy(float)
+        # interpolate in log volume between the two grid points on either side
+        t = diff[i] / (diff[i] - diff[j])
+        vol = float(np.exp(np.log(v[i]) + t * (np.log(v[j]) - np.log(v[i]))))
         cheaper_above = a if diff[i] > 0 else b
         found.append({"a": a, "b": b, "monthly_requests": float(f"{vol:.2g}"), "cheaper_above": cheaper_above})
     return found
+
+
+def crossings(a: np.ndarray, b: np.ndarray, tol: float) -> list[tuple[int, int]]:
+    """Return where curve ``a`` and ``b`` really cross along a sweep, as (last index before, first after).
+
+    A point where both are known and differ by more than ``tol`` of the larger has a side; points within
+    the tolerance (ties) and unknown points have none. A crossing is a change of side between
+    consecutive points that have one.
+    """
+    diff = a - b
+    side = np.where(np.abs(diff) > tol * np.fmax(np.abs(a), np.abs(b)), np.sign(diff), 0.0)
+    side = np.where(np.isnan(diff), 0.0, side)
+    idx = np.flatnonzero(side)
+    return [(int(i), int(j)) for i, j in zip(idx[:-1], idx[1:]) if side[i] != side[j]]
 
 
 def utilisation_needed(

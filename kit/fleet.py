@@ -27,8 +27,10 @@ def self_hosted_fleet(df: pd.DataFrame, requests: np.ndarray, cat: Catalog) -> d
     avg_rps = requests / (cat.a("hours_per_month") * 3600)
     peak_rps = avg_rps * df.peak_to_average.to_numpy(float)
     rps_cap = merged.rps_per_replica.to_numpy(float)
-    replicas = np.maximum(cat.a("min_replicas"), np.ceil(peak_rps / (rps_cap * max_util))).astype(int)
+    replicas_exact = np.maximum(cat.a("min_replicas"), peak_rps / (rps_cap * max_util))
+    replicas = np.ceil(replicas_exact).astype(int)
     n_gpus = replicas * merged.gpus_per_replica.to_numpy(int)
+    gpus_exact = replicas_exact * merged.gpus_per_replica.to_numpy(int)
 
     gpus = cat.gpus.set_index("id").loc[df.gpu]
     low, high = gpus.usd_per_hour_low.to_numpy(float), gpus.usd_per_hour_high.to_numpy(float)
@@ -37,11 +39,21 @@ def self_hosted_fleet(df: pd.DataFrame, requests: np.ndarray, cat: Catalog) -> d
     gpu_cost = n_gpus * rate * cat.a("hours_per_month")
     ops_fte = cat.a("ops_fte_base") + cat.a("ops_fte_per_gpu") * n_gpus
     setup_weeks = cat.a("setup_weeks") + cat.a("finetune_setup_weeks") * df.needs_finetuning.to_numpy(bool)
+    setup = setup_weeks * df.fte_annual_cost_usd.to_numpy(float) / 52 / cat.a("amortise_months")
+    # The same bill with GPUs in fractions: the unit economics without the staircase, which rises
+    # smoothly with volume (the cost axis weighs it, so a step of the staircase cannot flip the axes).
+    smooth_gpu = gpus_exact * rate * cat.a("hours_per_month")
+    smooth = (
+        smooth_gpu * (1 + cat.a("non_gpu_overhead"))
+        + (cat.a("ops_fte_base") + cat.a("ops_fte_per_gpu") * gpus_exact) * fte_month
+        + setup
+    )
     return {
         "gpu_cost": gpu_cost,
         "overhead": gpu_cost * cat.a("non_gpu_overhead"),
         "ops_staff": ops_fte * fte_month,
-        "setup_amortised": setup_weeks * df.fte_annual_cost_usd.to_numpy(float) / 52 / cat.a("amortise_months"),
+        "setup_amortised": setup,
+        "smooth_total": smooth,
         "gpus": n_gpus,
         "replicas": replicas,
         "gpus_per_replica": merged.gpus_per_replica.to_numpy(int),

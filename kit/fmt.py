@@ -52,7 +52,10 @@ def value_text(name: str, value: Any) -> str:
 def flip_sentence(flip: dict[str, Any]) -> str:
     """Say one 'what would flip it' entry: 'Monthly requests: 1,000 requests/month → 2,000 … gives Closed API'."""
     name = flip["param"]
+    hire = ""
+    if name == "team_fte" and flip["to"] > flip["from"]:
+        hire = f" (hire {flip['to'] - flip['from']:,.3g} FTE)"
     return (
-        f"{SPEC[name].title}: {value_text(name, flip['from'])} → {value_text(name, flip['to'])} "
+        f"{SPEC[name].title}: {value_text(name, flip['from'])} → {value_text(name, flip['to'])}{hire} "
         f"gives {OPTION_LABELS[flip['choice']]}"
     )

@@ -14,6 +14,7 @@ from typing import Any
 from kit.errors import ParamError, listing
 
 SENSITIVITY_LEVELS = ("public", "internal", "confidential", "regulated", "on_prem_only")
+VENDOR_TERMS = ("standard", "zero_retention", "enterprise_region")  # weakest first; data/residency.yaml
 QUALITY_LEVELS = ("everyday", "strong", "frontier")
 OPTIONS = ("closed_api", "hosted_open", "self_hosted_open", "hybrid")
 OPTION_LABELS = {
@@ -146,6 +147,11 @@ PARAMS: tuple[Param, ...] = (
           "How sensitive the data is: public, internal, confidential, regulated (contracts and audits "
           "needed), on_prem_only (must never leave our network).",
           choices=SENSITIVITY_LEVELS, axis="control", label="Data sensitivity"),
+    Param("vendor_terms", "choice", "standard",
+          "What your outside providers (closed API, hosted open weights) have signed: standard API terms, "
+          "zero_retention (no storage, no training) or enterprise_region (a DPA/BAA and a pinned region). "
+          "data/residency.yaml says which sensitivity each allows.",
+          choices=VENDOR_TERMS, axis="control", label="Vendor terms"),
     Param("needs_version_pinning", "bool", False,
           "The model must not change underneath you (reproducibility, audits).",
           axis="control", label="Version pinning"),
@@ -194,10 +200,17 @@ PARAMS: tuple[Param, ...] = (
     Param("open_model", "model", "auto",
           "Open-weight model, an id from data/open_models.csv; 'auto' picks by quality need.",
           axis="parity", label="Open model", flip=False),
+    *(Param(f"weight_{a}", "float", 1.0,
+            f"How much the {AXIS_LABELS[a].lower()} axis counts when no checklist question decides "
+            "(seed 000: weight the axes by your own constraints); 0 ignores it, 1 is the default.",
+            unit="weight", low=0.0, high=5.0, axis="weights", label=f"Weight: {AXIS_LABELS[a].split(' ')[0].lower()}",
+            flip=False)
+      for a in AXES),
 )
 # fmt: on
 
 SPEC: dict[str, Param] = {p.name: p for p in PARAMS}
+WEIGHTS = tuple(f"weight_{a}" for a in AXES)
 DEFAULTS: dict[str, Any] = {p.name: p.default for p in PARAMS}
 
 # Inputs of the local-inference notebook: not part of a scenario, validated the same way.
@@ -234,6 +247,8 @@ def validate(
                 name, value, "a known parameter: " + listing(spec, 12) + " (`kit params` lists them)", context
             )
         out[name] = spec[name].coerce(value, context)
+    if not partial and all(n in out for n in WEIGHTS) and not any(out[n] > 0 for n in WEIGHTS):
+        raise ParamError(WEIGHTS[0], out[WEIGHTS[0]], "at least one of " + ", ".join(WEIGHTS) + " above 0", context)
     return out
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from kit import axes as axes_mod
 from kit.catalog import Catalog, load_catalog
 from kit.cost import (
+    allowed,
     break_even,
     breakdown,
     costs,
@@ -27,49 +28,109 @@ from kit.params import (
     PARAMS,
     SENSITIVITY_LEVELS,
     SPEC,
+    WEIGHTS,
     Scenario,
 )
+from kit.residency import terms_to_get, why_inside
 from kit.results import Flip, Recommendation, RouterSplit
 
 GATES = ("stay_inside", "high_steady_volume", "ship_fast", "frontier", "axes")
 GATE_TEXT = {
-    "stay_inside": "Data must stay inside your own network (or run offline): self-hosted open weights are the only "
-    "fully compliant option.",
-    "high_steady_volume": "Volume is high, steady and not sensitive: open weights win on cost.",
+    "stay_inside": "The data may not leave your network: self-hosted open weights are the only allowed option.",
+    "high_steady_volume": "Volume is high, steady and not sensitive, and an open-weight option is cheaper.",
     "ship_fast": "You must ship within weeks without an ML platform team: start on a closed, managed API.",
     "frontier": "You need the frontier edge on the hardest tasks: keep a closed frontier model in the mix.",
     "axes": "No checklist question gives a firm yes, so the five axes decide.",
 }
+# OPTIONS runs simplest first (closed API, hosted open, self-hosted, hybrid): of two costs within the
+# tie tolerance, the simpler option wins.
+SIMPLEST_FIRST = OPTIONS
+
+
+def cheaper(a: Any, b: Any, tol: float) -> np.ndarray:
+    """Return where cost ``a`` is below ``b`` by more than ``tol`` of the larger; unknown (NaN) is never cheaper."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    with np.errstate(invalid="ignore"):
+        return (b - a) > tol * np.fmax(a, b)
+
+
+def cheapest(ok: np.ndarray, candidates: np.ndarray, tol: float) -> np.ndarray:
+    """Return, per row, the index (in OPTIONS) of the cheapest candidate with a known allowed cost, the simplest
+    of those within ``tol`` of it; -1 where there is none. ``ok``: allowed costs (NaN: not allowed)."""
+    known = candidates & ~np.isnan(ok)
+    masked = np.where(known, ok, np.inf)
+    best = masked.min(axis=1, keepdims=True)
+    near = known & (masked <= best * (1 + tol))
+    return np.where(near.any(axis=1), near.argmax(axis=1), -1)
+
+
+def weighted_lean(df: pd.DataFrame, c: pd.DataFrame, lean: pd.DataFrame, cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
+    """Return the axes' weighted mean lean for self-hosted open weights and for hosted open weights.
+
+    Each option is weighed on its own numbers: the cost axis uses that option's saving against the closed
+    API, and the control axis credits only an option that keeps the data inside - hosted open weights send
+    it to a provider like a closed API does, so for them the control lean counts only where it leans closed.
+    """
+    w = df[list(WEIGHTS)].to_numpy(float)
+    total = w.sum(axis=1)
+    closed = c.closed_api.where(c.allowed_closed_api).to_numpy(float)
+    hosted_cost = c.hosted_open.where(c.allowed_hosted_open).to_numpy(float)
+    i_cost, i_control = axes_mod.AXES.index("cost"), axes_mod.AXES.index("control")
+    out = []
+    # self-hosting is weighed on its smooth unit cost (GPUs in fractions), so a step of the GPU staircase
+    # cannot flip the axes back and forth; which option is cheaper is still decided on the real bill
+    for option_cost, credit_control in ((c.self_smooth_total.to_numpy(float), True), (hosted_cost, False)):
+        values = lean[list(axes_mod.AXES)].to_numpy(float).copy()
+        values[:, i_cost] = axes_mod.cost_lean(closed, option_cost, cat)
+        if not credit_control:
+            values[:, i_control] = np.minimum(values[:, i_control], 0)
+        out.append((w * values).sum(axis=1) / total)
+    return out[0], out[1]
 
 
 def _gates(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
-    """Return each checklist question's answer (True = a firm yes) per scenario row, plus high spend."""
+    """Return each checklist question's answer (True = a firm yes) per scenario row, and the numbers behind them."""
+    tol = cat.a("cost_tie_tolerance")
+    ok = allowed(c)
     sens = df.sensitivity.map({s: i for i, s in enumerate(SENSITIVITY_LEVELS)}).to_numpy(int)
-    high = c.closed_api.to_numpy(float) >= cat.a("high_spend_usd_month")
+    closed = ok.closed_api.to_numpy(float)
+    high = closed >= cat.a("high_spend_usd_month")  # NaN (not allowed) is not high
     steady = df.peak_to_average.to_numpy(float) <= cat.a("steady_peak_to_average")
     frontier = (df.quality_need == "frontier").to_numpy()
+    is_open = np.isin(np.array(OPTIONS), ["hosted_open", "self_hosted_open"])[None, :]
+    open_idx = cheapest(ok.to_numpy(float), np.repeat(is_open, len(df), axis=0), tol)
+    open_cost = np.where(open_idx >= 0, ok.to_numpy(float)[np.arange(len(df)), np.maximum(open_idx, 0)], np.nan)
+    open_wins = cheaper(open_cost, closed, tol)
     return {
-        "stay_inside": (df.sensitivity == "on_prem_only").to_numpy() | df.needs_offline.to_numpy(bool),
-        "high_steady_volume": high & steady & (sens <= 1) & ~frontier,
+        "stay_inside": ~c.outside_allowed.to_numpy(bool),
+        "high_steady_volume": high & steady & (sens <= 1) & ~frontier & open_wins,
         "ship_fast": (df.weeks_to_launch.to_numpy(float) <= cat.a("ship_fast_weeks"))
         & (df.team_fte.to_numpy(float) < cat.a("no_team_below_fte")),
         "frontier": frontier,
         "high_spend": high,
+        "steady": steady,
+        "open_wins": open_wins,
+        "open_pick": np.array(OPTIONS, dtype=object)[np.maximum(open_idx, 0)],
+        "open_cost": open_cost,
+        "hybrid_wins": cheaper(ok.hybrid.to_numpy(float), closed, tol),
     }
 
 
 def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
-    """Return, per scenario row, the choice, confidence, the gate that fired, the axis leans and costs."""
+    """Return, per scenario row, the choice, strength of case, the gate that fired, the axis leans and costs.
+
+    Only allowed options are chosen (``allowed_<option>`` columns of ``costs``); costs within the tie
+    tolerance count as equal and the simpler option wins.
+    """
     cat = cat or load_catalog()
     df = frame(scenarios)
     c = costs(df, cat)
     lean = axes_mod.leans(df, c, cat)
+    ok = allowed(c).to_numpy(float)
+    tol = cat.a("cost_tie_tolerance")
+    n = len(df)
     team = df.team_fte.to_numpy(float)
-    closed = c.closed_api.to_numpy(float)
-    hosted = c.hosted_open.to_numpy(float)
-    selfh = c.self_hosted_open.to_numpy(float)
     can_run = team >= c.self_ops_fte.to_numpy(float)
-    open_pick = np.where(can_run & ~(selfh >= hosted), "self_hosted_open", "hosted_open")  # NaN hosted -> self
 
     g = _gates(df, c, cat)
     inside, g_volume, g_fast, frontier, high = (
@@ -79,46 +140,74 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
         g["frontier"],
         g["high_spend"],
     )
-    mean = lean.mean(axis=1).to_numpy(float)
-    # Mixed signals point to a router, but only where routing pays for its own engineering.
-    mixed = np.where(c.hybrid.to_numpy(float) < closed, "hybrid", "closed_api")
+    mean_self, mean_hosted = weighted_lean(df, c, lean, cat)
+    # the strongest case the axes make for an allowed open option
+    mean = np.where(c.allowed_hosted_open.to_numpy(bool), np.fmax(mean_self, mean_hosted), mean_self)
     cut = cat.a("lean_cut")
-    by_axes = np.select([mean <= -cut, mean >= cut], ["closed_api", open_pick], mixed)
+    # Mixed signals point to a router, but only where routing costs less than the closed API alone.
+    mixed = np.where(g["hybrid_wins"], "hybrid", "closed_api")
+    col = {o: i for i, o in enumerate(OPTIONS)}
+    candidates = np.zeros((n, len(OPTIONS)), bool)
+    candidates[:, col["self_hosted_open"]] = mean_self >= cut
+    candidates[:, col["hosted_open"]] = mean_hosted >= cut
+    # Both open options argued for: the cheaper wins (a tie goes to hosted, the simpler) - except that for
+    # confidential or regulated data a team able to run the fleet keeps it inside while self-hosting costs
+    # at most `inside_premium` more than renting.
+    both = candidates[:, col["self_hosted_open"]] & candidates[:, col["hosted_open"]]
+    prefer_inside = df.sensitivity.isin(["confidential", "regulated"]).to_numpy() & can_run
+    within = ok[:, col["self_hosted_open"]] <= ok[:, col["hosted_open"]] * (1 + cat.a("inside_premium"))
+    candidates[both & prefer_inside & within, col["hosted_open"]] = False
+    axes_open = cheapest(ok, candidates, tol)
+    by_axes = np.select(
+        [mean <= -cut, axes_open >= 0], ["closed_api", np.array(OPTIONS, dtype=object)[np.maximum(axes_open, 0)]], mixed
+    )
 
     gate = np.select([inside, g_volume, g_fast, frontier], list(GATES[:4]), "axes")
     choice = np.select(
         [inside, g_volume, g_fast, frontier],
-        ["self_hosted_open", open_pick, "closed_api", np.where(high, "hybrid", "closed_api")],
+        [
+            "self_hosted_open",
+            g["open_pick"],
+            "closed_api",
+            np.where(high & g["hybrid_wins"], "hybrid", "closed_api"),
+        ],
         by_axes,
-    )
-    # Confidence: how firmly the deciding rule holds, nudged by how many axes agree with the direction.
+    ).astype(object)
+    # Strength of case (a score, not a probability): how firmly the deciding rule holds, nudged by how
+    # many axes agree with the direction of the choice.
     direction = np.select([choice == "closed_api", choice == "hybrid"], [-1.0, 0.0], 1.0)
     agree = np.where(
         direction == 0,
         1 - np.abs(lean.to_numpy()).mean(axis=1),
         (np.sign(lean.to_numpy()) == direction[:, None]).mean(axis=1),
     )
-    spend_margin = np.clip(np.log10(np.maximum(closed, 1) / cat.a("high_spend_usd_month")), 0, 1)
+    closed_all = c.closed_api.to_numpy(float)
+    spend_margin = np.clip(np.log10(np.maximum(closed_all, 1) / cat.a("high_spend_usd_month")), 0, 1)
     fast_margin = np.clip(1 - df.weeks_to_launch.to_numpy(float) / (cat.a("ship_fast_weeks") + 1), 0, 1)
-    rule, margin = cat.a("confidence_rule_base"), cat.a("confidence_rule_margin")
+    rule, margin = cat.a("strength_rule_base"), cat.a("strength_rule_margin")
     base = np.select(
         [gate == "stay_inside", gate == "high_steady_volume", gate == "ship_fast", gate == "frontier"],
         [
-            np.where(can_run, cat.a("confidence_stay_inside_team"), cat.a("confidence_stay_inside_no_team")),
+            np.where(can_run, cat.a("strength_stay_inside_team"), cat.a("strength_stay_inside_no_team")),
             rule + margin * spend_margin,
             rule + margin * fast_margin,
-            cat.a("confidence_frontier"),
+            cat.a("strength_frontier"),
         ],
         0.5 + 0.5 * np.minimum(np.abs(mean), 0.6),
     )
-    confidence = np.clip(
-        base + cat.a("confidence_agree_weight") * (agree - 0.5), cat.a("confidence_floor"), cat.a("confidence_cap")
+    strength = np.clip(
+        base + cat.a("strength_agree_weight") * (agree - 0.5), cat.a("strength_floor"), cat.a("strength_cap")
     )
     out = pd.concat([c, lean.add_prefix("lean_")], axis=1)
     out["choice"] = choice
     out["gate"] = gate
-    out["confidence"] = np.round(confidence, 2)
+    out["strength"] = np.round(strength, 2)
+    out["weighted_lean"] = mean
+    out["weighted_lean_self"] = mean_self
+    out["weighted_lean_hosted"] = mean_hosted
     out["can_run_self_hosted"] = can_run
+    out["open_wins"] = g["open_wins"]
+    out["hybrid_wins"] = g["hybrid_wins"]
     return out
 
 
@@ -212,7 +301,7 @@ def flips(scenario: Scenario, cat: Catalog | None = None, base_choice: str | Non
     rows, tags = [], []
     for name, (_, hit) in brackets.items():
         p = SPEC[name]
-        for cand in {hit, _nice(p, hit, hit - base[name], 2), _nice(p, hit, hit - base[name], 3)}:
+        for cand in {hit, *(_nice(p, hit, hit - base[name], digits) for digits in (2, 3, 4))}:
             rows.append({**base, name: cand})
             tags.append((name, cand))
     if rows:
@@ -264,23 +353,54 @@ def router_summary(row: pd.Series) -> RouterSplit:
     }
 
 
+def not_allowed(s: dict, row: pd.Series, cat: Catalog) -> dict[str, str]:
+    """Return, for each option this scenario may not use, one sentence saying why."""
+    out: dict[str, str] = {}
+    inside = why_inside(s, cat)
+    if inside:
+        out["closed_api"] = out["hosted_open"] = inside
+        out["hybrid"] = f"{inside} A router would have no outside tier: every request stays on your own GPUs."
+        return out
+    if not row.allowed_hosted_open:
+        out["hosted_open"] = (
+            f"No hosted per-token price is known for open model '{row.open_id}' (data/open_models.csv)."
+        )
+    if not row.allowed_hybrid:
+        tier = next(
+            (t for t in ("closed_api", "hosted_open", "self_hosted_open") if row[f"hybrid_share_{_SHARE[t]}"] > 0.5),
+            "closed_api",
+        )
+        out["hybrid"] = (
+            f"With these inputs the router would send every request to one tier ({OPTION_LABELS[tier]}): "
+            "it is that option, not a hybrid."
+        )
+    return out
+
+
+_SHARE = {"closed_api": "closed", "hosted_open": "hosted", "self_hosted_open": "self"}
+
+
 def _warnings(s: dict, row: pd.Series, cat: Catalog) -> list[str]:
     out = []
     choice = row.choice
-    if row.gate == "stay_inside" and not row.can_run_self_hosted:
+    if choice == "self_hosted_open" and not row.can_run_self_hosted:
+        short = row.self_ops_fte - s["team_fte"]
         out.append(
-            f"Residency forces self-hosting, but you have {s['team_fte']:g} FTE to run it; operating this "
-            f"fleet takes about {row.self_ops_fte:.1f} FTE. Hire or contract before launch."
+            f"Running this fleet takes about {row.self_ops_fte:.1f} FTE and you have {s['team_fte']:g}: hire or "
+            f"contract about {short:.1f} more before launch (their pay, "
+            f"{money(short * s['fte_annual_cost_usd'] / 12)}/month, is already in the self-hosted cost)."
         )
-    elif choice == "self_hosted_open" and s["weeks_to_launch"] < cat.a("setup_weeks"):
+    if choice == "self_hosted_open" and s["weeks_to_launch"] < cat.a("setup_weeks"):
         out.append(
             f"Self-hosting takes about {cat.a('setup_weeks'):.0f} engineer-weeks to reach production "
             f"(seed 002); you plan to launch in {s['weeks_to_launch']}."
         )
     if s["sensitivity"] in ("confidential", "regulated") and choice in ("closed_api", "hosted_open", "hybrid"):
+        terms = terms_to_get(s, cat)
         out.append(
-            f"{s['sensitivity'].capitalize()} data would reach an outside provider: you need a data-processing "
-            "agreement, zero-retention terms and region pinning - or route that traffic to a self-hosted tier."
+            f"{s['sensitivity'].capitalize()} data goes to an outside provider on the strength of your "
+            f"{cat.residency['terms'][s['vendor_terms']]['label']}: this is allowed only under {terms} - check "
+            "the contract covers every provider and endpoint you call, or keep that traffic on your own GPUs."
         )
     if s["quality_need"] == "frontier" and choice in ("hosted_open", "self_hosted_open"):
         out.append(
@@ -292,44 +412,117 @@ def _warnings(s: dict, row: pd.Series, cat: Catalog) -> list[str]:
             "You need version pinning, which a closed API cannot fully promise: pin dated model "
             "versions and re-run your evaluation before every upgrade."
         )
-    if pd.isna(row.hosted_open):
-        out.append(f"No hosted price is known for open model '{row.open_id}'; hosted open-weight is left out.")
+    if pd.isna(row.hosted_ref):
+        out.append(f"No hosted price is known for open model '{row.open_id}': hosted open-weight is not an option.")
     stale = cat.stale_warning()
     if stale:
         out.append(stale)
     return out
 
 
+def _vs(cost: float, other: float, tol: float) -> str:
+    """Say how ``cost`` compares with ``other``: 'X less', 'X more' or 'about the same'."""
+    if not (cheaper(cost, other, tol) or cheaper(other, cost, tol)):
+        return f"about the same as {money(other)} (within {tol:.0%})"
+    return f"{money(abs(other - cost))} {'less' if cost < other else 'more'} than {money(other)}"
+
+
 def _reasons(s: dict, row: pd.Series, ax: dict, cat: Catalog) -> list[str]:
-    reasons = [GATE_TEXT[row.gate]]
-    c = {o: row[o] for o in OPTIONS}
-    cheapest = min((o for o in OPTIONS if not pd.isna(c[o])), key=lambda o: c[o])
-    if row.choice == "self_hosted_open" and row.gate != "stay_inside":
-        reasons.append(
-            f"Self-hosting ({row.self_gpus} x {s['gpu']}) costs ${c['self_hosted_open']:,.0f}/month "
-            f"against ${c['hosted_open']:,.0f} hosted, and you have the team to run it."
-        )
-    if row.choice == "hosted_open":
-        why = "without running GPUs" if not row.can_run_self_hosted else "cheaper than running your own GPUs"
-        reasons.append(f"Renting the open model per token costs ${c['hosted_open']:,.0f}/month, {why}.")
-    if row.choice == "hybrid":
+    """Return the reasons in order: the rule that decided, the costs it rests on (as shown), then the axes."""
+    tol = cat.a("cost_tie_tolerance")
+    c = {o: (row[o] if row[f"allowed_{o}"] else np.nan) for o in OPTIONS}
+    known = {o: v for o, v in c.items() if not pd.isna(v)}
+    cheapest_o = min(known, key=lambda o: (known[o], OPTIONS.index(o)))
+    choice, gate = row.choice, row.gate
+    if gate == "stay_inside":
+        why = why_inside(s, cat)
+        reasons = [f"Self-hosted open weights are the only allowed option: {why[0].lower()}{why[1:]}"]
+    elif gate == "high_steady_volume":
+        reasons = [
+            f"Volume is high and steady (peak/average {s['peak_to_average']:g}) and the data is {s['sensitivity']}: "
+            f"{OPTION_LABELS[choice].lower()} costs {money(c[choice])}/month, "
+            f"{_vs(c[choice], c['closed_api'], tol)} on the closed API."
+        ]
+    elif gate == "ship_fast":
+        reasons = [
+            f"You must ship within {s['weeks_to_launch']} weeks with {s['team_fte']:g} FTE of ML-ops (no platform "
+            "team): start on a closed, managed API."
+        ]
+    elif gate == "frontier":
+        if choice == "hybrid":
+            reasons = [
+                "You need the frontier edge on the hardest tasks: keep a closed frontier model in the mix, and "
+                "route the rest."
+            ]
+        else:
+            why = (
+                "a router would not cost less"
+                if row.closed_api >= cat.a("high_spend_usd_month")
+                else f"at {money(row.closed_api)}/month spend is below the {money(cat.a('high_spend_usd_month'))} "
+                "where a router's engineering pays"
+            )
+            reasons = [f"You need the frontier edge on the hardest tasks: a closed frontier model; {why}."]
+    else:
+        reasons = [
+            f"No checklist question gives a firm yes, so the five axes decide: their weighted mean lean is "
+            f"{row.weighted_lean:+.2f} (-1 closed ... +1 open; beyond ±{cat.a('lean_cut'):g} they point one way)."
+        ]
+    if choice == "self_hosted_open":
+        others = "; ".join(f"{OPTION_LABELS[o].lower()} {money(v)}" for o, v in known.items() if o != choice)
+        line = f"Self-hosting ({row.self_gpus} x {s['gpu']}) costs {money(c[choice])}/month"
+        if not others:
+            line += "; nothing else is allowed for this data."
+        elif cheapest_o == choice:
+            line += f", the cheapest allowed option ({others})."
+        elif not cheaper(known[cheapest_o], c[choice], tol):
+            line += f", within {tol:.0%} of {OPTION_LABELS[cheapest_o].lower()} ({money(known[cheapest_o])})."
+        elif gate == "axes":
+            line += (
+                f", {_vs(c[choice], known[cheapest_o], tol)} for {OPTION_LABELS[cheapest_o].lower()}: the premium "
+                "for keeping the data and the model in your own hands, which the weighted axes favour."
+            )
+        else:
+            line += (
+                f", {_vs(c[choice], known[cheapest_o], tol)} for {OPTION_LABELS[cheapest_o].lower()}; the "
+                "checklist rule that decided compares open weights with the closed API alone."
+            )
+        reasons.append(line)
+    if choice == "hosted_open":
+        line = f"Renting the open model per token costs {money(c['hosted_open'])}/month"
+        line += f", {_vs(c['hosted_open'], c['self_hosted_open'], tol)} for running your own GPUs"
+        if cheaper(c["closed_api"], c["hosted_open"], tol):
+            line += (
+                f"; the closed API would cost {money(c['closed_api'])}, less, but the weighted axes lean to "
+                "open weights here"
+            )
+        reasons.append(line + ".")
+    if choice == "hybrid":
         bulk = OPTION_LABELS.get(row.hybrid_bulk_tier, "the closed model").lower()
-        inside = f", the sensitive {s['sensitive_share']:.0%} to your own GPUs" if s["sensitive_share"] else ""
+        share = row.sensitive_share_used
+        inside = f", the sensitive {share:.0%} to your own GPUs" if share else ""
         reasons.append(
             f"Routing the hard {s['hard_share']:.0%} to the closed model{inside} and the rest to "
-            f"{bulk} costs ${c['hybrid']:,.0f}/month against ${c['closed_api']:,.0f} all-closed, "
+            f"{bulk} costs {money(c['hybrid'])}/month, {_vs(c['hybrid'], c['closed_api'], tol)} all-closed, "
             f"at about {row.hybrid_quality:.0%} of all-closed quality."
         )
-    if row.choice == "closed_api" and cheapest != "closed_api":
-        reasons.append(
-            f"The closed API costs ${c['closed_api']:,.0f}/month; cheaper options exist "
-            f"({OPTION_LABELS[cheapest]}: ${c[cheapest]:,.0f}) but the saving does not outweigh speed, "
-            "capability and offloaded operations here."
-        )
+    if choice == "closed_api":
+        if cheapest_o != "closed_api" and cheaper(known[cheapest_o], c["closed_api"], tol):
+            reasons.append(
+                f"The closed API costs {money(c['closed_api'])}/month; {OPTION_LABELS[cheapest_o].lower()} would "
+                f"cost {money(known[cheapest_o])}, but that saving does not outweigh speed, capability and "
+                "offloaded operations here."
+            )
+        else:
+            reasons.append(
+                f"The closed API costs {money(c['closed_api'])}/month, as little as any allowed option "
+                f"(within {tol:.0%})."
+            )
     # then the axes, strongest lean first, those that agree with the choice
-    direction = {"closed_api": -1, "hybrid": 0}.get(row.choice, 1)
+    direction = {"closed_api": -1, "hybrid": 0}.get(choice, 1)
     ranked = sorted(ax.items(), key=lambda kv: -abs(kv[1]["lean"]))
     for name, a in ranked:
+        if choice == "hosted_open" and name == "control" and a["lean"] > 0:
+            continue  # the data leaves with hosted open weights: control does not argue for them
         if direction == 0 or np.sign(a["lean"]) == direction:
             if abs(a["lean"]) >= 0.2:
                 reasons.append(f"{AXIS_LABELS[name]}: {a['why']}")
@@ -352,7 +545,7 @@ def decision_map(scenario: Scenario, cat: Catalog | None = None, points: int = 3
             "monthly_requests": [g["monthly_requests"] for g in grid],
             "sensitivity": [g["sensitivity"] for g in grid],
             "choice": table.choice.to_numpy(),
-            "confidence": table.confidence.to_numpy(),
+            "strength": table.strength.to_numpy(),
         }
     )
 
@@ -374,16 +567,19 @@ def recommend(
     s = scenario.to_dict()
     lean = row[[f"lean_{a}" for a in axes_mod.AXES]].rename(lambda k: k[5:]).astype(float)
     ax = axes_mod.explain(s, row, lean, cat)
-    costs_out = {o: number_or_none(row[o], 2) for o in OPTIONS}
+    costs_out = {o: number_or_none(row[o] if row[f"allowed_{o}"] else np.nan, 2) for o in OPTIONS}
+    lines = breakdown(row)
     result: Recommendation = {
         "choice": str(row.choice),
         "choice_label": OPTION_LABELS[row.choice],
-        "confidence": float(row.confidence),
+        "strength": float(row.strength),
         "gate": str(row.gate),
         "reasons": _reasons(s, row, ax, cat),
         "warnings": _warnings(s, row, cat),
         "costs": costs_out,
-        "breakdown": breakdown(row),
+        "not_allowed": not_allowed(s, row, cat),
+        "weighted_lean": round(float(row.weighted_lean), 3),
+        "breakdown": {o: (lines[o] if row[f"allowed_{o}"] else {}) for o in OPTIONS},
         "self_hosted": {
             "gpus": int(row.self_gpus),
             "replicas": int(row.self_replicas),
@@ -438,7 +634,7 @@ def extend(
 
 CHECKLIST = {
     "stay_inside": "Must the data stay inside your own network, or the system run offline?",
-    "high_steady_volume": "Is the volume high, steady and not sensitive?",
+    "high_steady_volume": "Is the volume high, steady and not sensitive, and an open-weight option cheaper?",
     "ship_fast": "Must you ship within weeks, without an ML platform team?",
     "frontier": "Do you need the frontier edge on the hardest tasks?",
     "axes": "Nothing firm above: weigh the five axes (a mix of needs points to a hybrid router).",
@@ -453,20 +649,27 @@ def checklist(scenario: Scenario, cat: Catalog | None = None) -> list[dict[str, 
     cat = cat or load_catalog()
     df = frame([scenario])
     c = costs(df, cat)
-    answers = {k: bool(v[0]) for k, v in _gates(df, c, cat).items()}
+    g = _gates(df, c, cat)
+    answers = {k: bool(v[0]) for k, v in g.items() if k in GATES}
     s = scenario.to_dict()
     closed = float(c.closed_api.iloc[0])
     yn = {True: "yes", False: "no"}
+    need = cat.residency["levels"][s["sensitivity"]]["third_parties"]
+    need_text = "never" if need == "never" else f"only under {cat.residency['terms'][need]['label']}"
+    open_pick = str(g["open_pick"][0])
     evidence = {
-        "stay_inside": f"data sensitivity: {s['sensitivity']} (only on_prem_only keeps it inside); "
-        f"must run offline: {yn[s['needs_offline']]}",
+        "stay_inside": f"data sensitivity: {s['sensitivity']} may reach an outside provider {need_text}; your "
+        f"vendor terms: {cat.residency['terms'][s['vendor_terms']]['label']}; must run offline: "
+        f"{yn[s['needs_offline']]}",
         "high_steady_volume": f"all-closed bill {money(closed)}/month (high means at least "
         f"{money(cat.a('high_spend_usd_month'))}); peak/average {s['peak_to_average']:g} "
         f"(steady means at most {cat.a('steady_peak_to_average'):g}); sensitivity "
         f"{s['sensitivity']} (must be public or internal); quality need {s['quality_need']} "
-        "(must not be frontier)",
+        f"(must not be frontier); cheapest open option {OPTION_LABELS[open_pick].lower()} "
+        f"{money(g['open_cost'][0])} (must be more than {cat.a('cost_tie_tolerance'):.0%} below the closed API)",
         "ship_fast": f"launch in {s['weeks_to_launch']} weeks (within weeks means at most "
-        f"{cat.a('ship_fast_weeks'):.0f}); ML-ops team {s['team_fte']:g} FTE (no team means under 1)",
+        f"{cat.a('ship_fast_weeks'):.0f}); ML-ops team {s['team_fte']:g} FTE (no team means under "
+        f"{cat.a('no_team_below_fte'):g})",
         "frontier": f"quality need: {s['quality_need']}",
         "axes": "no question above answered yes",
     }

@@ -85,11 +85,13 @@ class Recommendation(TypedDict):
 
     choice: str
     choice_label: str
-    confidence: float
+    strength: float  # how firmly the deciding rule holds, 0-1: a score, not a probability
     gate: str
     reasons: list[str]
     warnings: list[str]
-    costs: dict[str, float | None]
+    costs: dict[str, float | None]  # None: not allowed (see not_allowed) or no price known
+    not_allowed: dict[str, str]  # option -> why it may not be used here
+    weighted_lean: float  # the axes' weighted mean lean, -1 closed ... +1 open
     breakdown: dict[str, dict[str, float | None]]
     self_hosted: SelfHosted
     router: RouterSplit

@@ -160,6 +160,7 @@ def simulate(
             "hybrid_escalated": escalated,
             "hybrid_quality": quality,
             "hybrid_threshold": theta,
+            "hybrid_tiers": used,
         },
         index=df.index,
     )

@@ -75,6 +75,7 @@ VALID_SET = {
     ("peak_to_average", "7"),
     ("team_fte", "3.5"),
     ("team_fte", "7"),
+    *((f"weight_{a}", "3.5") for a in ("cost", "control", "security", "ecosystem", "parity")),
 }
 
 
@@ -121,7 +122,7 @@ def _fake_summary_rows(plan_runs: dict, outcomes: list) -> list[dict]:
         {
             "profile": n,
             "recommendation": "closed_api",
-            "confidence": "0.50",
+            "strength": "0.50",
             **empty,
             "flip": "",
             "notebooks_failed": "",
@@ -531,7 +532,15 @@ def _deep(prefix: bytes) -> bytes:
 
 
 CSV_FILES = ("prices.csv", "gpus.csv", "open_models.csv", "throughput.csv")
-YAML_FILES = ("assumptions.yaml", "tiers.yaml", "profiles.yaml", "licences.yaml", "glossary.yaml", "local_models.yaml")
+YAML_FILES = (
+    "assumptions.yaml",
+    "tiers.yaml",
+    "profiles.yaml",
+    "licences.yaml",
+    "glossary.yaml",
+    "local_models.yaml",
+    "residency.yaml",
+)
 NUMERIC = {
     "prices.csv": "input_usd_per_mtok",
     "gpus.csv": "memory_gb",
@@ -581,8 +590,24 @@ DATA_CASES |= {
     "assumptions.yaml:missing-entry": (_A, lambda: _raw(_A).replace(b"\nhours_per_month:", b"\nhours_per_month_x:")),
     "assumptions.yaml:tight-above-relaxed": (_A, lambda: _assumption("latency_tight_ms", "3000")),
     "assumptions.yaml:sweep-low-above-high": (_A, lambda: _assumption("sweep_low_requests", "100000000000")),
-    "assumptions.yaml:floor-above-cap": (_A, lambda: _assumption("confidence_floor", "0.99")),
+    "assumptions.yaml:floor-above-cap": (_A, lambda: _assumption("strength_floor", "0.99")),
     "assumptions.yaml:overhead-fills-a-gpu": (_A, lambda: _assumption("runtime_overhead_gb", "30")),
+    "residency.yaml:level-missing": (
+        "residency.yaml",
+        lambda: _raw("residency.yaml").replace(b"\n  regulated:\n", b"\n  regulatd:\n"),
+    ),
+    "residency.yaml:unknown-terms": (
+        "residency.yaml",
+        lambda: _raw("residency.yaml").replace(b"third_parties: enterprise_region", b"third_parties: a_handshake"),
+    ),
+    "residency.yaml:weaker-for-more-sensitive": (
+        "residency.yaml",
+        lambda: _raw("residency.yaml").replace(b"third_parties: enterprise_region", b"third_parties: standard"),
+    ),
+    "residency.yaml:no-source": (
+        "residency.yaml",
+        lambda: _raw("residency.yaml").replace(b"    source: seed 004 (", b"    sourc: seed 004 (", 1),
+    ),
     "profiles.yaml:out-of-range": (
         "profiles.yaml",
         lambda: _raw("profiles.yaml").replace(b"monthly_requests: 2000000", b"monthly_requests: 5", 1),
@@ -645,13 +670,15 @@ WRONG_TYPES = {
 LEANS = {k for k in catalog.ASSUMPTION_KEYS if k.startswith("lean_") and not k.endswith("_max_fte")}
 ZERO_OK = LEANS | {  # decided here, key by key (alphabetical), not copied from catalog.ASSUMPTION_RANGES
     "closed_latency_floor_ms",
-    "confidence_agree_weight",
-    "confidence_floor",
-    "confidence_frontier",
-    "confidence_rule_base",
-    "confidence_rule_margin",
-    "confidence_stay_inside_no_team",
-    "confidence_stay_inside_team",
+    "cost_tie_tolerance",
+    "inside_premium",
+    "strength_agree_weight",
+    "strength_floor",
+    "strength_frontier",
+    "strength_rule_base",
+    "strength_rule_margin",
+    "strength_stay_inside_no_team",
+    "strength_stay_inside_team",
     "cpu_server_usd_per_hour",
     "finetune_setup_weeks",
     "lean_cut",

@@ -20,6 +20,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "engine": (
         "kit.capacity",
         "kit.fleet",
+        "kit.residency",
         "kit.router",
         "kit.cost",
         "kit.axes",

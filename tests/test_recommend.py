@@ -27,7 +27,7 @@ def test_profiles_land_where_the_seeds_say(profile):
 
 def test_result_shape():
     r = recommend(Scenario.make(profile_params("hybrid")))
-    assert r["choice"] in OPTIONS and 0 <= r["confidence"] <= 1
+    assert r["choice"] in OPTIONS and 0 <= r["strength"] <= 1
     assert set(r["costs"]) == set(OPTIONS) and all(v > 0 for v in r["costs"].values())
     assert set(r["axes"]) == set(AXES)
     for a in r["axes"].values():
@@ -105,10 +105,10 @@ def test_numeric_flip_is_near_the_threshold():
 def test_residency_without_a_team_warns():
     r = recommend(Scenario.make(sensitivity="on_prem_only", team_fte=0), with_flips=False)
     assert r["choice"] == "self_hosted_open"
-    assert any("Residency forces self-hosting" in w for w in r["warnings"])
+    ops = r["self_hosted"]["ops_fte"]
+    assert any(f"takes about {ops:.1f} FTE and you have 0" in w and "hire" in w for w in r["warnings"])
     assert (
-        r["confidence"]
-        < recommend(Scenario.make(sensitivity="on_prem_only", team_fte=5), with_flips=False)["confidence"]
+        r["strength"] < recommend(Scenario.make(sensitivity="on_prem_only", team_fte=5), with_flips=False)["strength"]
     )
 
 

@@ -23,7 +23,8 @@ def test_recommend_json_has_the_promised_keys(capsys):
     code, out, err = run(capsys, "recommend", "--profile", "regulated", "--set", "team_fte=3", "--json")
     assert code == 0 and err == ""
     r = json.loads(out)
-    assert {"choice", "confidence", "reasons", "warnings", "costs", "axes", "flip", "scenario"} <= set(r)
+    assert {"choice", "strength", "reasons", "warnings", "costs", "not_allowed", "axes", "flip", "scenario"} <= set(r)
+    assert set(r["not_allowed"]) == {"closed_api", "hosted_open", "hybrid"}  # on_prem_only: nothing may leave
     assert r["scenario"]["team_fte"] == 3 and r["scenario"]["sensitivity"] == "on_prem_only"
     expected = recommend(Scenario.make(profile_params("regulated"), team_fte=3))
     assert r["choice"] == expected["choice"] and r["costs"] == expected["costs"]

@@ -37,7 +37,7 @@ from kit.results import Flip, Recommendation, RouterSplit
 GATES = ("stay_inside", "high_steady_volume", "ship_fast", "frontier", "axes")
 GATE_TEXT = {
     "stay_inside": "The data may not leave your network: self-hosted open weights are the only allowed option.",
-    "high_steady_volume": "Volume is high, steady and not sensitive, and an open-weight option is cheaper.",
+    "high_steady_volume": "Volume is high and not sensitive, and an open-weight option is cheaper.",
     "ship_fast": "You must ship within weeks without an ML platform team: start on a closed, managed API.",
     "frontier": "You need the frontier edge on the hardest tasks: keep a closed frontier model in the mix.",
     "axes": "No checklist question gives a firm yes, so the five axes decide.",
@@ -68,11 +68,12 @@ def weighted_lean(df: pd.DataFrame, c: pd.DataFrame, lean: pd.DataFrame, cat: Ca
     """Return the axes' weighted mean lean for self-hosted open weights and for hosted open weights.
 
     Each option is weighed on its own numbers: the cost axis uses that option's saving against the closed
-    API, and the control axis credits only an option that keeps the data inside - hosted open weights send
-    it to a provider like a closed API does, so for them the control lean counts only where it leans closed.
+    API, and the control axis credits only an option that keeps the data inside. Hosted open weights send
+    the data to a provider like a closed API does, so where control leans open it abstains for them (its
+    weight drops out, so a heavier control weight cannot push hosted open weights either way); where it
+    leans closed it counts against them as against any outside option.
     """
     w = df[list(WEIGHTS)].to_numpy(float)
-    total = w.sum(axis=1)
     closed = c.closed_api.where(c.allowed_closed_api).to_numpy(float)
     hosted_cost = c.hosted_open.where(c.allowed_hosted_open).to_numpy(float)
     i_cost, i_control = axes_mod.AXES.index("cost"), axes_mod.AXES.index("control")
@@ -82,9 +83,11 @@ def weighted_lean(df: pd.DataFrame, c: pd.DataFrame, lean: pd.DataFrame, cat: Ca
     for option_cost, credit_control in ((c.self_smooth_total.to_numpy(float), True), (hosted_cost, False)):
         values = lean[list(axes_mod.AXES)].to_numpy(float).copy()
         values[:, i_cost] = axes_mod.cost_lean(closed, option_cost, cat)
+        weights = w.copy()
         if not credit_control:
-            values[:, i_control] = np.minimum(values[:, i_control], 0)
-        out.append((w * values).sum(axis=1) / total)
+            weights[values[:, i_control] > 0, i_control] = 0.0
+        total = weights.sum(axis=1)
+        out.append(np.where(total > 0, (weights * values).sum(axis=1) / np.where(total > 0, total, 1), 0.0))
     return out[0], out[1]
 
 
@@ -97,13 +100,18 @@ def _gates(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> dict[str, np.ndar
     high = closed >= cat.a("high_spend_usd_month")  # NaN (not allowed) is not high
     steady = df.peak_to_average.to_numpy(float) <= cat.a("steady_peak_to_average")
     frontier = (df.quality_need == "frontier").to_numpy()
-    is_open = np.isin(np.array(OPTIONS), ["hosted_open", "self_hosted_open"])[None, :]
-    open_idx = cheapest(ok.to_numpy(float), np.repeat(is_open, len(df), axis=0), tol)
+    # Steady traffic matters for your own GPUs (idle capacity is paid for); per-token rental bills only
+    # what you use, so it may answer the volume question whatever the traffic's shape.
+    col = {o: i for i, o in enumerate(OPTIONS)}
+    open_cands = np.zeros((len(df), len(OPTIONS)), bool)
+    open_cands[:, col["hosted_open"]] = True
+    open_cands[:, col["self_hosted_open"]] = steady
+    open_idx = cheapest(ok.to_numpy(float), open_cands, tol)
     open_cost = np.where(open_idx >= 0, ok.to_numpy(float)[np.arange(len(df)), np.maximum(open_idx, 0)], np.nan)
     open_wins = cheaper(open_cost, closed, tol)
     return {
         "stay_inside": ~c.outside_allowed.to_numpy(bool),
-        "high_steady_volume": high & steady & (sens <= 1) & ~frontier & open_wins,
+        "high_steady_volume": high & (sens <= 1) & ~frontier & open_wins,
         "ship_fast": (df.weeks_to_launch.to_numpy(float) <= cat.a("ship_fast_weeks"))
         & (df.team_fte.to_numpy(float) < cat.a("no_team_below_fte")),
         "frontier": frontier,
@@ -128,7 +136,6 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     lean = axes_mod.leans(df, c, cat)
     ok = allowed(c).to_numpy(float)
     tol = cat.a("cost_tie_tolerance")
-    n = len(df)
     team = df.team_fte.to_numpy(float)
     can_run = team >= c.self_ops_fte.to_numpy(float)
 
@@ -147,19 +154,23 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     # Mixed signals point to a router, but only where routing costs less than the closed API alone.
     mixed = np.where(g["hybrid_wins"], "hybrid", "closed_api")
     col = {o: i for i, o in enumerate(OPTIONS)}
-    candidates = np.zeros((n, len(OPTIONS)), bool)
-    candidates[:, col["self_hosted_open"]] = mean_self >= cut
-    candidates[:, col["hosted_open"]] = mean_hosted >= cut
-    # Both open options argued for: the cheaper wins (a tie goes to hosted, the simpler) - except that for
-    # confidential or regulated data a team able to run the fleet keeps it inside while self-hosting costs
-    # at most `inside_premium` more than renting.
-    both = candidates[:, col["self_hosted_open"]] & candidates[:, col["hosted_open"]]
+    # The axes lean open: self-hosting if they argue for it and it is what an operator would pick among the
+    # open options - the cheaper one (a tie goes to hosted, the simpler), or, for confidential or regulated
+    # data and a team able to run the fleet, at most `inside_premium` dearer than renting. Paying more than
+    # the cheapest allowed option needs a real control need (the control axis leaning open). Otherwise
+    # hosted open weights if the axes argue for them on their own; otherwise the signals are mixed.
+    self_c, hosted_c = ok[:, col["self_hosted_open"]], ok[:, col["hosted_open"]]
+    hosted_ok = ~np.isnan(hosted_c)
     prefer_inside = df.sensitivity.isin(["confidential", "regulated"]).to_numpy() & can_run
-    within = ok[:, col["self_hosted_open"]] <= ok[:, col["hosted_open"]] * (1 + cat.a("inside_premium"))
-    candidates[both & prefer_inside & within, col["hosted_open"]] = False
-    axes_open = cheapest(ok, candidates, tol)
+    within = self_c <= hosted_c * (1 + cat.a("inside_premium"))
+    operator_pick = ~hosted_ok | ~cheaper(hosted_c, self_c, tol) | (prefer_inside & within)
+    cheapest_all = np.nanmin(np.where(np.isnan(ok), np.inf, ok), axis=1)
+    dearer = cheaper(cheapest_all, self_c, tol)
+    control_need = lean["control"].to_numpy(float) > 0
+    self_by_axes = (mean_self >= cut) & operator_pick & (~dearer | control_need)
+    hosted_by_axes = hosted_ok & (mean_hosted >= cut)
     by_axes = np.select(
-        [mean <= -cut, axes_open >= 0], ["closed_api", np.array(OPTIONS, dtype=object)[np.maximum(axes_open, 0)]], mixed
+        [mean <= -cut, self_by_axes, hosted_by_axes], ["closed_api", "self_hosted_open", "hosted_open"], mixed
     )
 
     gate = np.select([inside, g_volume, g_fast, frontier], list(GATES[:4]), "axes")
@@ -301,7 +312,7 @@ def flips(scenario: Scenario, cat: Catalog | None = None, base_choice: str | Non
     rows, tags = [], []
     for name, (_, hit) in brackets.items():
         p = SPEC[name]
-        for cand in {hit, *(_nice(p, hit, hit - base[name], digits) for digits in (2, 3, 4))}:
+        for cand in {hit, *(_nice(p, hit, hit - base[name], digits) for digits in (2, 3, 4, 5, 6))}:
             rows.append({**base, name: cand})
             tags.append((name, cand))
     if rows:
@@ -323,7 +334,7 @@ def flips(scenario: Scenario, cat: Catalog | None = None, base_choice: str | Non
             {
                 "param": name,
                 "from": plain(base[name]),
-                "to": plain(v),
+                "to": plain(float(f"{v:.12g}") if isinstance(v, float) else v),
                 "choice": str(ch),
                 "distance": round(float(d), 3),
             }
@@ -378,6 +389,13 @@ def not_allowed(s: dict, row: pd.Series, cat: Catalog) -> dict[str, str]:
 
 
 _SHARE = {"closed_api": "closed", "hosted_open": "hosted", "self_hosted_open": "self"}
+# the options as named inside a sentence
+NAMES = {
+    "closed_api": "the closed API",
+    "hosted_open": "renting open weights per token",
+    "self_hosted_open": "self-hosting (own GPUs)",
+    "hybrid": "the hybrid router",
+}
 
 
 def _warnings(s: dict, row: pd.Series, cat: Catalog) -> list[str]:
@@ -439,9 +457,14 @@ def _reasons(s: dict, row: pd.Series, ax: dict, cat: Catalog) -> list[str]:
         reasons = [f"Self-hosted open weights are the only allowed option: {why[0].lower()}{why[1:]}"]
     elif gate == "high_steady_volume":
         reasons = [
-            f"Volume is high and steady (peak/average {s['peak_to_average']:g}) and the data is {s['sensitivity']}: "
-            f"{OPTION_LABELS[choice].lower()} costs {money(c[choice])}/month, "
-            f"{_vs(c[choice], c['closed_api'], tol)} on the closed API."
+            f"Volume is high (all-closed {money(c['closed_api'])}/month) and the data is {s['sensitivity']}: "
+            f"{NAMES[choice]} costs {money(c[choice])}/month, {_vs(c[choice], c['closed_api'], tol)} on the "
+            "closed API"
+            + (
+                f", and traffic is steady enough (peak/average {s['peak_to_average']:g}) to keep your GPUs busy."
+                if choice == "self_hosted_open"
+                else " - renting per token bills only what you use, whatever the traffic's shape."
+            )
         ]
     elif gate == "ship_fast":
         reasons = [
@@ -463,27 +486,49 @@ def _reasons(s: dict, row: pd.Series, ax: dict, cat: Catalog) -> list[str]:
             )
             reasons = [f"You need the frontier edge on the hardest tasks: a closed frontier model; {why}."]
     else:
-        reasons = [
+        lean, cut = row.weighted_lean, cat.a("lean_cut")
+        head = (
             f"No checklist question gives a firm yes, so the five axes decide: their weighted mean lean is "
-            f"{row.weighted_lean:+.2f} (-1 closed ... +1 open; beyond ±{cat.a('lean_cut'):g} they point one way)."
-        ]
+            f"{lean:+.2f} (-1 closed ... +1 open; beyond ±{cut:g} they point one way)"
+        )
+        if choice in ("hosted_open", "self_hosted_open") or (choice == "closed_api" and lean <= -cut):
+            reasons = [head + "."]
+        elif lean >= cut:
+            reasons = [
+                head + ", but no open option is one an operator would pick here: self-hosting costs "
+                f"{money(row.self_hosted_open)}/month, more than {NAMES[cheapest_o]} ({money(known[cheapest_o])}), "
+                + (
+                    "with no control need to pay for it"
+                    if row.lean_control <= 0
+                    else f"a premium paid only by a team able to run the fleet and at most "
+                    f"{cat.a('inside_premium'):.0%} over renting"
+                )
+                + ("" if row.allowed_hosted_open else ", and no hosted price is known")
+                + f"; so a mix of needs decides: {NAMES[choice]}."
+            ]
+        else:
+            reasons = [
+                head
+                + ": a mix of needs, so a hybrid router where it costs less than the closed API, else the closed API."
+            ]
     if choice == "self_hosted_open":
-        others = "; ".join(f"{OPTION_LABELS[o].lower()} {money(v)}" for o, v in known.items() if o != choice)
+        others = "; ".join(f"{NAMES[o]} {money(v)}" for o, v in known.items() if o != choice)
         line = f"Self-hosting ({row.self_gpus} x {s['gpu']}) costs {money(c[choice])}/month"
         if not others:
             line += "; nothing else is allowed for this data."
         elif cheapest_o == choice:
             line += f", the cheapest allowed option ({others})."
         elif not cheaper(known[cheapest_o], c[choice], tol):
-            line += f", within {tol:.0%} of {OPTION_LABELS[cheapest_o].lower()} ({money(known[cheapest_o])})."
+            line += f", within {tol:.0%} of {NAMES[cheapest_o]} ({money(known[cheapest_o])})."
         elif gate == "axes":
             line += (
-                f", {_vs(c[choice], known[cheapest_o], tol)} for {OPTION_LABELS[cheapest_o].lower()}: the premium "
-                "for keeping the data and the model in your own hands, which the weighted axes favour."
+                f", {_vs(c[choice], known[cheapest_o], tol)} for {NAMES[cheapest_o]}: the premium for keeping "
+                "the data and the model in your own hands (control & residency leans open), which the weighted "
+                "axes favour."
             )
         else:
             line += (
-                f", {_vs(c[choice], known[cheapest_o], tol)} for {OPTION_LABELS[cheapest_o].lower()}; the "
+                f", {_vs(c[choice], known[cheapest_o], tol)} for {NAMES[cheapest_o]}; the "
                 "checklist rule that decided compares open weights with the closed API alone."
             )
         reasons.append(line)
@@ -500,15 +545,22 @@ def _reasons(s: dict, row: pd.Series, ax: dict, cat: Catalog) -> list[str]:
         bulk = OPTION_LABELS.get(row.hybrid_bulk_tier, "the closed model").lower()
         share = row.sensitive_share_used
         inside = f", the sensitive {share:.0%} to your own GPUs" if share else ""
-        reasons.append(
+        line = (
             f"Routing the hard {s['hard_share']:.0%} to the closed model{inside} and the rest to "
             f"{bulk} costs {money(c['hybrid'])}/month, {_vs(c['hybrid'], c['closed_api'], tol)} all-closed, "
             f"at about {row.hybrid_quality:.0%} of all-closed quality."
         )
+        if cheapest_o != "hybrid" and cheaper(known[cheapest_o], c["hybrid"], tol):
+            line += (
+                f" {NAMES[cheapest_o][0].upper() + NAMES[cheapest_o][1:]} alone would cost "
+                f"{money(known[cheapest_o])}, but the axes do not argue for that alone"
+                + (" (the hard requests would lose the closed model)." if cheapest_o != "closed_api" else ".")
+            )
+        reasons.append(line)
     if choice == "closed_api":
         if cheapest_o != "closed_api" and cheaper(known[cheapest_o], c["closed_api"], tol):
             reasons.append(
-                f"The closed API costs {money(c['closed_api'])}/month; {OPTION_LABELS[cheapest_o].lower()} would "
+                f"The closed API costs {money(c['closed_api'])}/month; {NAMES[cheapest_o]} would "
                 f"cost {money(known[cheapest_o])}, but that saving does not outweigh speed, capability and "
                 "offloaded operations here."
             )
@@ -634,7 +686,8 @@ def extend(
 
 CHECKLIST = {
     "stay_inside": "Must the data stay inside your own network, or the system run offline?",
-    "high_steady_volume": "Is the volume high, steady and not sensitive, and an open-weight option cheaper?",
+    "high_steady_volume": "Is the volume high and not sensitive, and an open-weight option cheaper (your own GPUs "
+    "only if the traffic is steady)?",
     "ship_fast": "Must you ship within weeks, without an ML platform team?",
     "frontier": "Do you need the frontier edge on the hardest tasks?",
     "axes": "Nothing firm above: weigh the five axes (a mix of needs points to a hybrid router).",
@@ -663,9 +716,9 @@ def checklist(scenario: Scenario, cat: Catalog | None = None) -> list[dict[str, 
         f"{yn[s['needs_offline']]}",
         "high_steady_volume": f"all-closed bill {money(closed)}/month (high means at least "
         f"{money(cat.a('high_spend_usd_month'))}); peak/average {s['peak_to_average']:g} "
-        f"(steady means at most {cat.a('steady_peak_to_average'):g}); sensitivity "
+        f"(steady means at most {cat.a('steady_peak_to_average'):g}; needed only for your own GPUs); sensitivity "
         f"{s['sensitivity']} (must be public or internal); quality need {s['quality_need']} "
-        f"(must not be frontier); cheapest open option {OPTION_LABELS[open_pick].lower()} "
+        f"(must not be frontier); cheapest open option {NAMES[open_pick]} "
         f"{money(g['open_cost'][0])} (must be more than {cat.a('cost_tie_tolerance'):.0%} below the closed API)",
         "ship_fast": f"launch in {s['weeks_to_launch']} weeks (within weeks means at most "
         f"{cat.a('ship_fast_weeks'):.0f}); ML-ops team {s['team_fte']:g} FTE (no team means under "

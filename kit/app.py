@@ -37,6 +37,12 @@ GROUPS = (
     ("control", "Data & control", "Drives control & residency and security & governance."),
     ("ecosystem", "Team & timeline", "Drives ecosystem & support, and who could run a self-hosted model."),
     ("parity", "Quality & latency", "Drives performance parity and the hybrid router."),
+    (
+        "weights",
+        "How much each axis counts",
+        "Seed 000: weight the five axes by your own constraints. Used when no checklist question decides; "
+        "0 ignores an axis, 1 is the default.",
+    ),
 )
 ADVANCED_TITLE = "Advanced: models, GPUs and prices"
 LIVE_CHART = "live"  # axes and costs, drawn together in the browser
@@ -138,11 +144,11 @@ def build_inputs(controls: dict[str, w.Widget], preset: w.Dropdown, take_away: w
     """Return the input column: preset picker, the controls grouped by axis, then advanced ones."""
     parts: list[w.Widget] = [w.HTML('<div class="kit-group-title">Start from a situation</div>'), preset]
     for axis, title, blurb in GROUPS:
-        members = [p for p in PARAMS if p.axis == axis and p.flip]
+        members = [p for p in PARAMS if p.axis == axis and (p.flip or axis == "weights")]
         parts.append(w.HTML(f'<div class="kit-group-title">{title}</div><div class="kit-group-help">{blurb}</div>'))
         for p in members:
             parts += [controls[p.name], _help(p)]
-    advanced = [w.VBox([controls[p.name], _help(p)]) for p in PARAMS if not p.flip]
+    advanced = [w.VBox([controls[p.name], _help(p)]) for p in PARAMS if not p.flip and p.axis != "weights"]
     acc = w.Accordion(children=[w.VBox(advanced)], selected_index=None, layout=w.Layout(width="98%"))
     acc.set_title(0, ADVANCED_TITLE)
     parts += [acc, take_away]

@@ -121,14 +121,16 @@ def cost_chart(breakdown: dict[str, dict], choice: str, width: int = 420, height
                         "usd": value,
                     }
                 )
+    # an option the data may not use has no cost lines (an empty breakdown): it is labelled, not drawn
+    barred = [o for o in OPTIONS if not any(breakdown[o].values())]
     df = pd.DataFrame(rows, columns=["option", "line", "usd"])
-    order = [SHORT[o] + (" ✓" if o == choice else "") for o in OPTIONS]
+    order = [SHORT[o] + (" (not allowed)" if o in barred else " ✓" if o == choice else "") for o in OPTIONS]
     totals = df.groupby("option", as_index=False).usd.sum()
     bars = (
         alt.Chart(df)
         .mark_bar(height=18)
         .encode(
-            y=alt.Y("option:N", sort=order, title=None, axis=alt.Axis(labelLimit=200)),
+            y=alt.Y("option:N", sort=order, scale=alt.Scale(domain=order), title=None, axis=alt.Axis(labelLimit=200)),
             x=alt.X("sum(usd):Q", title="USD per month", axis=alt.Axis(format="$~s")),
             color=alt.Color("line:N", title=None, scale=alt.Scale(scheme="tableau20")),
             order=alt.Order("line:N"),
@@ -138,7 +140,11 @@ def cost_chart(breakdown: dict[str, dict], choice: str, width: int = 420, height
     text = (
         alt.Chart(totals)
         .mark_text(align="left", dx=4, fontSize=11)
-        .encode(y=alt.Y("option:N", sort=order), x="usd:Q", text=alt.Text("usd:Q", format="$,.0f"))
+        .encode(
+            y=alt.Y("option:N", sort=order, scale=alt.Scale(domain=order)),
+            x="usd:Q",
+            text=alt.Text("usd:Q", format="$,.0f"),
+        )
     )
     return _theme(alt.layer(bars, text), width, height, "Monthly cost by option")
 
@@ -213,8 +219,13 @@ def map_chart(grid: pd.DataFrame, volume: float, sensitivity: str, width: int = 
             ),
             x2="v1:Q",
             y=alt.Y("sensitivity:N", sort=list(SENSITIVITY_LEVELS), title=None),
-            color=alt.Color("option:N", scale=_OPTION_SCALE, title=None),
+            color=alt.Color(
+                "option:N",
+                scale=_OPTION_SCALE,
+                legend=alt.Legend(title="Recommended:", orient="bottom", direction="horizontal", symbolType="square"),
+            ),
             stroke=alt.Color("option:N", scale=_OPTION_SCALE, legend=None),
+            tooltip=["sensitivity", "option", alt.Tooltip("monthly_requests:Q", format=",.0f", title="requests/month")],
         )
     )
     here = (
@@ -222,7 +233,9 @@ def map_chart(grid: pd.DataFrame, volume: float, sensitivity: str, width: int = 
         .mark_point(shape="circle", size=120, filled=True, color="white", stroke="#111", strokeWidth=2)
         .encode(x="v:Q", y=alt.Y("sensitivity:N", sort=list(SENSITIVITY_LEVELS)))
     )
-    return _theme(alt.layer(cells, here), width, height, "Decision map: the answer across volume and sensitivity")
+    return _theme(
+        alt.layer(cells, here), width, height, "Decision map: the answer across volume and sensitivity (○ = you)"
+    )
 
 
 def staircase_chart(

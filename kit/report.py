@@ -11,23 +11,44 @@ from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SPEC
 from kit.results import Flip, Recommendation
 from kit.style import STYLESHEET
 
+STRENGTH_NOTE = "how firmly the deciding rule holds, from 0 to 1: a score, not a probability"
+
+
+def cost_text(r: Recommendation, option: str) -> str:
+    """Return an option's monthly cost as shown to people: a price, or 'not allowed' / 'no price known'."""
+    if option in r["not_allowed"]:
+        return "not allowed"
+    return money(r["costs"][option])
+
+
+def not_allowed_lines(r: Recommendation) -> list[str]:
+    """Return one line per option the data may not use: 'Closed API: not allowed - why'."""
+    return [f"{OPTION_LABELS[o]}: not allowed - {why}" for o, why in r["not_allowed"].items()]
+
 
 def card_html(r: Recommendation) -> str:
-    """Return the recommendation card: the choice, confidence, reasons in order and warnings."""
+    """Return the recommendation card: the choice, strength of case, reasons in order, warnings, what is not allowed."""
     e = html.escape
     reasons = "".join(f"<li>{e(x)}</li>" for x in r["reasons"])
     warnings = "".join(f"<li>{e(x)}</li>" for x in r["warnings"])
-    pct = round(r["confidence"] * 100)
+    barred = "".join(f"<li>{e(x)}</li>" for x in not_allowed_lines(r))
+    pct = round(r["strength"] * 100)
+    closed = (
+        "closed API not allowed"
+        if "closed_api" in r["not_allowed"]
+        else f"all-closed {money(r['costs']['closed_api'])}"
+    )
     return (
         f'<div class="kit-card" data-choice="{e(r["choice"])}">'
         f'<div class="kit-eyebrow">Recommendation</div>'
         f'<div class="kit-choice kit-{e(r["choice"])}">{e(r["choice_label"])}</div>'
-        f'<div class="kit-confidence"><span>Confidence {pct}%</span>'
+        f'<div class="kit-confidence" title="{e(STRENGTH_NOTE)}"><span>Strength of case {r["strength"]:.2f} '
+        f'<span class="muted">(a score, not a probability)</span></span>'
         f'<span class="kit-bar"><span style="width:{pct}%"></span></span></div>'
-        f'<div class="kit-costline">{e(money(r["costs"][r["choice"]]))} per month · '
-        f"all-closed {e(money(r['costs']['closed_api']))}</div>"
+        f'<div class="kit-costline">{e(money(r["costs"][r["choice"]]))} per month · {e(closed)}</div>'
         f'<ol class="kit-reasons">{reasons}</ol>'
         + (f'<ul class="kit-warnings">{warnings}</ul>' if warnings else "")
+        + (f'<ul class="kit-notallowed">{barred}</ul>' if barred else "")
         + "</div>"
     )
 
@@ -53,6 +74,7 @@ def data_dates(cat: Catalog) -> list[tuple[str, str, str]]:
         ("throughput.csv", str(cat.throughput.as_of.max()), "cited serving benchmarks; see source per row"),
         ("open_models.csv", str(cat.open_models.as_of.max()), "model cards; see source per row"),
         ("licences.yaml", max(str(x["as_of"]) for x in cat.licences.values()), "licence texts; see text_url per entry"),
+        ("residency.yaml", str(cat.residency["as_of"]), "residency rules per sensitivity, from seeds 000, 002, 004"),
     ]
 
 
@@ -68,7 +90,7 @@ def memo_markdown(r: Recommendation, cat: Catalog | None = None, today: dt.date 
         "",
         f"## Recommendation: {r['choice_label']}",
         "",
-        f"Confidence: {r['confidence']:.0%}",
+        f"Strength of case: {r['strength']:.2f} ({STRENGTH_NOTE})",
         "",
         "### Why",
         "",
@@ -76,11 +98,15 @@ def memo_markdown(r: Recommendation, cat: Catalog | None = None, today: dt.date 
     out += [f"{i}. {x}" for i, x in enumerate(r["reasons"], 1)]
     if r["warnings"]:
         out += ["", "### Warnings", ""] + [f"- {w}" for w in r["warnings"]]
+    if r["not_allowed"]:
+        out += ["", "### Not allowed", ""] + [f"- {x}" for x in not_allowed_lines(r)]
     out += ["", "## Monthly cost", "", "| option | USD per month | breakdown |", "|---|---:|---|"]
     for o in OPTIONS:
         parts = ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in r["breakdown"][o].items() if v)
+        if o in r["not_allowed"]:
+            parts = r["not_allowed"][o]
         out.append(
-            f"| {OPTION_LABELS[o]}{' (recommended)' if o == r['choice'] else ''} | {money(r['costs'][o])} | {parts} |"
+            f"| {OPTION_LABELS[o]}{' (recommended)' if o == r['choice'] else ''} | {cost_text(r, o)} | {parts} |"
         )
     sh = r["self_hosted"]
     out += [
@@ -88,6 +114,10 @@ def memo_markdown(r: Recommendation, cat: Catalog | None = None, today: dt.date 
         f"Self-hosted fleet: {sh['gpus']} x {sh['gpu']} ({sh['replicas']} replicas of {sh['gpus_per_replica']}) at "
         f"${sh['usd_per_gpu_hour']}/GPU-hour; throughput: {sh['throughput']} ({sh['throughput_source']}). "
         f"Models priced: closed `{r['models']['closed']}`, open `{r['models']['open']}`.",
+        "",
+        "Axis weights: "
+        + ", ".join(f"{AXIS_LABELS[a].lower()} {s[f'weight_{a}']:g}" for a in r["axes"])
+        + f"; weighted mean lean {r['weighted_lean']:+.2f} (−1 closed … +1 open).",
     ]
     if r["break_even"]:
         out += ["", "### Break-even volumes", ""]
@@ -129,8 +159,9 @@ def memo_html(r: Recommendation, svgs: dict[str, str], cat: Catalog | None = Non
     costs = [
         [
             OPTION_LABELS[o] + (" (recommended)" if o == r["choice"] else ""),
-            money(r["costs"][o]),
-            ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in r["breakdown"][o].items() if v),
+            cost_text(r, o),
+            r["not_allowed"].get(o)
+            or ", ".join(f"{k.replace('_', ' ')} {money(v)}" for k, v in r["breakdown"][o].items() if v),
         ]
         for o in OPTIONS
     ]
@@ -143,10 +174,10 @@ def memo_html(r: Recommendation, svgs: dict[str, str], cat: Catalog | None = Non
 <h1>Decision memo: how to run our LLM workload</h1>
 <p class="muted">Prepared {today.isoformat()} with the open-vs-closed LLM decision kit. Prices as of {e(r["data"]["prices_as_of"])} ({e(r["data"]["prices_source"])}).</p>
 <h2>Recommendation</h2>
-<p class="choice">{e(r["choice_label"])}</p><p>Confidence: {r["confidence"]:.0%}</p>
+<p class="choice">{e(r["choice_label"])}</p><p>Strength of case: {r["strength"]:.2f} ({e(STRENGTH_NOTE)})</p>
 <ol>{"".join(f"<li>{e(x)}</li>" for x in r["reasons"])}</ol>
 {f'<h3>Warnings</h3><ul class="warn">{warn}</ul>' if warn else ""}
-<h2>Monthly cost</h2>{table(["option", "USD per month", "breakdown"], costs, {1})}
+<h2>Monthly cost</h2>{table(["option", "USD per month", "breakdown or why not allowed"], costs, {1})}
 <h2>What would flip it</h2><ul>{flips or "<li>No single change of one input changes the answer.</li>"}</ul>
 <h2>Charts</h2>{figures}
 <h2>The five axes</h2>{table(["axis", "lean (−1 closed … +1 open)", "why"], [[AXIS_LABELS[k], f"{a['lean']:+.2f}", a["why"]] for k, a in r["axes"].items()], {1})}

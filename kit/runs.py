@@ -321,7 +321,8 @@ def offline_html(body: str) -> str:
 
 
 def summary_rows(runs: dict[str, dict[str, Any]], outcomes: list[Outcome]) -> list[dict[str, Any]]:
-    """One row per run, from the engine: recommendation, confidence, monthly costs, the nearest flip, status."""
+    """One row per run, from the engine: recommendation, strength of case, monthly costs ("not allowed" where the
+    data may not reach an option), the nearest flip, status."""
     failed: dict[str, list[str]] = {}
     for o in outcomes:
         if not o.ok:
@@ -334,8 +335,13 @@ def summary_rows(runs: dict[str, dict[str, Any]], outcomes: list[Outcome]) -> li
             {
                 "profile": name,
                 "recommendation": r["choice"],
-                "confidence": f"{r['confidence']:.2f}",
-                **{f"{o}_usd_month": "" if r["costs"][o] is None else f"{r['costs'][o]:.2f}" for o in OPTIONS},
+                "strength": f"{r['strength']:.2f}",
+                **{
+                    f"{o}_usd_month": "not allowed"
+                    if o in r["not_allowed"]
+                    else ("" if r["costs"][o] is None else f"{r['costs'][o]:.2f}")
+                    for o in OPTIONS
+                },
                 "flip": "" if flip is None else flip_sentence(flip),
                 "notebooks_failed": " ".join(sorted(failed.get(name, []))),
             }
@@ -354,7 +360,7 @@ def write_summary(rows: list[dict[str, Any]], out: Path) -> tuple[Path, Path]:
     head = [
         "profile",
         "recommendation",
-        "confidence",
+        "strength (0-1, not a probability)",
         "closed API",
         "hosted open",
         "self-hosted",
@@ -364,14 +370,18 @@ def write_summary(rows: list[dict[str, Any]], out: Path) -> tuple[Path, Path]:
     ]
     lines = ["# Headless run summary", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        costs = [money(float(r[f"{o}_usd_month"])) if r[f"{o}_usd_month"] else "n/a" for o in OPTIONS]
+        costs = [
+            r[f"{o}_usd_month"] if r[f"{o}_usd_month"] in ("", "not allowed") else money(float(r[f"{o}_usd_month"]))
+            for o in OPTIONS
+        ]
+        costs = [c or "n/a" for c in costs]
         lines.append(
             "| "
             + " | ".join(
                 [
                     r["profile"],
                     r["recommendation"],
-                    r["confidence"],
+                    r["strength"],
                     *costs,
                     r["flip"] or "-",
                     r["notebooks_failed"] or "-",

@@ -29,6 +29,7 @@ STYLESHEET = """
 .kit-app .kit-costline {{ font-size: 13px; color: #334; margin: 6px 0; }}
 .kit-app .kit-reasons {{ margin: 6px 0 4px 0; padding-left: 20px; font-size: 13px; line-height: 1.4; }}
 .kit-app .kit-warnings {{ margin: 6px 0 0 0; padding: 6px 10px 6px 26px; background: #fff6e8; border-radius: 6px; color: {warn}; font-size: 12.5px; }}
+.kit-app .kit-notallowed {{ margin: 6px 0 0 0; padding: 6px 10px 6px 26px; background: #f1f2f5; border-radius: 6px; color: #444; font-size: 12.5px; }}
 .kit-app .kit-flips {{ font-size: 13px; line-height: 1.35; }} .kit-app .kit-flips ul {{ padding-left: 18px; margin: 4px 0; }}
 .kit-app .kit-flips li, .kit-app .kit-reasons li, .kit-app .kit-warnings li {{ margin: 2px 0; line-height: 1.35; }}
 .kit-app .muted {{ color: {muted}; font-size: 12px; }}

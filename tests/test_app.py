@@ -124,8 +124,9 @@ def _upload(ui, name: str, content: bytes, size: int | None = None) -> None:
 def _still_responsive(ui, state) -> None:
     """A valid change after the bad input updates the answer and clears the message."""
     card, result = ui.card.value, state.result
-    volume = 2_000_000 if state.scenario["monthly_requests"] != 2_000_000 else 3_000_000
-    ui.controls["monthly_requests"].value = volume  # the card's cost line follows the volume
+    # a hundredfold change moves every allowed option's cost, so the card's cost line changes
+    volume = 200_000_000 if state.scenario["monthly_requests"] < 20_000_000 else 200_000
+    ui.controls["monthly_requests"].value = volume
     assert state.result is not result and ui.card.value != card and ui.status.value == ""
     assert state.scenario["monthly_requests"] == volume
 
@@ -202,3 +203,47 @@ def test_an_unexpected_failure_while_loading_is_a_message_and_releases_the_hold(
     assert "widget exploded" in ui.status.value and ui.card.value == card and state.holding is False
     monkeypatch.undo()
     _still_responsive(ui, state)
+
+
+def _widgets_under(widget) -> list:
+    out = [widget]
+    for child in getattr(widget, "children", ()):
+        out += _widgets_under(child)
+    return out
+
+
+def test_axis_weights_have_their_own_group_and_change_the_answer(built):
+    ui, state = built
+    weights = [p.name for p in PARAMS if p.axis == "weights"]
+    assert len(weights) == 5
+    accordion = next(x for x in _widgets_under(ui.root) if isinstance(x, app.w.Accordion))
+    hidden = _widgets_under(accordion)
+    for name in weights:
+        assert ui.controls[name] not in hidden  # shown with the other inputs, not tucked away
+    assert "How much each axis counts" in "".join(
+        x.value for x in _widgets_under(ui.root) if isinstance(x, app.w.HTML)
+    )
+    ui.preset.value = "logistics"
+    ui.controls["cached_input_share"].value = 0.9
+    before = state.result["choice"]
+    ui.controls["weight_cost"].value = 5.0
+    assert state.result["choice"] != before and state.result["choice"] == "closed_api"
+
+
+def test_all_weights_zero_is_a_message_and_keeps_the_answer(built):
+    ui, state = built
+    before = state.result
+    for p in PARAMS:
+        if p.axis == "weights":
+            ui.controls[p.name].value = 0.0
+    assert state.result["choice"] == before["choice"]
+    assert "weight_cost" in ui.status.value and "at least one" in ui.status.value
+
+
+def test_data_that_may_not_leave_shows_what_is_not_allowed(built):
+    ui, state = built
+    ui.controls["sensitivity"].value = "regulated"
+    assert state.result["choice"] == "self_hosted_open"
+    assert "closed API not allowed" in ui.card.value and "DPA/BAA" in ui.card.value
+    ui.controls["vendor_terms"].value = "enterprise_region"
+    assert "closed_api" not in state.result["not_allowed"]

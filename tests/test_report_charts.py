@@ -52,8 +52,15 @@ def test_memo_holds_everything_a_meeting_needs():
     assert report.memo_markdown(r, today=day) == md  # same inputs, same memo
 
 
-def test_card_escapes_and_shows_confidence():
+def test_card_shows_strength_not_a_probability_and_what_is_not_allowed():
     _, r, _, _ = _result("regulated")
     html = report.card_html(r)
-    assert f'data-choice="{r["choice"]}"' in html and f"{round(r['confidence'] * 100)}%" in html
-    assert html.count("<li>") == len(r["reasons"]) + len(r["warnings"])
+    assert f'data-choice="{r["choice"]}"' in html and f"Strength of case {r['strength']:.2f}" in html
+    assert "not a probability" in html and "Confidence" not in html
+    assert set(r["not_allowed"]) == {"closed_api", "hosted_open", "hybrid"}
+    assert html.count("<li>") == len(r["reasons"]) + len(r["warnings"]) + len(r["not_allowed"])
+    assert "closed API not allowed" in html and "all-closed" not in html
+    md = report.memo_markdown(r)
+    for o in r["not_allowed"]:
+        assert f"| {report.OPTION_LABELS[o]} | not allowed |" in md
+    assert "$nan" not in md and "n/a" not in md

@@ -13,7 +13,7 @@ from kit.catalog import Catalog, check_models, load_catalog
 from kit.fleet import self_hosted_fleet
 from kit.fmt import number_or_none
 from kit.params import DEFAULTS, OPTIONS, PARAMS, Scenario
-from kit.residency import outside_allowed, sensitive_share
+from kit.residency import outside_allowed, sensitive_share, why_inside
 from kit.router import simulate
 
 
@@ -212,6 +212,8 @@ def utilisation_needed(
     }
     out = {}
     for name, rival in rivals.items():
+        if np.isnan(rival).all():
+            continue  # that rival is not allowed for this data: nothing to beat
         wins = np.where(self_cost < rival)[0]
         if not len(wins):
             out[name] = {"monthly_requests": None, "utilisation": None, "gpus": None}
@@ -237,7 +239,11 @@ def cost_steps(scenario: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
     req = float(s["monthly_requests"])
     cached = f", {s['cached_input_share']:.0%} of input at the cache price" if s["cached_input_share"] else ""
     steps: list[tuple[str, str, str, float, str]] = []
+    barred = why_inside(scenario.to_dict(), cat)
     for option, ref in (("closed_api", row.closed_ref), ("hosted_open", row.hosted_ref)):
+        if barred:
+            steps.append((option, "Not allowed", barred, np.nan, "USD"))
+            continue
         if pd.isna(ref):
             steps.append(
                 (option, "No per-token price", f"open model '{row.open_id}' has no hosted price", np.nan, "USD")

@@ -41,8 +41,10 @@ from kit.lesson.tables import (
     headline,
     licence_card,
     licences,
+    residency_rules,
     sources,
     utilisation_table,
+    weights_table,
 )
 from kit.lesson.views import (
     axis_note,
@@ -93,8 +95,10 @@ __all__ = [
     "headline",
     "licence_card",
     "licences",
+    "residency_rules",
     "sources",
     "utilisation_table",
+    "weights_table",
     "axis_note",
     "checklist_html",
     "control_view",

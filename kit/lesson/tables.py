@@ -16,6 +16,7 @@ from kit.errors import ParamError
 from kit.fmt import money
 from kit.lesson.figures import _page
 from kit.params import (
+    AXIS_LABELS,
     OPTION_LABELS,
     Scenario,
 )
@@ -78,12 +79,54 @@ def licence_card(model_id: str) -> str:
     )
 
 
+def residency_rules() -> pd.DataFrame:
+    """Return data/residency.yaml as a table: per sensitivity, when its data may reach a third party, and why."""
+    res = load_catalog().residency
+    rows = []
+    for level, rule in res["levels"].items():
+        need = rule["third_parties"]
+        rows.append(
+            {
+                "sensitivity": level,
+                "closed API or hosted open weights allowed": "never"
+                if need == "never"
+                else f"only under {res['terms'][need]['label']}"
+                if need != "standard"
+                else "yes, on standard API terms",
+                "why": rule["why"],
+                "source": rule["source"],
+            }
+        )
+    return pd.DataFrame(rows).set_index("sensitivity")
+
+
+def weights_table(result: Recommendation) -> pd.DataFrame:
+    """Return each axis with its weight (an input), its lean, and its share of the weighted mean lean."""
+    s = result["scenario"]
+    total = sum(s[f"weight_{a}"] for a in result["axes"])
+    rows = [
+        {
+            "axis": AXIS_LABELS[a],
+            "weight": f"{s[f'weight_{a}']:g}",
+            "lean (-1 closed ... +1 open)": f"{x['lean']:+.2f}",
+            "weight x lean / total weight": f"{s[f'weight_{a}'] * x['lean'] / total:+.3f}",
+        }
+        for a, x in result["axes"].items()
+    ]
+    return pd.DataFrame(rows).set_index("axis")
+
+
 def cost_table(s: Scenario) -> pd.DataFrame:
     """Return the monthly cost of each option worked step by step (see kit.cost.cost_steps)."""
     t = cost_steps(s)
     t["option"] = t.option.map(OPTION_LABELS)
     t["value"] = [
-        money(v) if u == "USD" else (f"{v:,.2f}" if u == "requests/s" else f"{v:,.0f}") for v, u in zip(t.value, t.unit)
+        "not allowed"
+        if step == "Not allowed"
+        else money(v)
+        if u == "USD"
+        else (f"{v:,.2f}" if u == "requests/s" else f"{v:,.0f}")
+        for v, u, step in zip(t.value, t.unit, t.step)
     ]
     return t.set_index(["option", "step"])
 

@@ -10,7 +10,6 @@ from kit.cost import (
     break_even,
     volume_sweep,
 )
-from kit.fmt import money
 from kit.lesson.figures import _inline, _page, _row
 from kit.params import (
     AXIS_LABELS,
@@ -117,8 +116,8 @@ def parity_view(s: Scenario) -> str:
         f'<div class="kit-panel" style="margin-bottom:10px">Models compared for <b>{e(s["quality_need"])}</b> '
         f"work: closed <b>{e(r['models']['closed'])}</b> against open <b>{e(r['models']['open'])}</b> "
         f"(hosted price row: {e(str(r['models']['hosted_price']))}). Per month: closed "
-        f"{money(r['costs']['closed_api'])}, hosted open {money(r['costs']['hosted_open'])}, hybrid with "
-        f"{s['hard_share']:.0%} hard requests {money(r['costs']['hybrid'])}.</div>"
+        f"{report.cost_text(r, 'closed_api')}, hosted open {report.cost_text(r, 'hosted_open')}, hybrid with "
+        f"{s['hard_share']:.0%} hard requests {report.cost_text(r, 'hybrid')}.</div>"
     )
     return _page(axis_note(r, "parity"), models, _inline(charts.axes_chart(r["axes"]), "par-axes"))
 

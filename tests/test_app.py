@@ -220,9 +220,7 @@ def test_axis_weights_have_their_own_group_and_change_the_answer(built):
     hidden = _widgets_under(accordion)
     for name in weights:
         assert ui.controls[name] not in hidden  # shown with the other inputs, not tucked away
-    assert "How much each axis counts" in "".join(
-        x.value for x in _widgets_under(ui.root) if isinstance(x, app.w.HTML)
-    )
+    assert "How much each axis counts" in "".join(x.value for x in _widgets_under(ui.root) if isinstance(x, app.w.HTML))
     ui.preset.value = "logistics"
     ui.controls["cached_input_share"].value = 0.9
     before = state.result["choice"]

@@ -559,10 +559,14 @@ def _reasons(s: dict, row: pd.Series, ax: dict, cat: Catalog) -> list[str]:
         reasons.append(line)
     if choice == "closed_api":
         if cheapest_o != "closed_api" and cheaper(known[cheapest_o], c["closed_api"], tol):
+            why = {
+                "ship_fast": "seed 000's checklist starts a team without ML-ops on the closed API's mature SDKs, "
+                "tools and support; revisit the saving once you have launched (see what would flip it)",
+                "frontier": "the hardest tasks need the closed frontier model",
+            }.get(gate, "the weighted axes put speed, capability and offloaded operations ahead of that saving")
             reasons.append(
                 f"The closed API costs {money(c['closed_api'])}/month; {NAMES[cheapest_o]} would "
-                f"cost {money(known[cheapest_o])}, but that saving does not outweigh speed, capability and "
-                "offloaded operations here."
+                f"cost {money(known[cheapest_o])}, {money(c['closed_api'] - known[cheapest_o])} less, but {why}."
             )
         else:
             reasons.append(

@@ -16,7 +16,7 @@ import pandas as pd
 import yaml
 
 from kit.errors import DataError, ParamError, one_line, shorten
-from kit.params import QUALITY_LEVELS, SENSITIVITY_LEVELS, VENDOR_TERMS, validate
+from kit.params import QUALITY_LEVELS, SENSITIVITY_LEVELS, TERMS_RANK, VENDOR_TERMS, validate
 from kit.paths import data_dir, read_bytes
 
 # data_dir and DataError stay reachable as kit.catalog.data_dir / kit.catalog.DataError for existing callers.
@@ -623,23 +623,23 @@ def _check_residency(path: Path, data: dict) -> dict[str, Any]:
         for field_name in ("label", "meaning", "source"):
             if not isinstance(entry, dict) or not entry.get(field_name):
                 raise DataError(f"{path}: terms '{name}', field '{field_name}' is missing")
-    rank = {t: i for i, t in enumerate(VENDOR_TERMS)} | {"never": len(VENDOR_TERMS)}
     last = -1
     for name, entry in levels.items():
         for field_name in ("third_parties", "why", "source"):
             if not isinstance(entry, dict) or not entry.get(field_name):
                 raise DataError(f"{path}: level '{name}', field '{field_name}' is missing")
         needs = entry["third_parties"]
-        if needs not in rank:
+        if needs not in TERMS_RANK:
             raise DataError(
-                f"{path}: level '{name}', field 'third_parties': {shorten(needs)} is not one of " + ", ".join(rank)
+                f"{path}: level '{name}', field 'third_parties': {shorten(needs)} is not one of "
+                + ", ".join(TERMS_RANK)
             )
-        if rank[needs] < last:
+        if TERMS_RANK[needs] < last:
             raise DataError(
                 f"{path}: level '{name}', field 'third_parties': {needs!r} is weaker than a less sensitive "
                 "level's; more sensitive data must need the same terms or stronger"
             )
-        last = rank[needs]
+        last = TERMS_RANK[needs]
     return data
 
 

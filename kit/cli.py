@@ -22,10 +22,10 @@ from tqdm import tqdm
 from kit import catalog, local, prices, scenario_io, serve
 from kit.capacity import size
 from kit.catalog import load_catalog, profile_params
-from kit.cost import costs
+from kit.cost import allowed_costs, costs
 from kit.errors import KitError, ParamError, ScenarioFileError, UsageError, shorten
 from kit.fmt import flip_sentence, money, number_or_none
-from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SPEC, Scenario, describe, parse_assignments
+from kit.params import AXIS_LABELS, OPTION_LABELS, SPEC, Scenario, describe, parse_assignments
 from kit.paths import read_bytes
 from kit.recommend import not_allowed, recommend, router_summary
 from kit.results import Recommendation
@@ -163,7 +163,7 @@ def cmd_route_sim(args: argparse.Namespace) -> int:
     scenario = scenario_from(args.profile, args.set, args.scenario)
     row = costs([scenario]).iloc[0]
     out = {
-        "costs": {o: number_or_none(row[o] if row[f"allowed_{o}"] else float("nan"), 2) for o in OPTIONS},
+        "costs": {o: number_or_none(v, 2) for o, v in allowed_costs(row).items()},
         "not_allowed": not_allowed(scenario.to_dict(), row, load_catalog()),
         "hybrid": router_summary(row),
         "scenario": {

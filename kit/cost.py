@@ -83,7 +83,6 @@ def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
     hosted_in, hosted_out, _ = _per_token(df, hosted_ref.fillna("-/-"), cat, requests)
     hosted = hosted_in + hosted_out
     sh = self_hosted_fleet(df, requests, cat)
-    self_total = sh["gpu_cost"] + sh["overhead"] + sh["ops_staff"] + sh["setup_amortised"]
 
     # Hybrid: the router model of kit/router.py (hard -> closed, sensitive -> self-hosted, the rest to the
     # cheapest adequate tier, escalations paid twice), the same everywhere the option is priced.
@@ -94,7 +93,7 @@ def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
         {
             "closed_api": closed,
             "hosted_open": hosted,
-            "self_hosted_open": self_total,
+            "self_hosted_open": sh["total"],
             "hybrid": hybrid.hybrid.to_numpy(),
             "outside_allowed": outside,
             "allowed_closed_api": outside,
@@ -107,7 +106,7 @@ def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
             "hosted_ref": hosted_ref,
             "closed_in_price": closed_rows.input_usd_per_mtok.to_numpy(float),
             "closed_out_price": closed_rows.output_usd_per_mtok.to_numpy(float),
-            **{f"self_{k}": v for k, v in sh.items()},
+            **{f"self_{k}": v for k, v in sh.items() if k != "total"},
             **{k: v.to_numpy() for k, v in hybrid.drop(columns="hybrid").items()},
         }
     )
@@ -116,6 +115,11 @@ def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
 def allowed(c: pd.DataFrame) -> pd.DataFrame:
     """Return the four option costs of ``costs()`` with NaN where an option is not allowed."""
     return pd.DataFrame({o: c[o].where(c[f"allowed_{o}"]) for o in OPTIONS}, index=c.index)
+
+
+def allowed_costs(row: pd.Series) -> dict[str, float]:
+    """Return one row of ``costs()``'s four option costs, NaN where an option is not allowed."""
+    return {o: (row[o] if row[f"allowed_{o}"] else np.nan) for o in OPTIONS}
 
 
 def breakdown(row: pd.Series) -> dict[str, dict[str, float]]:

@@ -36,29 +36,17 @@ def self_hosted_fleet(df: pd.DataFrame, requests: np.ndarray, cat: Catalog) -> d
     low, high = gpus.usd_per_hour_low.to_numpy(float), gpus.usd_per_hour_high.to_numpy(float)
     rate = np.select([df.gpu_rate == "low", df.gpu_rate == "high"], [low, high], (low + high) / 2)
     fte_month = df.fte_annual_cost_usd.to_numpy(float) / 12
-    gpu_cost = n_gpus * rate * cat.a("hours_per_month")
-    ops_fte = cat.a("ops_fte_base") + cat.a("ops_fte_per_gpu") * n_gpus
     setup_weeks = cat.a("setup_weeks") + cat.a("finetune_setup_weeks") * df.needs_finetuning.to_numpy(bool)
     setup = setup_weeks * df.fte_annual_cost_usd.to_numpy(float) / 52 / cat.a("amortise_months")
-    # The same bill with GPUs in fractions: the unit economics without the staircase, which rises
-    # smoothly with volume (the cost axis weighs it, so a step of the staircase cannot flip the axes).
-    smooth_gpu = gpus_exact * rate * cat.a("hours_per_month")
-    smooth = (
-        smooth_gpu * (1 + cat.a("non_gpu_overhead"))
-        + (cat.a("ops_fte_base") + cat.a("ops_fte_per_gpu") * gpus_exact) * fte_month
-        + setup
-    )
     return {
-        "gpu_cost": gpu_cost,
-        "overhead": gpu_cost * cat.a("non_gpu_overhead"),
-        "ops_staff": ops_fte * fte_month,
-        "setup_amortised": setup,
-        "smooth_total": smooth,
+        **_bill(n_gpus, rate, fte_month, setup, cat),
+        # The same bill with GPUs in fractions: the unit economics without the staircase, which rises
+        # smoothly with volume (the cost axis weighs it, so a step of the staircase cannot flip the axes).
+        "smooth_total": _bill(gpus_exact, rate, fte_month, setup, cat)["total"],
         "gpus": n_gpus,
         "replicas": replicas,
         "gpus_per_replica": merged.gpus_per_replica.to_numpy(int),
         "rps_per_replica": rps_cap,
-        "ops_fte": ops_fte,
         "gpu_rate": rate,
         "peak_rps": peak_rps,
         "max_utilisation": max_util,
@@ -69,9 +57,23 @@ def self_hosted_fleet(df: pd.DataFrame, requests: np.ndarray, cat: Catalog) -> d
     }
 
 
+def _bill(gpus: np.ndarray, rate: np.ndarray, fte_month: np.ndarray, setup: np.ndarray, cat: Catalog) -> dict:
+    """Return a fleet's monthly bill for ``gpus`` GPUs: its lines, its ops FTE and the total."""
+    gpu_cost = gpus * rate * cat.a("hours_per_month")
+    overhead = gpu_cost * cat.a("non_gpu_overhead")
+    ops_fte = cat.a("ops_fte_base") + cat.a("ops_fte_per_gpu") * gpus
+    ops_staff = ops_fte * fte_month
+    return {
+        "gpu_cost": gpu_cost,
+        "overhead": overhead,
+        "ops_staff": ops_staff,
+        "setup_amortised": setup,
+        "total": gpu_cost + overhead + ops_staff + setup,
+        "ops_fte": ops_fte,
+    }
+
+
 def fleet_cost(df: pd.DataFrame, requests: np.ndarray, peak: np.ndarray, cat: Catalog) -> np.ndarray:
     """Return the monthly cost of a self-hosted fleet serving ``requests`` sized for ``peak`` x the average rate."""
     sized = df.assign(peak_to_average=np.maximum(peak, 1e-9))
-    sh = self_hosted_fleet(sized, requests, cat)
-    total = sh["gpu_cost"] + sh["overhead"] + sh["ops_staff"] + sh["setup_amortised"]
-    return np.where(requests > 0, total, 0.0)
+    return np.where(requests > 0, self_hosted_fleet(sized, requests, cat)["total"], 0.0)

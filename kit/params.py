@@ -15,6 +15,8 @@ from kit.errors import ParamError, listing
 
 SENSITIVITY_LEVELS = ("public", "internal", "confidential", "regulated", "on_prem_only")
 VENDOR_TERMS = ("standard", "zero_retention", "enterprise_region")  # weakest first; data/residency.yaml
+# how strong each terms level is; "never" (no terms suffice) ranks above them all
+TERMS_RANK = {t: i for i, t in enumerate(VENDOR_TERMS)} | {"never": len(VENDOR_TERMS)}
 QUALITY_LEVELS = ("everyday", "strong", "frontier")
 OPTIONS = ("closed_api", "hosted_open", "self_hosted_open", "hybrid")
 OPTION_LABELS = {

@@ -12,6 +12,7 @@ from kit import axes as axes_mod
 from kit.catalog import Catalog, load_catalog
 from kit.cost import (
     allowed,
+    allowed_costs,
     break_even,
     breakdown,
     costs,
@@ -43,8 +44,8 @@ GATE_TEXT = {
     "axes": "No checklist question gives a firm yes, so the five axes decide.",
 }
 # OPTIONS runs simplest first (closed API, hosted open, self-hosted, hybrid): of two costs within the
-# tie tolerance, the simpler option wins.
-SIMPLEST_FIRST = OPTIONS
+# tie tolerance, the simpler option wins. COL: each option's column in an array of allowed costs.
+COL = {o: i for i, o in enumerate(OPTIONS)}
 
 
 def cheaper(a: Any, b: Any, tol: float) -> np.ndarray:
@@ -64,18 +65,20 @@ def cheapest(ok: np.ndarray, candidates: np.ndarray, tol: float) -> np.ndarray:
     return np.where(near.any(axis=1), near.argmax(axis=1), -1)
 
 
-def weighted_lean(df: pd.DataFrame, c: pd.DataFrame, lean: pd.DataFrame, cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
+def weighted_lean(
+    df: pd.DataFrame, c: pd.DataFrame, ok: np.ndarray, lean: pd.DataFrame, cat: Catalog
+) -> tuple[np.ndarray, np.ndarray]:
     """Return the axes' weighted mean lean for self-hosted open weights and for hosted open weights.
 
     Each option is weighed on its own numbers: the cost axis uses that option's saving against the closed
     API, and the control axis credits only an option that keeps the data inside. Hosted open weights send
     the data to a provider like a closed API does, so where control leans open it abstains for them (its
     weight drops out, so a heavier control weight cannot push hosted open weights either way); where it
-    leans closed it counts against them as against any outside option.
+    leans closed it counts against them as against any outside option. ``ok``: the allowed costs, as
+    ``allowed(c)`` (NaN: not allowed).
     """
     w = df[list(WEIGHTS)].to_numpy(float)
-    closed = c.closed_api.where(c.allowed_closed_api).to_numpy(float)
-    hosted_cost = c.hosted_open.where(c.allowed_hosted_open).to_numpy(float)
+    closed, hosted_cost = ok[:, COL["closed_api"]], ok[:, COL["hosted_open"]]
     i_cost, i_control = axes_mod.AXES.index("cost"), axes_mod.AXES.index("control")
     out = []
     # self-hosting is weighed on its smooth unit cost (GPUs in fractions), so a step of the GPU staircase
@@ -91,23 +94,23 @@ def weighted_lean(df: pd.DataFrame, c: pd.DataFrame, lean: pd.DataFrame, cat: Ca
     return out[0], out[1]
 
 
-def _gates(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
-    """Return each checklist question's answer (True = a firm yes) per scenario row, and the numbers behind them."""
+def _gates(df: pd.DataFrame, c: pd.DataFrame, ok: np.ndarray, cat: Catalog) -> dict[str, np.ndarray]:
+    """Return each checklist question's answer (True = a firm yes) per scenario row, and the numbers behind them.
+
+    ``ok``: the allowed costs, as ``allowed(c)`` (NaN: not allowed)."""
     tol = cat.a("cost_tie_tolerance")
-    ok = allowed(c)
     sens = df.sensitivity.map({s: i for i, s in enumerate(SENSITIVITY_LEVELS)}).to_numpy(int)
-    closed = ok.closed_api.to_numpy(float)
+    closed = ok[:, COL["closed_api"]]
     high = closed >= cat.a("high_spend_usd_month")  # NaN (not allowed) is not high
     steady = df.peak_to_average.to_numpy(float) <= cat.a("steady_peak_to_average")
     frontier = (df.quality_need == "frontier").to_numpy()
     # Steady traffic matters for your own GPUs (idle capacity is paid for); per-token rental bills only
     # what you use, so it may answer the volume question whatever the traffic's shape.
-    col = {o: i for i, o in enumerate(OPTIONS)}
     open_cands = np.zeros((len(df), len(OPTIONS)), bool)
-    open_cands[:, col["hosted_open"]] = True
-    open_cands[:, col["self_hosted_open"]] = steady
-    open_idx = cheapest(ok.to_numpy(float), open_cands, tol)
-    open_cost = np.where(open_idx >= 0, ok.to_numpy(float)[np.arange(len(df)), np.maximum(open_idx, 0)], np.nan)
+    open_cands[:, COL["hosted_open"]] = True
+    open_cands[:, COL["self_hosted_open"]] = steady
+    open_idx = cheapest(ok, open_cands, tol)
+    open_cost = np.where(open_idx >= 0, ok[np.arange(len(df)), np.maximum(open_idx, 0)], np.nan)
     open_wins = cheaper(open_cost, closed, tol)
     return {
         "stay_inside": ~c.outside_allowed.to_numpy(bool),
@@ -116,11 +119,10 @@ def _gates(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> dict[str, np.ndar
         & (df.team_fte.to_numpy(float) < cat.a("no_team_below_fte")),
         "frontier": frontier,
         "high_spend": high,
-        "steady": steady,
         "open_wins": open_wins,
         "open_pick": np.array(OPTIONS, dtype=object)[np.maximum(open_idx, 0)],
         "open_cost": open_cost,
-        "hybrid_wins": cheaper(ok.hybrid.to_numpy(float), closed, tol),
+        "hybrid_wins": cheaper(ok[:, COL["hybrid"]], closed, tol),
     }
 
 
@@ -139,7 +141,7 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     team = df.team_fte.to_numpy(float)
     can_run = team >= c.self_ops_fte.to_numpy(float)
 
-    g = _gates(df, c, cat)
+    g = _gates(df, c, ok, cat)
     inside, g_volume, g_fast, frontier, high = (
         g["stay_inside"],
         g["high_steady_volume"],
@@ -147,24 +149,23 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
         g["frontier"],
         g["high_spend"],
     )
-    mean_self, mean_hosted = weighted_lean(df, c, lean, cat)
+    mean_self, mean_hosted = weighted_lean(df, c, ok, lean, cat)
     # the strongest case the axes make for an allowed open option
     mean = np.where(c.allowed_hosted_open.to_numpy(bool), np.fmax(mean_self, mean_hosted), mean_self)
     cut = cat.a("lean_cut")
     # Mixed signals point to a router, but only where routing costs less than the closed API alone.
     mixed = np.where(g["hybrid_wins"], "hybrid", "closed_api")
-    col = {o: i for i, o in enumerate(OPTIONS)}
     # The axes lean open: self-hosting if they argue for it and it is what an operator would pick among the
     # open options - the cheaper one (a tie goes to hosted, the simpler), or, for confidential or regulated
     # data and a team able to run the fleet, at most `inside_premium` dearer than renting. Paying more than
     # the cheapest allowed option needs a real control need (the control axis leaning open). Otherwise
     # hosted open weights if the axes argue for them on their own; otherwise the signals are mixed.
-    self_c, hosted_c = ok[:, col["self_hosted_open"]], ok[:, col["hosted_open"]]
+    self_c, hosted_c = ok[:, COL["self_hosted_open"]], ok[:, COL["hosted_open"]]
     hosted_ok = ~np.isnan(hosted_c)
     prefer_inside = df.sensitivity.isin(["confidential", "regulated"]).to_numpy() & can_run
     within = self_c <= hosted_c * (1 + cat.a("inside_premium"))
     operator_pick = ~hosted_ok | ~cheaper(hosted_c, self_c, tol) | (prefer_inside & within)
-    cheapest_all = np.nanmin(np.where(np.isnan(ok), np.inf, ok), axis=1)
+    cheapest_all = np.where(np.isnan(ok), np.inf, ok).min(axis=1)
     dearer = cheaper(cheapest_all, self_c, tol)
     control_need = lean["control"].to_numpy(float) > 0
     self_by_axes = (mean_self >= cut) & operator_pick & (~dearer | control_need)
@@ -448,7 +449,7 @@ def _vs(cost: float, other: float, tol: float) -> str:
 def _reasons(s: dict, row: pd.Series, ax: dict, cat: Catalog) -> list[str]:
     """Return the reasons in order: the rule that decided, the costs it rests on (as shown), then the axes."""
     tol = cat.a("cost_tie_tolerance")
-    c = {o: (row[o] if row[f"allowed_{o}"] else np.nan) for o in OPTIONS}
+    c = allowed_costs(row)
     known = {o: v for o, v in c.items() if not pd.isna(v)}
     cheapest_o = min(known, key=lambda o: (known[o], OPTIONS.index(o)))
     choice, gate = row.choice, row.gate
@@ -623,7 +624,7 @@ def recommend(
     s = scenario.to_dict()
     lean = row[[f"lean_{a}" for a in axes_mod.AXES]].rename(lambda k: k[5:]).astype(float)
     ax = axes_mod.explain(s, row, lean, cat)
-    costs_out = {o: number_or_none(row[o] if row[f"allowed_{o}"] else np.nan, 2) for o in OPTIONS}
+    costs_out = {o: number_or_none(v, 2) for o, v in allowed_costs(row).items()}
     lines = breakdown(row)
     result: Recommendation = {
         "choice": str(row.choice),
@@ -706,7 +707,7 @@ def checklist(scenario: Scenario, cat: Catalog | None = None) -> list[dict[str, 
     cat = cat or load_catalog()
     df = frame([scenario])
     c = costs(df, cat)
-    g = _gates(df, c, cat)
+    g = _gates(df, c, allowed(c).to_numpy(float), cat)
     answers = {k: bool(v[0]) for k, v in g.items() if k in GATES}
     s = scenario.to_dict()
     closed = float(c.closed_api.iloc[0])

@@ -15,9 +15,7 @@ import numpy as np
 import pandas as pd
 
 from kit.catalog import Catalog
-from kit.params import VENDOR_TERMS
-
-RANK = {t: i for i, t in enumerate(VENDOR_TERMS)} | {"never": len(VENDOR_TERMS)}
+from kit.params import TERMS_RANK as RANK
 
 
 def needs(sensitivity: str, cat: Catalog) -> str:

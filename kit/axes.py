@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kit.catalog import Catalog
+from kit.catalog import Catalog, lookup
 from kit.fmt import money
 from kit.params import AXES, QUALITY_LEVELS, SENSITIVITY_LEVELS
 
@@ -43,13 +43,13 @@ def leans(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     cost = cost_lean(closed, np.fmin(hosted, c.self_smooth_total.to_numpy(float)), cat)
     a = cat.a
     control = (
-        df.sensitivity.map(_by_level(cat, "lean_control", SENSITIVITY_LEVELS)).to_numpy(float)
+        lookup(df.sensitivity, _by_level(cat, "lean_control", SENSITIVITY_LEVELS), float)
         + a("lean_control_pinning") * df.needs_version_pinning.to_numpy(bool)
         + a("lean_control_finetuning") * df.needs_finetuning.to_numpy(bool)
     )
     control = np.where(df.needs_offline.to_numpy(bool), 1.0, control)
     security = (
-        df.sensitivity.map(_by_level(cat, "lean_audit", SENSITIVITY_LEVELS)).to_numpy(float)
+        lookup(df.sensitivity, _by_level(cat, "lean_audit", SENSITIVITY_LEVELS), float)
         + a("lean_security_base")
         + a("lean_security_per_fte") * np.minimum(team, a("lean_security_max_fte"))
     )
@@ -60,7 +60,7 @@ def leans(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     )
     below_floor = df.latency_ms.to_numpy(float) < a("closed_latency_floor_ms")
     parity = (
-        df.quality_need.map(_by_level(cat, "lean_parity", QUALITY_LEVELS)).to_numpy(float)
+        lookup(df.quality_need, _by_level(cat, "lean_parity", QUALITY_LEVELS), float)
         + a("lean_parity_low_latency") * below_floor
     )
     out = pd.DataFrame(

@@ -1,4 +1,29 @@
-"""GPU memory sizing and per-replica serving throughput (measured where cited, roofline otherwise)."""
+"""GPU memory and serving throughput at a latency target (goodput), for one replica of a self-hosted model.
+
+One memory function and one throughput model serve ``kit size``, the cost engine and the lessons:
+
+Memory (``max_concurrency``): a replica of ``n`` GPUs holds the weights (parameters x bits / 8) and, per
+concurrent sequence, the KV cache of its real context (input + output tokens) at the KV precision, with
+sliding-window layers holding at most their window; each GPU keeps ``runtime_overhead_gb`` and only
+``gpu_memory_usable`` of its memory for the engine.
+
+Throughput (``goodput``), continuous batching with ``B`` sequences in flight:
+
+- a decode step takes ``t_step(B) = step_overhead + tp_sync (n > 1) + (weights touched + B x KV read) /
+  (n x bandwidth x bandwidth_efficiency) + B x 2 x active parameters / (n x FLOP/s x decode_mfu)``;
+  a mixture-of-experts batch touches ``total x (1 - (1 - active/total)^B)`` of its weights (each token
+  picks experts independently: the expert-touch model);
+- each new request's prefill takes ``t_pf = uncached input x 2 x active parameters / (n x FLOP/s x
+  prefill_mfu)`` at the precision's FLOP/s (FP8 weights use FP8 tensor cores where the GPU has them);
+- with ``B`` in flight, ``B / output`` requests start per step, so each step also carries their prefill:
+  time per output token ``TPOT(B) = t_step(B) + B x t_pf / output``; time to first token
+  ``TTFT(B) = t_pf + t_step(B)``; requests per second ``B / (output x TPOT(B))``.
+
+The replica runs the largest ``B`` that fits in memory, stays within the engine's ``max_num_seqs`` and
+meets both latency targets. The constants are fitted on the cited rows of ``data/throughput.csv`` marked
+``calibration`` and checked on the three held-out ``anchor`` rows; see data/README.md. ``gpu = auto`` picks
+only among GPUs with such rows; a GPU named without them is priced by extrapolation, and says so.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +36,8 @@ import pandas as pd
 from kit.catalog import Catalog, load_catalog
 from kit.errors import ParamError
 
-# bf16 KV cache bytes per token ~ this x sqrt(params in billions); fitted to Llama 3.1 8B and 3.3 70B.
-KV_BYTES_RULE_OF_THUMB = 40_000
-
-
-def kv_bytes_estimate(params_b: float) -> float:
-    """Estimate KV-cache bytes per token for a model known only by its size."""
-    return KV_BYTES_RULE_OF_THUMB * math.sqrt(params_b)
+TP_SIZES = (1, 2, 4, 8, 16, 32)  # GPUs per replica: tensor parallel within a node of 8, up to 4 nodes
+WEIGHT_PRECISION = {4: "4-bit weights (W4A16: prefill at BF16)", 8: "FP8 (W8A8)", 16: "BF16"}
 
 
 def find_gpu(name: str, cat: Catalog | None = None) -> pd.Series:
@@ -32,41 +52,97 @@ def find_gpu(name: str, cat: Catalog | None = None) -> pd.Series:
     raise ParamError("gpu", name, "one of " + ", ".join(cat.gpus.id))
 
 
-def gpus_for(total_gb: Any, gpu_memory_gb: Any, cat: Catalog) -> np.ndarray:
-    """Return the whole number of GPUs whose usable memory holds ``total_gb`` (never fractional)."""
-    usable = np.asarray(gpu_memory_gb, float) * cat.a("gpu_memory_usable") - cat.a("runtime_overhead_gb")
-    return np.maximum(1, np.ceil(np.asarray(total_gb, float) / usable)).astype(int)
+def find_model(model_id: str, cat: Catalog | None = None) -> pd.Series:
+    """Return the open_models.csv row ``model_id``; ParamError lists the known ids."""
+    cat = cat or load_catalog()
+    hit = cat.open_models[cat.open_models.id == model_id]
+    if hit.empty:
+        raise ParamError("model", model_id, "one of " + ", ".join(cat.open_models.id))
+    return hit.iloc[0]
 
 
-def next_pow2(n: Any) -> np.ndarray:
-    """Round GPU counts up to a power of two, as tensor parallelism requires."""
-    n = np.maximum(1, np.asarray(n, int))
-    return (2 ** np.ceil(np.log2(n))).astype(int)
+def kv_bytes(kv_full: Any, kv_local: Any, window: Any, context: Any, kv_bits: Any = 16) -> np.ndarray:
+    """Return KV-cache bytes for ``context`` tokens of one sequence (vectorised).
+
+    ``kv_full``: bytes per token of the full-attention layers at 16 bits; ``kv_local`` and ``window``: the
+    sliding-window layers' bytes per token and window (they hold at most ``window`` tokens).
+    """
+    context = np.asarray(context, float)
+    per16 = context * np.asarray(kv_full, float) + np.minimum(context, np.asarray(window, float)) * np.asarray(
+        kv_local, float
+    )
+    return per16 * np.asarray(kv_bits, float) / 16
+
+
+def usable_gb(n: Any, gpu_memory_gb: Any, cat: Catalog) -> np.ndarray:
+    """Memory ``n`` GPUs offer for weights and KV cache."""
+    return np.asarray(n, float) * (
+        np.asarray(gpu_memory_gb, float) * cat.a("gpu_memory_usable") - cat.a("runtime_overhead_gb")
+    )
+
+
+def max_concurrency(n: Any, gpu_memory_gb: Any, weights_gb: Any, kv_seq_gb: Any, cat: Catalog) -> np.ndarray:
+    """Return how many sequences of ``kv_seq_gb`` KV cache fit beside the weights on ``n`` GPUs (0: none)."""
+    room = usable_gb(n, gpu_memory_gb, cat) - np.asarray(weights_gb, float)
+    return np.maximum(0, np.floor(room / np.maximum(np.asarray(kv_seq_gb, float), 1e-12))).astype(np.int64)
+
+
+def min_gpus(gpu_memory_gb: Any, weights_gb: Any, kv_seq_gb: Any, cat: Catalog, concurrency: Any = 1) -> np.ndarray:
+    """Return the fewest GPUs per replica (a tensor-parallel size) holding ``concurrency`` sequences; 0: none does."""
+    out = np.zeros(np.broadcast(np.asarray(weights_gb), np.asarray(gpu_memory_gb)).shape, np.int64)
+    for n in reversed(TP_SIZES):
+        fits = max_concurrency(n, gpu_memory_gb, weights_gb, kv_seq_gb, cat) >= np.asarray(concurrency)
+        out = np.where(fits, n, out)
+    return out
 
 
 def size(
-    params_b: float,
-    bits: float,
-    gpu: str,
+    params_b: float | None = None,
+    bits: float = 4,
+    gpu: str = "h100_80gb",
     context: int = 8192,
     concurrency: int = 1,
     kv_bytes_per_token: float | None = None,
+    model: str | None = None,
+    kv_bits: int = 16,
     cat: Catalog | None = None,
 ) -> dict:
-    """Size the GPUs needed to hold a model: weights + KV cache + runtime overhead."""
+    """Size the GPUs of one replica: weights + KV cache of ``concurrency`` sequences of ``context`` tokens.
+
+    With ``model`` (an open_models.csv id) the model's parameters and KV layout (sliding windows included)
+    are used, exactly as the cost engine uses them; otherwise ``params_b`` and an estimated KV size.
+    """
     cat = cat or load_catalog()
     g = find_gpu(gpu, cat)
-    kv_per_token = kv_bytes_per_token or kv_bytes_estimate(params_b)
+    if model is not None:
+        m = find_model(model, cat)
+        params_b = float(m.total_params_b)
+        kv_full, kv_local, window = (
+            float(m.kv_bytes_per_token),
+            float(m.kv_local_bytes_per_token),
+            float(m.sliding_window_tokens),
+        )
+        estimated = False
+    else:
+        if params_b is None:
+            raise ParamError("params_b", None, "a number of billions of parameters, or a model id")
+        kv_full, kv_local, window = (kv_bytes_per_token or kv_bytes_estimate(params_b)), 0.0, 0.0
+        estimated = kv_bytes_per_token is None
     weights = params_b * bits / 8
-    kv = context * concurrency * kv_per_token / 1e9
-    n = int(gpus_for(weights + kv, g.memory_gb, cat))
-    overhead = n * cat.a("runtime_overhead_gb")
+    kv_seq = float(kv_bytes(kv_full, kv_local, window, context, kv_bits)) / 1e9
+    kv = kv_seq * concurrency
+    n = int(min_gpus(g.memory_gb, weights, kv_seq, cat, concurrency))
+    fits = n > 0
+    n_show = n if fits else TP_SIZES[-1]
+    overhead = n_show * cat.a("runtime_overhead_gb")
     return {
         "gpu": g.id,
         "gpu_name": g["name"],
         "gpu_memory_gb": float(g.memory_gb),
-        "gpus": n,
-        "gpus_tensor_parallel": int(next_pow2(n)),
+        "fits": fits,
+        "gpus": n if fits else None,
+        "gpus_tensor_parallel": n if fits else None,
+        "max_concurrency": int(max_concurrency(n_show, g.memory_gb, weights, kv_seq, cat)),
         "memory_gb": round(weights + kv + overhead, 2),
         "breakdown": {
             "weights_gb": round(weights, 2),
@@ -74,82 +150,205 @@ def size(
             "runtime_overhead_gb": round(overhead, 2),
         },
         "assumptions": {
+            "model": model,
             "params_b": params_b,
             "bits": bits,
+            "kv_bits": kv_bits,
             "context": context,
             "concurrency": concurrency,
-            "kv_bytes_per_token": round(kv_per_token),
-            "kv_estimated": kv_bytes_per_token is None,
+            "kv_bytes_per_token": round(kv_full),
+            "kv_sliding_window": {"tokens": int(window), "bytes_per_token": round(kv_local)} if window else None,
+            "kv_estimated": estimated,
             "usable_fraction": cat.a("gpu_memory_usable"),
+            "largest_replica_gpus": TP_SIZES[-1],
         },
     }
 
 
-def roofline_decode_tps(
-    total_b: Any,
-    active_b: Any,
-    bits: Any,
-    kv_bytes_per_token: Any,
-    context: Any,
-    bandwidth_gbs: Any,
-    batch: Any,
+# bf16 KV cache bytes per token ~ this x sqrt(params in billions); fitted to Llama 3.1 8B and 3.3 70B.
+KV_BYTES_RULE_OF_THUMB = 40_000
+
+
+def kv_bytes_estimate(params_b: float) -> float:
+    """Estimate KV-cache bytes per token for a model known only by its size."""
+    return KV_BYTES_RULE_OF_THUMB * math.sqrt(params_b)
+
+
+def prefill_tflops(bits: Any, bf16: Any, fp8: Any) -> np.ndarray:
+    """Dense TFLOP/s prefill runs at: FP8 tensor cores for 8-bit weights where the GPU has them, else BF16."""
+    fp8 = np.asarray(fp8, float)
+    return np.where((np.asarray(bits) == 8) & (fp8 > 0), fp8, np.asarray(bf16, float))
+
+
+def weights_touched(total_b: Any, active_b: Any, batch: Any) -> np.ndarray:
+    """Billions of parameters a decode step of ``batch`` tokens reads (expert-touch model for MoE)."""
+    total = np.asarray(total_b, float)
+    share = np.clip(np.asarray(active_b, float) / total, 0, 1)
+    return total * (1 - (1 - share) ** np.asarray(batch, float))
+
+
+def decode_step_s(
+    total_b: Any, active_b: Any, bits: Any, kv_seq_bytes: Any, n: Any, bandwidth_gbs: Any, tflops: Any, batch: Any,
     cat: Catalog,
-) -> np.ndarray:
-    """Return generated tokens/s for ``batch`` sequences bounded by memory bandwidth (vectorised).
-
-    Each decode step streams the active weights (a mixture-of-experts batch touches more experts)
-    and every sequence's KV cache through memory, at ``roofline_efficiency`` of the peak bandwidth.
-    """
+) -> np.ndarray:  # fmt: skip
+    """Seconds for one decode step of ``batch`` sequences on ``n`` GPUs."""
+    n = np.asarray(n, float)
     batch = np.asarray(batch, float)
-    weight_bytes = np.minimum(total_b, np.asarray(active_b, float) * np.sqrt(batch)) * 1e9 * np.asarray(bits, float) / 8
-    kv_bytes = batch * np.asarray(context, float) * np.asarray(kv_bytes_per_token, float)
-    bw = np.asarray(bandwidth_gbs, float) * 1e9 * cat.a("roofline_efficiency")
-    return batch / ((weight_bytes + kv_bytes) / bw)
+    bytes_read = weights_touched(total_b, active_b, batch) * 1e9 * np.asarray(bits, float) / 8 + batch * kv_seq_bytes
+    memory = bytes_read / (n * np.asarray(bandwidth_gbs, float) * 1e9 * cat.a("bandwidth_efficiency"))
+    # the tokens' matrix work, not overlapped with the memory traffic at these batch sizes
+    compute = (
+        batch * 2 * np.asarray(active_b, float) * 1e9 / (n * np.asarray(tflops, float) * 1e12 * cat.a("decode_mfu"))
+    )
+    # tensor parallelism's all-reduces add a roughly fixed time per step, whatever the split
+    sync = np.where(n > 1, cat.a("tp_sync_ms"), 0.0) / 1e3
+    overhead = (cat.a("step_overhead_ms") + batch * cat.a("seq_overhead_ms")) / 1e3  # scheduling, sampling
+    return overhead + sync + memory + compute
 
 
-def replica_table(combos: pd.DataFrame, cat: Catalog, use_measurements: bool = True) -> pd.DataFrame:
-    """For unique (open_model, gpu, quant_bits, input_tokens, output_tokens) rows, size one replica.
+def goodput(
+    total_b: Any, active_b: Any, bits: Any, kv_bits: Any, kv_full: Any, kv_local: Any, window: Any,
+    input_tokens: Any, output_tokens: Any, cached_share: Any, n: Any, gpu_memory_gb: Any, bandwidth_gbs: Any,
+    prefill_tf: Any, ttft_ms: Any, tpot_ms: Any, cat: Catalog, max_seqs: Any = None,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """Return, per row, the concurrency a replica runs and its requests/s at the latency targets (vectorised).
 
-    Returns per row: gpus_per_replica, rps_per_replica (requests/s at 100% busy), throughput_method,
-    throughput_source.
+    ``concurrency`` 0 marks a replica that cannot hold the model or cannot meet the targets even with one
+    sequence; its ``rps`` is 0 (see ``meets``: False where even one sequence misses a latency target).
+    """
+    inp = np.asarray(input_tokens, float)
+    out = np.maximum(np.asarray(output_tokens, float), 1.0)
+    n = np.asarray(n, float)
+    weights_gb = np.asarray(total_b, float) * np.asarray(bits, float) / 8
+    kv_seq = kv_bytes(kv_full, kv_local, window, inp + out, kv_bits)  # memory: the full context
+    kv_read = kv_bytes(kv_full, kv_local, window, inp + out / 2, kv_bits)  # read per step: the mean context
+    cap = cat.a("max_num_seqs") if max_seqs is None else np.minimum(np.asarray(max_seqs, float), cat.a("max_num_seqs"))
+    b_mem = np.minimum(max_concurrency(n, gpu_memory_gb, weights_gb, kv_seq / 1e9, cat), np.asarray(cap, np.int64))
+    t_pf = (
+        inp * (1 - np.asarray(cached_share, float)) * 2 * np.asarray(active_b, float) * 1e9
+        / (n * np.asarray(prefill_tf, float) * 1e12 * cat.a("prefill_mfu"))
+    )  # fmt: skip
+    ttft_s = np.asarray(ttft_ms, float) / 1e3
+    tpot_s = np.asarray(tpot_ms, float) / 1e3
+
+    def latencies(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        step = decode_step_s(total_b, active_b, bits, kv_read, n, bandwidth_gbs, prefill_tf, b, cat)
+        return step + b * t_pf / out, t_pf + step
+
+    def ok(b: np.ndarray) -> np.ndarray:
+        tpot, ttft = latencies(b)
+        return (tpot <= tpot_s) & (ttft <= ttft_s)
+
+    # the largest B in [1, b_mem] meeting both targets (both latencies rise with B): a vectorised bisection
+    lo = np.zeros_like(b_mem)  # ok(lo) holds, or lo = 0
+    hi = b_mem.copy()
+    one_ok = (b_mem >= 1) & ok(np.ones_like(b_mem))
+    lo = np.where(one_ok, 1, 0)
+    hi = np.where(one_ok, b_mem, 0)
+    while np.any(hi > lo):
+        mid = (lo + hi + 1) // 2
+        good = ok(mid.astype(float))
+        lo = np.where(good, mid, lo)
+        hi = np.where(good, hi, mid - 1)
+    b = lo
+    meets = one_ok
+    # a replica that holds the model but misses a target even alone still serves one sequence at a time
+    b_run = np.where(meets, b, np.minimum(b_mem, 1))
+    tpot, ttft = latencies(np.maximum(b_run, 1).astype(float))
+    rps = np.where(b_run > 0, b_run / (out * tpot), 0.0)
+    return {
+        "concurrency": b_run,
+        "rps": rps,
+        "tpot_ms": tpot * 1e3,
+        "ttft_ms": ttft * 1e3,
+        "meets": meets,
+        "fits": b_mem >= 1,
+        "output_tok_s": rps * out,
+        "max_concurrency": b_mem,
+    }
+
+
+def candidates(combos: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
+    """Every replica shape (GPU type x GPUs per replica) for each combo row, with its goodput.
+
+    ``combos`` columns: open_id, gpu ('auto' or an id), quant_bits, kv_bits, input_tokens, output_tokens,
+    cached_input_share, latency_ms, tpot_ms. Returns one row per (combo index ``combo``, gpu, n) that
+    holds the model, with concurrency, rps, latencies and whether it meets the targets.
     """
     models = cat.open_models.set_index("id")
     gpus = cat.gpus.set_index("id")
-    m = models.loc[combos.open_model]
-    g = gpus.loc[combos.gpu]
-    bits = combos.quant_bits.to_numpy(float)
-    total_b = m.total_params_b.to_numpy(float)
-    active_b = m.active_params_b.to_numpy(float)
-    kv_tok = m.kv_bytes_per_token.to_numpy(float)
-    batch = cat.a("serving_batch")
-    kv_reserved_gb = batch * cat.a("kv_context_tokens") * kv_tok / 1e9
-    n = next_pow2(gpus_for(total_b * bits / 8 + kv_reserved_gb, g.memory_gb.to_numpy(float), cat))
-
-    inp = combos.input_tokens.to_numpy(float)
-    out = combos.output_tokens.to_numpy(float)
-    decode_tps = roofline_decode_tps(
-        total_b, active_b, bits, kv_tok, inp + out / 2, n * g.bandwidth_gbs.to_numpy(float), batch, cat
-    )
-    prefill_tps = n * g.bf16_tflops.to_numpy(float) * 1e12 * cat.a("compute_efficiency") / (2 * active_b * 1e9)
-    rps = 1.0 / (inp / prefill_tps + out / decode_tps)
-    method = np.full(len(combos), "roofline estimate", dtype=object)
-    source = np.full(len(combos), "memory-bandwidth roofline (data/assumptions.yaml)", dtype=object)
-
-    # Replace with a cited measurement where one exists for this model, GPU and precision.
-    measured = cat.measured if use_measurements else {}
-    for i, (mid, gid, b) in enumerate(zip(combos.open_model, combos.gpu, bits)):
-        row = measured.get((mid, gid, float(b)))
-        if row is None:
+    parts = []
+    for gid in gpus.index:
+        # 'auto' picks only among GPUs the throughput model was calibrated on; a named GPU is priced anyway
+        use = ((combos.gpu == "auto") & (gid in cat.calibrated_gpus)) | (combos.gpu == gid)
+        if not use.any():
             continue
-        n[i] = max(int(n[i]), int(row.gpus))
-        scale = n[i] / row.gpus
-        if row.metric == "total":
-            rps[i] = row.tokens_per_s * scale / (inp[i] + out[i])
-        else:
-            rps[i] = 1.0 / (inp[i] / prefill_tps[i] + out[i] / (row.tokens_per_s * scale))
-        method[i] = f"measured ({row.engine}, {row.precision}, concurrency {row.concurrency})"
-        source[i] = row.source
-    return pd.DataFrame(
-        {"gpus_per_replica": n, "rps_per_replica": rps, "throughput_method": method, "throughput_source": source},
-        index=combos.index,
-    )
+        c = combos[use]
+        for n in TP_SIZES:
+            parts.append(c.assign(combo=c.index, gpu_id=gid, n=n))
+    cand = _goodput_rows(pd.concat(parts, ignore_index=True), models, gpus, cat)
+    # a GPU named by the scenario that cannot hold the model: every GPU type is tried instead
+    lost = combos.index.difference(cand.combo[cand.fits].unique())
+    if len(lost):
+        c = combos.loc[lost]
+        extra = [c.assign(combo=c.index, gpu_id=gid, n=n) for gid in gpus.index for n in TP_SIZES]
+        cand = pd.concat(
+            [cand, _goodput_rows(pd.concat(extra, ignore_index=True), models, gpus, cat)], ignore_index=True
+        )
+    return cand[cand.fits].reset_index(drop=True)
+
+
+def _goodput_rows(cand: pd.DataFrame, models: pd.DataFrame, gpus: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
+    """Add ``goodput``'s columns to candidate rows (combo columns + gpu_id + n)."""
+    m = models.loc[cand.open_id]
+    g = gpus.loc[cand.gpu_id]
+    bits = cand.quant_bits.to_numpy(float)
+    gp = goodput(
+        m.total_params_b.to_numpy(float), m.active_params_b.to_numpy(float), bits, cand.kv_bits.to_numpy(float),
+        m.kv_bytes_per_token.to_numpy(float), m.kv_local_bytes_per_token.to_numpy(float),
+        m.sliding_window_tokens.to_numpy(float), cand.input_tokens.to_numpy(float),
+        cand.output_tokens.to_numpy(float), cand.cached_input_share.to_numpy(float), cand.n.to_numpy(float),
+        g.memory_gb.to_numpy(float), g.bandwidth_gbs.to_numpy(float),
+        prefill_tflops(bits, g.bf16_tflops.to_numpy(float), g.fp8_tflops.to_numpy(float)),
+        cand.latency_ms.to_numpy(float), cand.tpot_ms.to_numpy(float), cat,
+    )  # fmt: skip
+    for k, v in gp.items():
+        cand[k] = v
+    return cand
+
+
+def replica_table(combos: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
+    """For each combo row, the cheapest-per-request replica shape on each GPU type (see ``candidates``)."""
+    cand = candidates(combos, cat)
+    return cand
+
+
+def decode_tps(model: pd.Series, bits: float, gpu: pd.Series, context: float, batch: int, cat: Catalog) -> float:
+    """Generated tokens/s of ``batch`` sequences of ``context`` tokens decoding on one GPU (no prefill)."""
+    kv = kv_bytes(model.kv_bytes_per_token, model.kv_local_bytes_per_token, model.sliding_window_tokens, context)
+    step = decode_step_s(
+        model.total_params_b, model.active_params_b, bits, kv, 1, gpu.bandwidth_gbs,
+        prefill_tflops(bits, gpu.bf16_tflops, gpu.fp8_tflops), batch, cat,
+    )  # fmt: skip
+    return float(batch / step)
+
+
+PRECISION_BITS = {"bf16": 16, "fp16": 16, "fp8": 8, "mxfp4": 4, "int4": 4, "awq": 4}
+
+
+def predict_cited(rows: pd.DataFrame, cat: Catalog) -> np.ndarray:
+    """The model's output tokens/s for rows of data/throughput.csv: each at its own workload, GPUs, precision
+    and concurrency, with its measured time per output token as the target (0 where memory cannot hold it)."""
+    m = cat.open_models.set_index("id").loc[rows.model_id]
+    g = cat.gpus.set_index("id").loc[rows.gpu_id]
+    bits = rows.precision.map(PRECISION_BITS).to_numpy(float)
+    kv = np.where(rows.kv_precision.fillna("").str.lower().eq("fp8"), 8, 16)
+    gp = goodput(
+        m.total_params_b.to_numpy(float), m.active_params_b.to_numpy(float), bits, kv,
+        m.kv_bytes_per_token.to_numpy(float), m.kv_local_bytes_per_token.to_numpy(float),
+        m.sliding_window_tokens.to_numpy(float), rows.input_tokens.to_numpy(float), rows.output_tokens.to_numpy(float),
+        0.0, rows.gpus.to_numpy(float), g.memory_gb.to_numpy(float), g.bandwidth_gbs.to_numpy(float),
+        prefill_tflops(bits, g.bf16_tflops.to_numpy(float), g.fp8_tflops.to_numpy(float)), 1e9,
+        rows.tpot_ms.to_numpy(float), cat, max_seqs=rows.concurrency.fillna(1e9).to_numpy(float),
+    )  # fmt: skip
+    return gp["output_tok_s"]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import yaml
 
@@ -100,7 +101,10 @@ def parse_yaml(text: str, path: Path | str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        raise DataError(f"{path}: {where}not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        problem = str(getattr(exc, "problem", None) or exc)
+        if "nesting depth" in problem:  # PyYAML >= 6.0.3 stops deep nesting itself, before our own scan
+            problem = f"nested more than {MAX_YAML_DEPTH} levels deep"
+        raise DataError(f"{path}: {where}not valid YAML ({problem})") from None
     except (ValueError, OverflowError) as exc:  # a scalar YAML accepts but Python cannot build
         raise DataError(f"{path}: a value cannot be read ({one_line(str(exc), 160)})") from None
 
@@ -150,6 +154,13 @@ def _one_of(*allowed: str) -> Callable[[str], str]:
     return check
 
 
+def _bool(v: str) -> bool:
+    """A true/false cell (prices.csv reasoning, open_models.csv commercial_use)."""
+    if v.strip() not in ("true", "false"):
+        raise ValueError(f"must be one of true, false, got {shorten(v)}")
+    return v.strip() == "true"
+
+
 SCHEMAS: dict[str, dict[str, Callable[[str], Any]]] = {
     "prices.csv": {
         "provider": _text,
@@ -159,7 +170,14 @@ SCHEMAS: dict[str, dict[str, Callable[[str], Any]]] = {
         "input_usd_per_mtok": _positive,
         "output_usd_per_mtok": _nonneg,
         "cache_read_usd_per_mtok": _opt_nonneg,
+        "cache_write_usd_per_mtok": _opt_nonneg,
+        "batch_discount": _opt_nonneg,
+        "long_context_above_tokens": _opt_nonneg,
+        "long_input_usd_per_mtok": _opt_nonneg,
+        "long_output_usd_per_mtok": _opt_nonneg,
         "context_tokens": _nonneg,
+        "reasoning": _bool,
+        "weights_licence": _opt_text,
         "release_date": _opt_text,
         "as_of": _date,
         "source": _text,
@@ -170,11 +188,30 @@ SCHEMAS: dict[str, dict[str, Callable[[str], Any]]] = {
         "memory_gb": _positive,
         "bandwidth_gbs": _positive,
         "bf16_tflops": _positive,
-        "usd_per_hour_low": _positive,
-        "usd_per_hour_high": _positive,
-        "price_source": _text,
+        "fp8_tflops": _nonneg,
+        "board_power_w": _positive,
         "spec_source": _text,
         "as_of": _date,
+    },
+    "gpu_prices.csv": {
+        "gpu_id": _text,
+        "market": _one_of("neocloud", "hyperscaler"),
+        "mode": _one_of("spot", "on_demand", "reserved_1y", "reserved_3y"),
+        "usd_low": _positive,
+        "usd_likely": _positive,
+        "usd_high": _positive,
+        "source": _text,
+        "as_of": _date,
+        "notes": _opt_text,
+    },
+    "gpu_owned.csv": {
+        "gpu_id": _text,
+        "purchase_usd_low": _positive,
+        "purchase_usd_likely": _positive,
+        "purchase_usd_high": _positive,
+        "source": _text,
+        "as_of": _date,
+        "notes": _opt_text,
     },
     "open_models.csv": {
         "id": _text,
@@ -186,13 +223,22 @@ SCHEMAS: dict[str, dict[str, Callable[[str], Any]]] = {
         "active_params_b": _positive,
         "context_tokens": _positive,
         "kv_bytes_per_token": _positive,
+        "kv_local_bytes_per_token": _nonneg,
+        "sliding_window_tokens": _nonneg,
         "licence_id": _text,
         "licence_class": _one_of("permissive", "community_limits", "custom_terms"),
         "openness": _one_of("open_weights", "fully_open"),
+        "commercial_use": _bool,
         "release_date": _date,
         "hosted_price_ref": _opt_text,
         "source": _text,
         "as_of": _date,
+    },
+    "hosted_offers.csv": {
+        "open_model": _text,
+        "provider": _text,
+        "model_id": _text,
+        "source_note": _text,
     },
     "throughput.csv": {
         "model_id": _text,
@@ -200,9 +246,15 @@ SCHEMAS: dict[str, dict[str, Callable[[str], Any]]] = {
         "gpus": _positive,
         "engine": _text,
         "precision": _text,
-        "concurrency": _text,
-        "metric": _one_of("output", "total"),
-        "tokens_per_s": _positive,
+        "kv_precision": _opt_text,
+        "concurrency": _opt_nonneg,
+        "input_tokens": _opt_nonneg,
+        "output_tokens": _opt_nonneg,
+        "output_tok_s": _opt_nonneg,
+        "total_tok_s": _opt_nonneg,
+        "tpot_ms": _opt_nonneg,
+        "ttft_ms": _opt_nonneg,
+        "role": _one_of("anchor", "calibration", "check", "reference"),
         "workload": _text,
         "source": _text,
         "as_of": _date,
@@ -214,18 +266,25 @@ SCHEMAS: dict[str, dict[str, Callable[[str], Any]]] = {
 UNIQUE_KEYS: dict[str, tuple[str, ...]] = {
     "prices.csv": ("provider", "model_id"),
     "gpus.csv": ("id",),
+    "gpu_prices.csv": ("gpu_id", "market", "mode"),
+    "gpu_owned.csv": ("gpu_id",),
     "open_models.csv": ("id",),
+    "hosted_offers.csv": ("open_model", "provider", "model_id"),
 }
 
 
-def _low_not_above_high(row: dict[str, Any]) -> str | None:
-    """Refuse a GPU whose low rental price is above its high one."""
-    if row["usd_per_hour_low"] > row["usd_per_hour_high"]:
-        return (
-            f"column 'usd_per_hour_low': {row['usd_per_hour_low']:g} is above usd_per_hour_high "
-            f"({row['usd_per_hour_high']:g}); allowed: low <= high"
-        )
-    return None
+def _low_likely_high(low: str, likely: str, high: str) -> Callable[[dict[str, Any]], str | None]:
+    """Refuse a row whose low, likely and high figures are out of order."""
+
+    def check(row: dict[str, Any]) -> str | None:
+        if not row[low] <= row[likely] <= row[high]:
+            return (
+                f"column '{likely}': low {row[low]:g}, likely {row[likely]:g}, high {row[high]:g} are out of order; "
+                "allowed: low <= likely <= high"
+            )
+        return None
+
+    return check
 
 
 def _active_not_above_total(row: dict[str, Any]) -> str | None:
@@ -238,10 +297,85 @@ def _active_not_above_total(row: dict[str, Any]) -> str | None:
     return None
 
 
+# Models whose vendor publishes no weights, whatever a price snapshot says (data/README.md):
+# Mistral's "Medium" line (Mistral Medium, Magistral Medium, Devstral Medium) is API-only.
+API_ONLY_NAME_PREFIXES = ("mistral medium", "magistral medium", "devstral medium")
+
+
+def _is_api_only(name: str) -> bool:
+    return name.strip().lower().startswith(API_ONLY_NAME_PREFIXES)
+
+
+def _cache_prices_fit(row: dict[str, Any]) -> str | None:
+    """Refuse a cache price above the input price, or a zero cache price on a paid model (missing data)."""
+    for col in ("cache_read_usd_per_mtok", "cache_write_usd_per_mtok"):
+        x = row[col]
+        if x == 0:
+            return (
+                f"column '{col}': 0 while input_usd_per_mtok is {row['input_usd_per_mtok']:g}; "
+                "allowed: a price above 0, or blank when the source gives none (a zero cache price is missing data)"
+            )
+    if row["cache_read_usd_per_mtok"] > row["input_usd_per_mtok"]:
+        return (
+            f"column 'cache_read_usd_per_mtok': {row['cache_read_usd_per_mtok']:g} is above input_usd_per_mtok "
+            f"({row['input_usd_per_mtok']:g}); allowed: cache read <= input, or blank"
+        )
+    return None
+
+
+def _output_priced(row: dict[str, Any]) -> str | None:
+    """Refuse free output: prices.csv holds chat models, and a chat model's output is never free."""
+    if row["output_usd_per_mtok"] == 0:
+        return (
+            f"column 'output_usd_per_mtok': 0 for {row['provider']}/{row['model_id']}; allowed: a price above 0 "
+            "(free output is missing data, or an embedding model, which prices.csv does not hold)"
+        )
+    return None
+
+
+def _api_only_is_closed(row: dict[str, Any]) -> str | None:
+    """Refuse an API-only model (no published weights) labelled hosted_open."""
+    if row["kind"] == "hosted_open" and _is_api_only(row["name"]):
+        return (
+            f"column 'kind': 'hosted_open' for {row['name']!r}, whose weights are not published "
+            f"(API-only: {', '.join(API_ONLY_NAME_PREFIXES)}); allowed: closed_api"
+        )
+    return None
+
+
+def _long_context_tier_whole(row: dict[str, Any]) -> str | None:
+    """Refuse a half-filled long-context tier, a tier past the context window, a batch discount outside 0-1."""
+    cols = ("long_context_above_tokens", "long_input_usd_per_mtok", "long_output_usd_per_mtok")
+    filled = [c for c in cols if not math.isnan(row[c])]
+    if filled and len(filled) != len(cols):
+        missing = next(c for c in cols if c not in filled)
+        return f"column '{missing}': blank while {filled[0]} is set; allowed: all three long-context columns or none"
+    if filled and not 0 < row["long_context_above_tokens"] < row["context_tokens"]:
+        return (
+            f"column 'long_context_above_tokens': {_num(row['long_context_above_tokens'])}; allowed: above 0 and "
+            f"below context_tokens ({_num(row['context_tokens'])})"
+        )
+    if not math.isnan(row["batch_discount"]) and not 0 <= row["batch_discount"] < 1:
+        return f"column 'batch_discount': {row['batch_discount']:g}; allowed: a fraction from 0 to below 1, or blank"
+    return None
+
+
+def _sliding_window_fits(row: dict[str, Any]) -> str | None:
+    """Refuse sliding-window KV bytes without a window, or a window without bytes."""
+    if (row["sliding_window_tokens"] > 0) != (row["kv_local_bytes_per_token"] > 0):
+        return (
+            f"column 'sliding_window_tokens': {row['sliding_window_tokens']:g} with kv_local_bytes_per_token "
+            f"{row['kv_local_bytes_per_token']:g}; allowed: both 0 (no sliding-window layers) or both above 0"
+        )
+    return None
+
+
 # Checks across the cells of one row: each returns a message naming the column, or None.
 ROW_CHECKS: dict[str, tuple[Callable[[dict[str, Any]], str | None], ...]] = {
-    "gpus.csv": (_low_not_above_high,),
-    "open_models.csv": (_active_not_above_total,),
+    "gpu_prices.csv": (_low_likely_high("usd_low", "usd_likely", "usd_high"),),
+    "gpu_owned.csv": (_low_likely_high("purchase_usd_low", "purchase_usd_likely", "purchase_usd_high"),),
+    "open_models.csv": (_active_not_above_total, _sliding_window_fits),
+    "prices.csv": (_cache_prices_fit, _output_priced, _api_only_is_closed, _long_context_tier_whole),
 }
 
 
@@ -280,21 +414,29 @@ def _check_unique(path: Path, rows: list[dict[str, Any]], linenos: list[int]) ->
         seen[key] = lineno
 
 
+def _columns(schema: dict) -> str:
+    """Name a file's columns for an error message, short enough for one line."""
+    names = list(schema)
+    if len(", ".join(names)) <= 160:
+        return ", ".join(names)
+    return ", ".join(names[:6]) + f", … ({len(names)} in all; see data/README.md)"
+
+
 def read_table(path: Path) -> pd.DataFrame:
     """Read one CSV of ``data/`` and check every cell against its schema."""
     schema = SCHEMAS[path.name]
     if not path.exists():
-        raise DataError(f"{path}: file not found (expected columns: {', '.join(schema)})")
+        raise DataError(f"{path}: file not found (expected columns: {_columns(schema)})")
     reader = csv.reader(io.StringIO(read_text(path), newline=""))
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
-        raise DataError(f"{path}: file is empty (expected columns: {', '.join(schema)})") from None
+        raise DataError(f"{path}: file is empty (expected columns: {_columns(schema)})") from None
     except csv.Error as exc:
         raise DataError(f"{path}: row 1: not valid CSV ({exc})") from None
     missing = [c for c in schema if c not in header]
     if missing:
-        raise DataError(f"{path}: missing column '{missing[0]}' (expected columns: {', '.join(schema)})")
+        raise DataError(f"{path}: missing column '{missing[0]}' (expected columns: {_columns(schema)})")
     rows, linenos = [], []
     lineno = 1  # rows are numbered as in a spreadsheet: the header is row 1
     try:
@@ -329,7 +471,10 @@ class Catalog:
 
     prices: pd.DataFrame
     gpus: pd.DataFrame
+    gpu_prices: pd.DataFrame
+    gpu_owned: pd.DataFrame
     open_models: pd.DataFrame
+    hosted_offers: pd.DataFrame  # open model x provider rows of prices.csv that serve it
     throughput: pd.DataFrame
     assumptions: dict[str, float]
     assumption_meta: dict[str, dict]
@@ -346,14 +491,40 @@ class Catalog:
         return self.prices.assign(ref=self.prices.provider + "/" + self.prices.model_id).set_index("ref")
 
     @functools.cached_property
-    def measured(self) -> dict[tuple[str, str, float], Any]:
-        """throughput.csv rows by (model id, GPU id, bits per weight); the first row wins."""
-        out: dict[tuple[str, str, float], Any] = {}
-        for row in self.throughput.itertuples(index=False):
-            bits = PRECISION_BITS.get(row.precision)
-            if bits is not None:
-                out.setdefault((row.model_id, row.gpu_id, float(bits)), row)
-        return out
+    def calibrated_gpus(self) -> frozenset[str]:
+        """GPUs with a cited throughput row the model is fitted or checked on: the ones ``gpu = auto`` may pick."""
+        t = self.throughput
+        return frozenset(t.gpu_id[t.role.isin(["calibration", "anchor"])])
+
+    @functools.cached_property
+    def gpu_rates(self) -> pd.DataFrame:
+        """USD per GPU-hour (columns low, likely, high) by (gpu_id, market, mode).
+
+        Rented rows come from gpu_prices.csv. ``owned`` rows (market and mode ``owned``) are built from
+        gpu_owned.csv: purchase price plus its server share, spread over ``owned_amortise_years``, plus the
+        board power x PUE x electricity price, plus colocation per kW.
+        """
+        rented = self.gpu_prices.rename(columns={"usd_low": "low", "usd_likely": "likely", "usd_high": "high"})
+        rented = rented.set_index(["gpu_id", "market", "mode"])[["low", "likely", "high"]]
+        power_kw = self.gpus.set_index("id").board_power_w.reindex(self.gpu_owned.gpu_id).to_numpy(float) / 1000
+        hours_year = 12 * self.a("hours_per_month")
+        running = power_kw * (
+            self.a("pue") * self.a("electricity_usd_per_kwh")
+            + self.a("colo_usd_per_kw_month") / self.a("hours_per_month")
+        )
+        owned = pd.DataFrame(
+            {
+                point: (self.gpu_owned[f"purchase_usd_{point}"].to_numpy(float) + self.a("owned_server_share_usd"))
+                / (self.a("owned_amortise_years") * hours_year)
+                + running
+                for point in ("low", "likely", "high")
+            },
+            index=pd.MultiIndex.from_arrays(
+                [self.gpu_owned.gpu_id, ["owned"] * len(self.gpu_owned), ["owned"] * len(self.gpu_owned)],
+                names=["gpu_id", "market", "mode"],
+            ),
+        )
+        return pd.concat([rented, owned])
 
     def a(self, name: str) -> float:
         """Return the value of one assumption."""
@@ -428,10 +599,19 @@ ASSUMPTION_RANGES: dict[str, Range] = {
     "hours_per_month": Range(1, 744),  # 744 = 31 days x 24 h
     "gpu_memory_usable": SHARE,
     "runtime_overhead_gb": Range(0, 256),  # and below the smallest GPU's usable memory (checked after gpus.csv)
-    "roofline_efficiency": SHARE,
-    "compute_efficiency": SHARE,
-    "serving_batch": Range(1, 4096, whole=True),
-    "kv_context_tokens": Range(1, 10_000_000, whole=True),
+    "step_overhead_ms": Range(0, 1000),
+    "bandwidth_efficiency": SHARE,
+    "prefill_mfu": SHARE,
+    "decode_mfu": SHARE,
+    "tp_sync_ms": Range(0, 1000),
+    "seq_overhead_ms": Range(0, 100),
+    "max_num_seqs": Range(1, 65_536, whole=True),
+    "owned_amortise_years": Range(0, 30, low_open=True),
+    "owned_server_share_usd": Range(0, 1e7),
+    "electricity_usd_per_kwh": Range(0, 10),
+    "pue": Range(1, 5),
+    "colo_usd_per_kw_month": Range(0, 1e5),
+    "cache_hits_per_write": Range(1, 1e6),
     "min_replicas": Range(1, 100, whole=True),
     "max_utilisation_relaxed": SHARE,
     "max_utilisation_tight": SHARE,
@@ -651,8 +831,48 @@ def _check_glossary(path: Path, glossary: list) -> list[dict]:
     return glossary
 
 
+def _refuses_commercial_use(licence: dict) -> bool:
+    """Whether a licences.yaml entry forbids commercial use (its commercial_use phrase starts with 'no')."""
+    return str(licence["commercial_use"]).strip().lower().startswith("no")
+
+
+def _check_offers(folder: Path, cat: Catalog, model_ids: set[str]) -> None:
+    """Each hosted_offers.csv row: an open_models.csv id and a hosted_open row of prices.csv."""
+    kinds = dict(zip(cat.prices.provider + "/" + cat.prices.model_id, cat.prices.kind))
+    for i, row in cat.hosted_offers.iterrows():
+        where = f"{folder / 'hosted_offers.csv'}: row {i + 2}"
+        if row.open_model not in model_ids:
+            raise DataError(
+                f"{where}, column 'open_model': {row.open_model!r} is not an id in open_models.csv; "
+                f"allowed: one of {', '.join(sorted(model_ids))}"
+            )
+        ref = f"{row.provider}/{row.model_id}"
+        if ref not in kinds:
+            raise DataError(
+                f"{where}, column 'model_id': {ref!r} is not a row of prices.csv; allowed: a hosted_open row"
+            )
+        if kinds[ref] != "hosted_open":
+            raise DataError(
+                f"{where}, column 'model_id': {ref!r} is a {kinds[ref]} row of prices.csv; allowed: a hosted_open row"
+            )
+
+
 def _check_refs(folder: Path, cat: Catalog) -> None:
     gpu_ids = set(cat.gpus.id)
+    for name, table in (("gpu_prices.csv", cat.gpu_prices), ("gpu_owned.csv", cat.gpu_owned)):
+        for i, row in table.iterrows():
+            if row.gpu_id not in gpu_ids:
+                raise DataError(
+                    f"{folder / name}: row {i + 2}, column 'gpu_id': {row.gpu_id!r} is not an id in gpus.csv"
+                )
+    on_demand = set(
+        cat.gpu_prices[(cat.gpu_prices.market == "neocloud") & (cat.gpu_prices["mode"] == "on_demand")].gpu_id
+    )
+    for gid in sorted(gpu_ids - on_demand):
+        raise DataError(
+            f"{folder / 'gpu_prices.csv'}: GPU {gid!r} has no neocloud on_demand row; allowed: every GPU of gpus.csv "
+            "has one (it is the price used where a pricing mode is not listed)"
+        )
     model_ids = set(cat.open_models.id)
     for i, row in cat.throughput.iterrows():
         if row.model_id not in model_ids:
@@ -685,6 +905,21 @@ def _check_refs(folder: Path, cat: Catalog) -> None:
                 f"{row.licence_class!r} differs from licences.yaml "
                 f"({cat.licences[row.licence_id]['class']!r})"
             )
+        if row.commercial_use == _refuses_commercial_use(cat.licences[row.licence_id]):
+            raise DataError(
+                f"{folder / 'open_models.csv'}: row {i + 2}, column 'commercial_use': {str(row.commercial_use).lower()} "
+                f"but licences.yaml gives {row.licence_id!r} commercial_use "
+                f"{cat.licences[row.licence_id]['commercial_use']!r}; allowed: "
+                f"{str(not _refuses_commercial_use(cat.licences[row.licence_id])).lower()}"
+            )
+    for i, row in cat.prices.iterrows():
+        if row.weights_licence and row.weights_licence not in cat.licences:
+            raise DataError(
+                f"{folder / 'prices.csv'}: row {i + 2}, column 'weights_licence': "
+                f"{row.weights_licence!r} is not a licence in licences.yaml; allowed: one of {', '.join(cat.licences)}, "
+                "or blank"
+            )
+    _check_offers(folder, cat, model_ids)
     for tier, entry in cat.tiers.items():
         try:
             cat.price(entry["closed"])
@@ -712,7 +947,10 @@ def _load(folder: str) -> Catalog:
     cat = Catalog(
         prices=read_table(path / "prices.csv"),
         gpus=read_table(path / "gpus.csv"),
+        gpu_prices=read_table(path / "gpu_prices.csv"),
+        gpu_owned=read_table(path / "gpu_owned.csv"),
         open_models=read_table(path / "open_models.csv"),
+        hosted_offers=read_table(path / "hosted_offers.csv"),
         throughput=read_table(path / "throughput.csv"),
         assumptions=assumptions,
         assumption_meta=meta,
@@ -738,9 +976,18 @@ def load_catalog(folder: str | Path | None = None) -> Catalog:
     return _load(str(Path(folder) if folder else data_dir()))
 
 
+def lookup(values: Any, mapping: dict, dtype: Any = None) -> np.ndarray:
+    """Return ``mapping[v]`` for each of ``values`` as an array, looking each distinct value up once
+    (pandas maps strings one by one; a sweep has many rows and few distinct values)."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    table = np.asarray([mapping[u] for u in uniques], dtype=dtype)
+    return table[codes] if len(uniques) else np.zeros(0, dtype=dtype)
+
+
 def check_models(closed: Iterable[str], opened: Iterable[str], cat: Catalog | None = None, context: str = "") -> None:
     """Refuse a closed model that is no provider/model_id row of prices.csv, or an open model not in open_models.csv."""
     cat = cat or load_catalog()
+    closed, opened = pd.unique(np.asarray(closed, dtype=object)), pd.unique(np.asarray(opened, dtype=object))
     for ref in sorted(set(closed) - set(cat.price_table.index)):
         examples = ", ".join(t["closed"] for t in cat.tiers.values())
         raise ParamError("closed_model", ref, f"'auto' or provider/model_id of a row of data/prices.csv, e.g. {examples}",

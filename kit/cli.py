@@ -132,8 +132,24 @@ def render_recommendation(r: Recommendation) -> str:
         lines.append(f"  {OPTION_LABELS[option]:<38} {shown:>14}{mark}")
     sh = r["self_hosted"]
     lines.append(
-        f"  (self-hosted: {sh['gpus']} x {sh['gpu']} in {sh['replicas']} replicas, throughput {sh['throughput']})"
+        f"  (self-hosted: {sh['gpus']} x {sh['gpu']} in {sh['replicas']} replicas of {sh['gpus_per_replica']}, "
+        f"{sh['pricing']}, {sh['concurrency']} requests in flight per replica at "
+        f"{sh['ttft_ms']:,.0f} ms to first token and {sh['tpot_ms']:,.0f} ms per token"
+        + ("" if sh["meets_targets"] else "; no GPU shape meets the latency targets")
+        + ")"
     )
+    if sh["owned_marginal_usd"] is not None and r["scenario"]["gpu_pricing"] == "owned":
+        lines.append(
+            f"  (on GPUs you already own, the marginal cost is {money(sh['owned_marginal_usd'])}/month: the GPU-hours "
+            "this load keeps busy x the owned cost per GPU-hour; no new hardware, staff or setup)"
+        )
+    m = r["models"]["hosted_market"]
+    if m["offers"]:
+        lines.append(
+            f"  (hosted: {m['offers']} provider(s) of {r['models']['open']}, {money(m['min_usd'])} to "
+            f"{money(m['max_usd'])}/month, median {money(m['median_usd'])}; priced: "
+            f"{r['models']['hosted_price'] or 'none'} by hosted_provider = {m['rule']})"
+        )
     if r["not_allowed"]:
         lines += ["", "Not allowed:"]
         lines += [
@@ -207,7 +223,7 @@ def cmd_route_sim(args: argparse.Namespace) -> int:
 def cmd_size(args: argparse.Namespace) -> int:
     """Print the whole GPUs needed to hold a model, and why."""
     checks = (
-        ("params_b", args.params_b, 0.01, 10_000),
+        *((("params_b", args.params_b, 0.01, 10_000),) if args.model is None else ()),
         ("bits", args.bits, 1, 32),
         ("context", args.context, 1, 100_000_000),
         ("concurrency", args.concurrency, 1, 100_000),
@@ -215,15 +231,23 @@ def cmd_size(args: argparse.Namespace) -> int:
     for name, value, low, high in checks:
         if not (low <= value <= high):
             raise ParamError(name, value, f"a number from {low:g} to {high:,}")
-    result = size(args.params_b, args.bits, args.gpu, context=args.context, concurrency=args.concurrency)
+    result = size(
+        args.params_b, args.bits, args.gpu, context=args.context, concurrency=args.concurrency, model=args.model,
+        kv_bits=args.kv_bits,
+    )  # fmt: skip
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         b = result["breakdown"]
-        print(
-            f"{args.params_b:g}B parameters at {args.bits:g}-bit on {result['gpu_name']}: "
-            f"{result['gpus']} GPU(s) ({result['gpus_tensor_parallel']} for tensor parallelism)"
-        )
+        what = args.model or f"{args.params_b:g}B parameters"
+        if not result["fits"]:
+            print(f"{what} at {args.bits:g}-bit does not fit on {result['assumptions']['largest_replica_gpus']} x "
+                  f"{result['gpu_name']} with {args.concurrency} x {args.context:,} tokens of KV cache")  # fmt: skip
+        else:
+            print(
+                f"{what} at {args.bits:g}-bit on {result['gpu_name']}: {result['gpus']} GPU(s) per replica "
+                f"(a tensor-parallel size), room for {result['max_concurrency']} sequences of {args.context:,} tokens"
+            )
         print(
             f"  memory {result['memory_gb']} GB = weights {b['weights_gb']} + KV cache {b['kv_cache_gb']} "
             f"+ runtime {b['runtime_overhead_gb']}"
@@ -377,8 +401,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_route_sim)
 
     p = sub.add_parser("size", help="GPUs needed to hold a model")
-    p.add_argument("--params-b", type=float, required=True, help="parameters, in billions")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--params-b", type=float, help="parameters, in billions (KV size estimated)")
+    which.add_argument("--model", help="an id of data/open_models.csv (its own KV layout, as the cost engine uses)")
     p.add_argument("--bits", type=float, required=True, help="bits per weight (4, 8, 16 ...)")
+    p.add_argument("--kv-bits", type=int, default=16, choices=(16, 8), help="bits per KV-cache value (default 16)")
     p.add_argument("--gpu", required=True, help="GPU id or name from data/gpus.csv, e.g. H100")
     p.add_argument("--context", type=int, default=8192, help="tokens of KV cache per sequence (default 8192)")
     p.add_argument("--concurrency", type=int, default=1, help="sequences held at once (default 1)")

@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kit.catalog import Catalog, check_models, load_catalog
-from kit.fleet import self_hosted_fleet
+from kit.catalog import Catalog, check_models, load_catalog, lookup
+from kit.fleet import plan, self_hosted_fleet
 from kit.fmt import number_or_none
 from kit.params import DEFAULTS, OPTIONS, PARAMS, Scenario
 from kit.residency import outside_allowed, sensitive_share, why_inside
@@ -31,34 +31,121 @@ def frame(scenarios: Iterable[Scenario | Mapping[str, Any]] | pd.DataFrame) -> p
 
 def resolve_models(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     """Fill 'auto' model choices from tiers.yaml and check the named models exist."""
-    closed = df.closed_model.where(
-        df.closed_model != "auto", df.quality_need.map({q: t["closed"] for q, t in cat.tiers.items()})
-    )
-    opened = df.open_model.where(
-        df.open_model != "auto", df.quality_need.map({q: t["open"] for q, t in cat.tiers.items()})
-    )
+    quality = df.quality_need.to_numpy(object)
+    closed = np.where(
+        df.closed_model.to_numpy(object) == "auto", lookup(quality, {q: t["closed"] for q, t in cat.tiers.items()}, object),
+        df.closed_model.to_numpy(object),
+    )  # fmt: skip
+    opened = np.where(
+        df.open_model.to_numpy(object) == "auto", lookup(quality, {q: t["open"] for q, t in cat.tiers.items()}, object),
+        df.open_model.to_numpy(object),
+    )  # fmt: skip
     check_models(closed, opened, cat)
-    return df.assign(closed_ref=closed.to_numpy(), open_id=opened.to_numpy())
+    return df.assign(closed_ref=closed, open_id=opened)
 
 
 def _per_token(
-    df: pd.DataFrame, refs: pd.Series, cat: Catalog, requests: np.ndarray
+    df: pd.DataFrame, refs: Any, cat: Catalog, requests: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-    """Return monthly input and output bills for ``requests`` at the price rows ``refs``, and those rows."""
-    rows = cat.price_table.reindex(refs.to_numpy())
-    p_in = rows.input_usd_per_mtok.to_numpy(float)
-    p_cache = rows.cache_read_usd_per_mtok.fillna(rows.input_usd_per_mtok).to_numpy(float)
-    p_out = rows.output_usd_per_mtok.to_numpy(float)
+    """Return monthly input and output bills for ``requests`` at the price rows ``refs``, and those rows.
+
+    The full price card: a prompt above a row's long-context threshold pays its long-context prices; of the
+    cached input share, one token in ``cache_hits_per_write`` is written to the cache (at the cache-write
+    price where one is listed, else the input price) and the rest read at the cache-read price; models
+    flagged ``reasoning`` bill ``reasoning_tokens`` of hidden output per request; the ``batch_share`` of
+    traffic pays the row's batch discount where it lists one.
+    """
+    if isinstance(refs, str):  # one price row for every scenario
+        codes, uniques = np.zeros(len(df), dtype=int), np.array([refs], dtype=object)
+    else:
+        codes, uniques = pd.factorize(np.asarray(refs, dtype=object), use_na_sentinel=False)
+    u = cat.price_table.reindex(uniques)  # each price row looked up once, then spread over the scenarios
+
+    def col(name: str) -> np.ndarray:
+        return u[name].to_numpy(float)[codes]
+
+    inp = df.input_tokens.to_numpy(float)
+    p_in, p_out = col("input_usd_per_mtok"), col("output_usd_per_mtok")
+    long = inp > np.nan_to_num(col("long_context_above_tokens"), nan=np.inf)
+    p_in = np.where(long, col("long_input_usd_per_mtok"), p_in)
+    p_out = np.where(long, col("long_output_usd_per_mtok"), p_out)
+    p_read, p_write = col("cache_read_usd_per_mtok"), col("cache_write_usd_per_mtok")
+    p_read = np.where(np.isnan(p_read), p_in, p_read)
+    p_write = np.where(np.isnan(p_write), p_in, p_write)
     c = df.cached_input_share.to_numpy(float)
-    bill_in = requests * df.input_tokens.to_numpy(float) * ((1 - c) * p_in + c * p_cache) / 1e6
-    bill_out = requests * df.output_tokens.to_numpy(float) * p_out / 1e6
+    w = 1 / cat.a("cache_hits_per_write")
+    batch = 1 - df.batch_share.to_numpy(float) * np.nan_to_num(col("batch_discount"))
+    reasons = (u.reasoning == True).to_numpy()[codes]  # noqa: E712 - the column holds True, False or NaN
+    out = df.output_tokens.to_numpy(float) + df.reasoning_tokens.to_numpy(float) * reasons
+    bill_in = requests * inp * ((1 - c) * p_in + c * ((1 - w) * p_read + w * p_write)) * batch / 1e6
+    bill_out = requests * out * p_out * batch / 1e6
+    rows = pd.DataFrame(
+        {"input_usd_per_mtok": col("input_usd_per_mtok"), "output_usd_per_mtok": col("output_usd_per_mtok")}
+    )
     return bill_in, bill_out, rows
 
 
-def _hosted_refs(df: pd.DataFrame, cat: Catalog) -> pd.Series:
-    """Return the prices.csv row that prices each scenario's open model per token (NaN when none)."""
-    models = cat.open_models.set_index("id").loc[df.open_id]
-    return pd.Series(models.hosted_price_ref.to_numpy(), index=df.index).replace("", np.nan)
+MARKET_RULES = ("median", "cheapest", "priciest")
+# the scenario columns a per-token bill reads
+PRICE_INPUTS = ("input_tokens", "output_tokens", "cached_input_share", "batch_share", "reasoning_tokens")
+
+
+def reasoning_open(df: pd.DataFrame, cat: Catalog) -> np.ndarray:
+    """1 where the scenario's open model reasons (a provider serving it flags reasoning in prices.csv), else 0."""
+    offers = cat.hosted_offers.assign(ref=cat.hosted_offers.provider + "/" + cat.hosted_offers.model_id)
+    flags = cat.price_table.reasoning.reindex(offers.ref).fillna(False).astype(bool).to_numpy()
+    reasons = set(offers.open_model[flags])
+    return lookup(df.open_id, {m: float(m in reasons) for m in pd.unique(df.open_id)}, float)
+
+
+def on_premises(df: pd.DataFrame, cat: Catalog) -> np.ndarray:
+    """True where the data may not leave your premises at all (its sensitivity allows no third party, or it
+    must run offline): its GPUs must be your own, not rented from a cloud."""
+    never = {lvl for lvl, v in cat.residency["levels"].items() if v["third_parties"] == "never"}
+    return lookup(
+        df.sensitivity, {lvl: lvl in never for lvl in cat.residency["levels"]}, bool
+    ) | df.needs_offline.to_numpy(bool)
+
+
+def hosted_market(df: pd.DataFrame, cat: Catalog, requests: np.ndarray) -> pd.DataFrame:
+    """Price every provider of each scenario's open model (data/hosted_offers.csv) and pick one per row by
+    ``hosted_provider``: the median-priced offer (the lower of the middle two), the cheapest, the priciest,
+    or a named provider. Returns the chosen ref (NaN when none), the number of offers and the monthly
+    min / median / max over them."""
+    n = len(df)
+    out = pd.DataFrame(
+        {"hosted_ref": np.full(n, np.nan, dtype=object), "hosted_offers": np.zeros(n, int),
+         "hosted_min": np.full(n, np.nan), "hosted_median": np.full(n, np.nan), "hosted_max": np.full(n, np.nan)}
+    )  # fmt: skip
+    offers = cat.hosted_offers.assign(ref=cat.hosted_offers.provider + "/" + cat.hosted_offers.model_id)
+    by_model = {m: g for m, g in offers.groupby("open_model")}
+    open_ids = df.open_id.to_numpy(object)
+    rule = df.hosted_provider.to_numpy(object)
+    for model in pd.unique(open_ids):
+        idx = np.flatnonzero(open_ids == model)
+        g = by_model.get(model)
+        if g is None:
+            continue
+        sub = df[list(PRICE_INPUTS)].iloc[idx]
+        bills = np.column_stack([sum(_per_token(sub, ref, cat, requests[idx])[:2]) for ref in g.ref])
+        order = np.argsort(bills, axis=1, kind="stable")
+        k = bills.shape[1]
+        pick = np.select(
+            [rule[idx] == "cheapest", rule[idx] == "priciest", rule[idx] == "median"],
+            [order[:, 0], order[:, -1], order[:, (k - 1) // 2]],
+            -1,
+        )
+        providers = g.provider.to_numpy(object)
+        for j, prov in enumerate(providers):
+            pick = np.where(rule[idx] == prov, j, pick)
+        refs = g.ref.to_numpy(object)
+        out.loc[idx, "hosted_ref"] = np.where(pick >= 0, refs[np.maximum(pick, 0)], np.nan)
+        out.loc[idx, "hosted_offers"] = k
+        sorted_bills = np.take_along_axis(bills, order, axis=1)
+        out.loc[idx, "hosted_min"] = sorted_bills[:, 0]
+        out.loc[idx, "hosted_median"] = sorted_bills[:, (k - 1) // 2]
+        out.loc[idx, "hosted_max"] = sorted_bills[:, -1]
+    return out
 
 
 def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) -> pd.DataFrame:
@@ -79,16 +166,26 @@ def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
 
     closed_in, closed_out, closed_rows = _per_token(df, df.closed_ref, cat, requests)
     closed = closed_in + closed_out
-    hosted_ref = _hosted_refs(df, cat)
+    market = hosted_market(df, cat, requests)
+    hosted_ref = market.hosted_ref
     hosted_in, hosted_out, _ = _per_token(df, hosted_ref.fillna("-/-"), cat, requests)
     hosted = hosted_in + hosted_out
-    sh = self_hosted_fleet(df, requests, cat)
+    # Your own GPUs generate every token you would be billed for, hidden reasoning included (where the open
+    # model reasons: a provider of it flags reasoning), and pay for GPUs your data may use: where it may not
+    # leave your premises at all, that means GPUs you own, not rented ones.
+    own = df.assign(
+        output_tokens=df.output_tokens.to_numpy(float) + df.reasoning_tokens.to_numpy(float) * reasoning_open(df, cat),
+        gpu_pricing=np.where(on_premises(df, cat), "owned", df.gpu_pricing.to_numpy(object)),
+    )
+    shapes = plan(own, cat)
+    sh = self_hosted_fleet(own, requests, cat, shapes)
 
     # Hybrid: the router model of kit/router.py (hard -> closed, sensitive -> self-hosted, the rest to the
     # cheapest adequate tier, escalations paid twice), the same everywhere the option is priced.
     hybrid = simulate(
-        df, {"closed_api": closed / requests, "hosted_open": hosted / requests}, cat, threshold=thresholds
-    )
+        own, {"closed_api": closed / requests, "hosted_open": hosted / requests}, cat, threshold=thresholds,
+        shapes=shapes,
+    )  # fmt: skip
     return pd.DataFrame(
         {
             "closed_api": closed,
@@ -103,7 +200,8 @@ def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
             "sensitive_share_used": df.sensitive_share.to_numpy(float),
             "closed_ref": df.closed_ref,
             "open_id": df.open_id,
-            "hosted_ref": hosted_ref,
+            "hosted_ref": hosted_ref.to_numpy(object),
+            **{k: market[k].to_numpy() for k in ("hosted_offers", "hosted_min", "hosted_median", "hosted_max")},
             "closed_in_price": closed_rows.input_usd_per_mtok.to_numpy(float),
             "closed_out_price": closed_rows.output_usd_per_mtok.to_numpy(float),
             **{f"self_{k}": v for k, v in sh.items() if k != "total"},
@@ -231,6 +329,42 @@ def utilisation_needed(
     return out
 
 
+def by_hand(scenario: Scenario, cat: Catalog | None = None) -> dict[str, Any]:
+    """README's two hand formulas for one scenario, beside the engine's own answer from the volume sweep.
+
+    Break-even volume = self-hosting's fixed monthly cost (base ops staff + amortised setup + the redundant
+    minimum fleet) / (closed-API price per request - GPU cost per request at full goodput). Utilisation
+    needed = GPU cost per request at full goodput / closed-API price per request. The formulas leave out
+    the staircase, the planned-utilisation ceiling and the staff per GPU, so they land near the engine's
+    figures, not on them. The replica is the one the engine picks at its own break-even (or at the scenario's
+    volume where there is none): the cheapest GPU shape changes with volume.
+    """
+    cat = cat or load_catalog()
+    engine = utilisation_needed(scenario, cat).get("closed_api", {})
+    at = engine.get("monthly_requests") or scenario["monthly_requests"]
+    c = costs([scenario.replace(monthly_requests=at)], cat).iloc[0]
+    s = scenario.to_dict()
+    hours = cat.a("hours_per_month")
+    replica_hour = float(c.self_gpu_rate * c.self_gpus_per_replica * (1 + cat.a("non_gpu_overhead")))
+    gpu_per_request = replica_hour / (float(c.self_rps_per_replica) * 3600)
+    fixed = (
+        cat.a("ops_fte_base") * s["fte_annual_cost_usd"] / 12
+        + float(c.self_setup_amortised)
+        + cat.a("min_replicas") * replica_hour * hours
+    )
+    api = float(c.closed_api) / at
+    return {
+        "replica_usd_per_hour": replica_hour,
+        "gpu_usd_per_request": gpu_per_request,
+        "fixed_usd_per_month": fixed,
+        "api_usd_per_request": api,
+        "break_even_requests": fixed / (api - gpu_per_request) if api > gpu_per_request else None,
+        "utilisation_needed": gpu_per_request / api,
+        "engine_break_even_requests": engine.get("monthly_requests"),
+        "engine_utilisation": engine.get("utilisation"),
+    }
+
+
 def cost_steps(scenario: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
     """Return each option's monthly cost worked step by step: option, step, how it is computed, value, unit.
 
@@ -250,7 +384,13 @@ def cost_steps(scenario: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
             continue
         if pd.isna(ref):
             steps.append(
-                (option, "No per-token price", f"open model '{row.open_id}' has no hosted price", np.nan, "USD")
+                (
+                    option,
+                    "No per-token price",
+                    f"no provider serves open model '{row.open_id}' under hosted_provider = {s['hosted_provider']}",
+                    np.nan,
+                    "USD",
+                )
             )
             continue
         price = cat.price_table.loc[ref]
@@ -287,12 +427,22 @@ def cost_steps(scenario: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
             (option, "Total", "input bill + output bill", float(row[option]), "USD"),
         ]
     hours = cat.a("hours_per_month")
+    pricing = row.self_pricing  # owned where the data may not leave your premises
+    scaled = pricing in ("spot", "on_demand")
+    paid = (
+        "owned (purchase over the years + power + space)"
+        if pricing == "owned"
+        else f"{s['gpu_market']} {pricing.replace('_', '-')}"
+    )
     steps += [
         (
             "self_hosted_open",
             "One replica serves",
-            f"{row.self_gpus_per_replica} x {s['gpu']}, {row.open_id} at "
-            f"{s['quant_bits']}-bit ({row.self_throughput_method}: {row.self_throughput_source})",
+            f"{row.self_gpus_per_replica} x {row.self_gpu_id}, {row.open_id} at {s['quant_bits']}-bit weights and "
+            f"{s['kv_bits']}-bit KV cache, {row.self_concurrency} requests in flight: time to first token "
+            f"{row.self_ttft_ms:,.0f} ms (target {s['latency_ms']:,}), {row.self_tpot_ms:,.0f} ms per output token "
+            f"(target {s['tpot_ms']:,}){'' if row.self_meets_targets else ' - no GPU shape meets the targets'} "
+            "(throughput model calibrated on data/throughput.csv)",
             float(row.self_rps_per_replica),
             "requests/s",
         ),
@@ -305,7 +455,7 @@ def cost_steps(scenario: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
         ),
         (
             "self_hosted_open",
-            "Replicas",
+            "Replicas at the peak",
             f"peak / (one replica x {row.self_max_utilisation:.0%} planned utilisation), "
             f"at least {cat.a('min_replicas'):.0f} for redundancy",
             float(row.self_replicas),
@@ -313,15 +463,29 @@ def cost_steps(scenario: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
         ),
         (
             "self_hosted_open",
-            "GPUs",
+            "GPUs at the peak",
             f"{row.self_replicas} replicas x {row.self_gpus_per_replica} GPU(s), whole GPUs only",
             float(row.self_gpus),
             "GPUs",
         ),
         (
             "self_hosted_open",
-            "GPU rental",
-            f"{row.self_gpus} GPUs x ${row.self_gpu_rate:.2f}/h x {hours:.0f} h",
+            "GPU-hours",
+            (
+                f"{cat.a('peak_hours_share'):.0%} of {hours:.0f} h at {row.self_replicas} replicas, the rest at "
+                f"{row.self_base_replicas} (the fleet scales with the load) x {row.self_gpus_per_replica} GPU(s)"
+                if scaled
+                else f"{row.self_replicas} replicas x {row.self_gpus_per_replica} GPU(s) x {hours:.0f} h "
+                "(sized for the peak around the clock)"
+            ),
+            float(row.self_gpu_hours),
+            "GPU-hours",
+        ),
+        (
+            "self_hosted_open",
+            "GPU bill",
+            f"{paid}: {row.self_gpu_hours:,.0f} GPU-hours x ${row.self_gpu_rate:.2f}/h (data/gpu_prices.csv, "
+            "data/gpu_owned.csv)",
             float(row.self_gpu_cost),
             "USD",
         ),

@@ -1,7 +1,13 @@
-"""The self-hosted fleet: whole GPUs sized for the peak load, and its monthly bill.
+"""The self-hosted fleet: the cheapest replica shape that meets the latency targets, scaled with the load,
+and its monthly bill.
 
 One home for fleet costing: ``kit.cost`` prices the all-self-hosted option with it and ``kit.router``
 prices the hybrid router's self-hosted tiers with it.
+
+Load model: ``peak_hours_share`` of the time at ``peak_to_average`` x the average rate, the rest at a
+base rate, averaging 1. A rented fleet paid by the hour (spot, on demand) scales between its base
+(at least ``min_replicas``, for redundancy) and its peak; a reserved or owned fleet is sized for the
+peak around the clock. Each replica runs at most ``max_utilisation`` of its goodput at the peak.
 """
 
 from __future__ import annotations
@@ -9,60 +15,217 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from kit.capacity import replica_table
-from kit.catalog import Catalog
+from kit.capacity import candidates
+from kit.catalog import Catalog, lookup
+from kit.params import SPEC
+
+AUTOSCALED = ("spot", "on_demand")
+GPU_PRICING = SPEC["gpu_pricing"].choices
+COMBO_KEYS = [
+    "open_id", "gpu", "quant_bits", "kv_bits", "input_tokens", "output_tokens", "cached_input_share",
+    "latency_ms", "tpot_ms", "gpu_market", "gpu_pricing", "gpu_rate",
+]  # fmt: skip
 
 
-def self_hosted_fleet(df: pd.DataFrame, requests: np.ndarray, cat: Catalog) -> dict[str, np.ndarray]:
-    """Size and price a self-hosted fleet for ``requests`` a month of each scenario."""
-    keys = ["open_id", "gpu", "quant_bits", "input_tokens", "output_tokens"]
-    combos = df[keys].drop_duplicates().rename(columns={"open_id": "open_model"})
-    rep = replica_table(combos.reset_index(drop=True), cat)
-    rep[keys] = combos.reset_index(drop=True).rename(columns={"open_model": "open_id"})[keys].to_numpy()
-    merged = df[keys].merge(rep, on=keys, how="left")
+def base_and_overflow(peak_to_average: np.ndarray, cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
+    """Return the base load (as a multiple of the average rate) and the share of requests above it."""
+    p = np.asarray(peak_to_average, float)
+    f = cat.a("peak_hours_share")
+    base = np.clip((1 - f * p) / (1 - f), 0.0, 1.0)
+    overflow = np.where(p > 1, f * (np.minimum(p, 1 / f) - base), 0.0)
+    return base, np.clip(overflow, 0.0, 1.0)
 
-    lat = df.latency_ms.to_numpy(float)
+
+def gpu_hour_rate(
+    gpu_id: np.ndarray, market: np.ndarray, mode: np.ndarray, point: np.ndarray, cat: Catalog
+) -> np.ndarray:
+    """USD per GPU-hour for each (GPU, market, pricing mode, price point low/mid/high); NaN where unpriced.
+
+    ``owned``: the purchase price amortised over ``owned_amortise_years`` of hours, plus the GPU's board power
+    (and its server's share) x PUE x electricity price, plus colocation per kW.
+    """
+    table = cat.gpu_rates
+    col = np.select([point == "low", point == "high"], [0, 2], 1)
+    keys = pd.MultiIndex.from_arrays([gpu_id, np.where(mode == "owned", "owned", market), mode])
+    vals = table.reindex(keys).to_numpy(float)
+    return vals[np.arange(len(col)), col] if len(col) else np.zeros(0)
+
+
+def owned_marginal_rate(gpu_id: np.ndarray, point: np.ndarray, cat: Catalog) -> np.ndarray:
+    """USD per GPU-hour on hardware already owned: its amortised purchase share plus power and space."""
+    return gpu_hour_rate(gpu_id, np.full(len(gpu_id), "owned"), np.full(len(gpu_id), "owned"), point, cat)
+
+
+def plan(df: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
+    """Every scenario row's candidate replica shapes, as (combos, K) blocks and each row's combo index.
+
+    Shapes are computed once per distinct combination of the inputs that shape a replica (COMBO_KEYS), so a
+    sweep over volume or sensitivity computes them once.
+    """
+    keyed = df[COMBO_KEYS]
+    combo_of = keyed.groupby(COMBO_KEYS, sort=False, observed=True, dropna=False).ngroup().to_numpy()
+    first = np.unique(combo_of, return_index=True)[1]
+    combos = keyed.iloc[first].reset_index(drop=True)
+    cand = candidates(combos, cat)
+    lat = cand.latency_ms.to_numpy(float)
     u_tight, u_relaxed = cat.a("max_utilisation_tight"), cat.a("max_utilisation_relaxed")
-    max_util = np.interp(lat, [cat.a("latency_tight_ms"), cat.a("latency_relaxed_ms")], [u_tight, u_relaxed])
-    avg_rps = requests / (cat.a("hours_per_month") * 3600)
-    peak_rps = avg_rps * df.peak_to_average.to_numpy(float)
-    rps_cap = merged.rps_per_replica.to_numpy(float)
-    replicas_exact = np.maximum(cat.a("min_replicas"), peak_rps / (rps_cap * max_util))
-    replicas = np.ceil(replicas_exact).astype(int)
-    n_gpus = replicas * merged.gpus_per_replica.to_numpy(int)
-    gpus_exact = replicas_exact * merged.gpus_per_replica.to_numpy(int)
+    cand["max_util"] = np.interp(lat, [cat.a("latency_tight_ms"), cat.a("latency_relaxed_ms")], [u_tight, u_relaxed])
+    cand["rate"] = gpu_hour_rate(
+        cand.gpu_id.to_numpy(), cand.gpu_market.to_numpy(), cand.gpu_pricing.to_numpy(), cand.gpu_rate.to_numpy(), cat
+    )
+    # a GPU named by the scenario but not listed under its pricing mode: the neocloud on-demand price stands in
+    on_demand = gpu_hour_rate(
+        cand.gpu_id.to_numpy(),
+        np.full(len(cand), "neocloud"),
+        np.full(len(cand), "on_demand"),
+        cand.gpu_rate.to_numpy(),
+        cat,
+    )
+    priced = pd.Series(np.isfinite(cand.rate.to_numpy()), index=cand.index).groupby(cand.combo).transform("any")
+    cand["fallback"] = ~priced.to_numpy()
+    cand["rate"] = np.where(priced, cand.rate, on_demand)
+    cand["owned_rate"] = owned_marginal_rate(cand.gpu_id.to_numpy(), cand.gpu_rate.to_numpy(), cat)
+    cand = cand[np.isfinite(cand.rate) & (cand.rps > 0)].sort_values("combo", kind="stable")
+    cand = _prune(cand)
 
-    gpus = cat.gpus.set_index("id").loc[df.gpu]
-    low, high = gpus.usd_per_hour_low.to_numpy(float), gpus.usd_per_hour_high.to_numpy(float)
-    rate = np.select([df.gpu_rate == "low", df.gpu_rate == "high"], [low, high], (low + high) / 2)
-    fte_month = df.fte_annual_cost_usd.to_numpy(float) / 12
-    setup_weeks = cat.a("setup_weeks") + cat.a("finetune_setup_weeks") * df.needs_finetuning.to_numpy(bool)
-    setup = setup_weeks * df.fte_annual_cost_usd.to_numpy(float) / 52 / cat.a("amortise_months")
+    cand = cand.sort_values(["combo", "meets"], ascending=[True, False], kind="stable")
+    slot = cand.groupby("combo").cumcount().to_numpy()
+    k = int(slot.max()) + 1 if len(cand) else 1
+    rows, cols = cand.combo.to_numpy(), slot
+    out: dict[str, np.ndarray] = {"combo_of": combo_of}
+    for col, fill in (("rps", np.nan), ("n", np.nan), ("rate", np.nan), ("max_util", np.nan), ("meets", 0.0),
+                      ("owned_rate", np.nan), ("concurrency", 0.0), ("tpot_ms", np.nan), ("ttft_ms", np.nan),
+                      ("fallback", 0.0)):  # fmt: skip
+        block = np.full((len(combos), k), fill, dtype=float)
+        block[rows, cols] = cand[col].to_numpy(float)
+        out[col] = block
+    gpu_index = {g: i for i, g in enumerate(cat.gpus.id)}
+    out["gpu_ix"] = np.full((len(combos), k), -1, dtype=int)
+    out["gpu_ix"][rows, cols] = cand.gpu_id.map(gpu_index).to_numpy(int)
+    out["cap"] = out["rps"] * out["max_util"]
+    out["price"] = out["rate"] * out["n"]  # USD per replica-hour
+    # per scenario row, once: whether its fleet scales with the load, its staff's monthly cost and its setup
+    out["scaled"] = lookup(df.gpu_pricing, {m: m in AUTOSCALED for m in GPU_PRICING}, bool)
+    out["fte_month"] = df.fte_annual_cost_usd.to_numpy(float) / 12
+    out["setup_weeks"] = cat.a("setup_weeks") + cat.a("finetune_setup_weeks") * df.needs_finetuning.to_numpy(bool)
+    out["setup"] = out["setup_weeks"] * out["fte_month"] * 12 / 52 / cat.a("amortise_months")
+    return out
+
+
+def self_hosted_fleet(
+    df: pd.DataFrame,
+    requests: np.ndarray,
+    cat: Catalog,
+    shapes: dict[str, np.ndarray] | None = None,
+    peak: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """Size and price a self-hosted fleet for ``requests`` a month of each scenario: the cheapest replica
+    shape (GPU type x GPUs per replica) that meets the latency targets, else the cheapest of all.
+
+    ``shapes``: ``plan(df)``, when the caller has it already (the router prices several fleets per row);
+    ``peak``: the peak-to-average ratio to size for (default: the scenario's).
+    """
+    shapes = plan(df, cat) if shapes is None else shapes
+    c = shapes["combo_of"]
+    cap, price, n, meets = shapes["cap"][c], shapes["price"][c], shapes["n"][c], shapes["meets"][c]
+    hours = cat.a("hours_per_month")
+    f = cat.a("peak_hours_share")
+    avg_rps = np.asarray(requests, float) / (hours * 3600)
+    p = df.peak_to_average.to_numpy(float) if peak is None else np.asarray(peak, float)
+    base, _ = base_and_overflow(p, cat)
+    scaled = shapes["scaled"]
+    floor = cat.a("min_replicas")
+    peak_exact = np.maximum(floor, (avg_rps * p)[:, None] / cap)
+    base_exact = np.where(scaled[:, None], np.maximum(floor, (avg_rps * base)[:, None] / cap), peak_exact)
+    peak_r, base_r = np.ceil(peak_exact), np.ceil(base_exact)
+    w_peak = np.where(scaled, f, 1.0)[:, None]  # share of hours at the peak fleet (all of them when not scaled)
+    replica_hours = hours * (w_peak * peak_r + (1 - w_peak) * base_r)
+
+    fte_month, setup_weeks, setup = shapes["fte_month"], shapes["setup_weeks"], shapes["setup"]
+    # the monthly total of every shape, the same formula as _bill below
+    total = (
+        replica_hours * price * (1 + cat.a("non_gpu_overhead"))
+        + cat.a("ops_fte_per_gpu") * peak_r * n * fte_month[:, None]
+    )
+    total = np.where(np.isfinite(total), total, np.inf)
+    any_meets = (meets > 0).any(axis=1)
+    j = np.argmin(np.where(any_meets[:, None] & (meets == 0), np.inf, total), axis=1)
+    k = total.shape[1]
+    flat = np.arange(len(df)) * k + j  # each row's chosen shape, as an index into the flattened (rows, K) blocks
+    none = ~np.isfinite(total.ravel()[flat])
+
+    def pick(a: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(a, total.shape).ravel()[flat] if a.shape != total.shape else a.ravel()[flat]
+
+    n_j, rate_j, cap_j = pick(n), pick(shapes["rate"][c]), pick(cap)
+    hours_j = pick(replica_hours)
+    bill = _bill(hours_j * n_j, pick(peak_r) * n_j, rate_j, fte_month, setup, cat)
+    exact_hours = hours * (w_peak[:, 0] * pick(peak_exact) + (1 - w_peak[:, 0]) * pick(base_exact))
+    smooth = _bill(exact_hours * n_j, pick(peak_exact) * n_j, rate_j, fte_month, setup, cat)["total"]
+    gpus_per_replica = np.where(none, 0, n_j).astype(int)
+    peak_replicas = np.where(none, 0, pick(peak_r)).astype(int)
+    occupied = avg_rps / cap_j * n_j * hours  # GPU-hours the average load keeps busy
+    owned_rate = pick(shapes["owned_rate"][c])
+    gi = pick(shapes["gpu_ix"][c])
+    gpu_names = np.asarray(cat.gpus.id, dtype=object)
+    rps_j = pick(shapes["rps"][c])
     return {
-        **_bill(n_gpus, rate, fte_month, setup, cat),
-        # The same bill with GPUs in fractions: the unit economics without the staircase, which rises
-        # smoothly with volume (the cost axis weighs it, so a step of the staircase cannot flip the axes).
-        "smooth_total": _bill(gpus_exact, rate, fte_month, setup, cat)["total"],
-        "gpus": n_gpus,
-        "replicas": replicas,
-        "gpus_per_replica": merged.gpus_per_replica.to_numpy(int),
-        "rps_per_replica": rps_cap,
-        "gpu_rate": rate,
-        "peak_rps": peak_rps,
-        "max_utilisation": max_util,
+        **{key: np.where(none, np.nan, v) for key, v in bill.items()},
+        "smooth_total": np.where(none, np.nan, smooth),
+        "gpu_id": np.where(gi >= 0, gpu_names[np.maximum(gi, 0)], ""),
+        "gpus": peak_replicas * gpus_per_replica,
+        "replicas": peak_replicas,
+        "base_replicas": np.where(none, 0, pick(base_r)).astype(int),
+        "gpu_hours": np.where(none, np.nan, hours_j * n_j),
+        "gpus_per_replica": gpus_per_replica,
+        "concurrency": pick(shapes["concurrency"][c]).astype(int),
+        "tpot_ms": pick(shapes["tpot_ms"][c]),
+        "ttft_ms": pick(shapes["ttft_ms"][c]),
+        "meets_targets": any_meets,
+        "rps_per_replica": rps_j,
+        "gpu_rate": rate_j,
+        "peak_rps": avg_rps * p,
+        "max_utilisation": pick(shapes["max_util"][c]),
         "setup_weeks": setup_weeks,
-        "utilisation": avg_rps / (replicas * rps_cap),
-        "throughput_method": merged.throughput_method.to_numpy(object),
-        "throughput_source": merged.throughput_source.to_numpy(object),
+        "utilisation": avg_rps * hours / np.maximum(hours_j * rps_j, 1e-12),
+        "owned_marginal": occupied * owned_rate,
+        "owned_rate": owned_rate,
+        # the GPU named has no price in the pricing mode asked for: its neocloud on-demand price stands in
+        "price_fallback": pick(shapes["fallback"][c]) > 0,
+        # no cited measurement on this GPU: its throughput is the model's extrapolation from other GPUs
+        "extrapolated": ~np.isin(np.where(gi >= 0, gpu_names[np.maximum(gi, 0)], ""), list(cat.calibrated_gpus)),
+        "pricing": df.gpu_pricing.to_numpy(object),
     }
 
 
-def _bill(gpus: np.ndarray, rate: np.ndarray, fte_month: np.ndarray, setup: np.ndarray, cat: Catalog) -> dict:
-    """Return a fleet's monthly bill for ``gpus`` GPUs: its lines, its ops FTE and the total."""
-    gpu_cost = gpus * rate * cat.a("hours_per_month")
+def _prune(cand: pd.DataFrame) -> pd.DataFrame:
+    """Drop replica shapes no operator would pick: more GPUs per replica than a node (8) when the model fits in
+    fewer, and shapes that cost more per replica-hour and per request/s than a shape with no more GPUs that
+    meets the targets at least as well (its fleet can only cost more, to within one replica of the other)."""
+    n_min = cand.groupby(["combo", "gpu_id"]).n.transform("min")
+    cand = cand[(cand.n <= np.maximum(8, n_min))]
+    keep = []
+    price = (cand.rate * cand.n).to_numpy()
+    per_rps = price / cand.rps.to_numpy()
+    n, meets, combo = cand.n.to_numpy(), cand.meets.to_numpy(), cand.combo.to_numpy()
+    for idx in np.split(np.arange(len(cand)), np.flatnonzero(np.diff(combo)) + 1) if len(cand) else []:
+        pr, pq, nn, mm = price[idx], per_rps[idx], n[idx], meets[idx]
+        for a in range(len(idx)):
+            beats = (pr <= pr[a]) & (pq <= pq[a]) & (nn <= nn[a]) & (mm >= mm[a])
+            strictly = (pr < pr[a]) | (pq < pq[a]) | (nn < nn[a]) | (mm > mm[a])
+            beats[a] = False
+            if not (beats & strictly).any():
+                keep.append(idx[a])
+    return cand.iloc[keep]
+
+
+def _bill(gpu_hours: np.ndarray, peak_gpus: np.ndarray, rate: np.ndarray, fte_month, setup, cat: Catalog) -> dict:
+    """Return a fleet's monthly bill: its lines, its ops FTE (by the GPUs at the peak) and the total."""
+    gpu_cost = gpu_hours * rate
     overhead = gpu_cost * cat.a("non_gpu_overhead")
-    ops_fte = cat.a("ops_fte_base") + cat.a("ops_fte_per_gpu") * gpus
+    ops_fte = cat.a("ops_fte_base") + cat.a("ops_fte_per_gpu") * peak_gpus
     ops_staff = ops_fte * fte_month
+    setup = np.broadcast_to(setup, gpu_cost.shape)
     return {
         "gpu_cost": gpu_cost,
         "overhead": overhead,
@@ -73,7 +236,9 @@ def _bill(gpus: np.ndarray, rate: np.ndarray, fte_month: np.ndarray, setup: np.n
     }
 
 
-def fleet_cost(df: pd.DataFrame, requests: np.ndarray, peak: np.ndarray, cat: Catalog) -> np.ndarray:
+def fleet_cost(
+    df: pd.DataFrame, requests: np.ndarray, peak: np.ndarray, cat: Catalog, shapes: dict[str, np.ndarray] | None = None
+) -> np.ndarray:
     """Return the monthly cost of a self-hosted fleet serving ``requests`` sized for ``peak`` x the average rate."""
-    sized = df.assign(peak_to_average=np.maximum(peak, 1e-9))
-    return np.where(requests > 0, self_hosted_fleet(sized, requests, cat)["total"], 0.0)
+    total = self_hosted_fleet(df, requests, cat, shapes, peak=np.maximum(peak, 1e-9))["total"]
+    return np.where(requests > 0, total, 0.0)

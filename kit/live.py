@@ -15,9 +15,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from kit import evaluate, local
 from kit.catalog import load_catalog
-from kit.cost import frame, resolve_models
+from kit.cost import frame, hosted_market, resolve_models
 from kit.errors import ParamError
 from kit.params import NOTEBOOK_SPEC
 
@@ -156,10 +158,11 @@ def local_router(
     Each answer is priced as the tier it stands for would bill it (the scenario's models, data/prices.csv).
     """
     cat = load_catalog()
-    row = resolve_models(frame([scenario]), cat).iloc[0]
+    df = resolve_models(frame([scenario]), cat)
+    row = df.iloc[0]
     closed_price = cat.price_table.loc[row.closed_ref]
-    hosted_ref = cat.open_models.set_index("id").loc[row.open_id].hosted_price_ref
-    hosted_price = cat.price_table.loc[hosted_ref] if hosted_ref else closed_price
+    hosted_ref = hosted_market(df, cat, np.ones(1)).hosted_ref.iloc[0]  # the provider the cost engine prices
+    hosted_price = cat.price_table.loc[hosted_ref] if isinstance(hosted_ref, str) else closed_price
     closed_usd = (closed_price.input_usd_per_mtok, closed_price.output_usd_per_mtok)
     with contextlib.ExitStack() as stack:
         servers = {name: stack.enter_context(local.serve(name)) for name in ("smollm2-135m", "gemma-3-270m")}

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from kit import paths
-from kit.capacity import roofline_decode_tps
+from kit.capacity import decode_tps
 from kit.catalog import load_catalog, read_yaml
 from kit.errors import DataError, ModelFileError, ParamError, ServerError
 from kit.evaluate import Completion
@@ -618,13 +618,13 @@ def machine_costs(runs: list[Run], bandwidth_gbs: float, gpu: str = "h100_80gb")
 
     Rows per model: this CPU at one decode thread (measured), the same CPU at its memory-bandwidth bound,
     and the cost engine's roofline for the same model and bits on ``gpu`` serving one sequence and a
-    full batch (``serving_batch``), each priced per hour (``cpu_server_usd_per_hour``; the GPU's mid rate)
+    batch of 32, each priced per hour (``cpu_server_usd_per_hour``; the GPU's likely on-demand neocloud rate)
     at 100% utilisation.
     """
     cat = load_catalog()
     cpu_rate = cat.a("cpu_server_usd_per_hour")
     g = cat.gpus.set_index("id").loc[gpu]
-    gpu_rate = (g.usd_per_hour_low + g.usd_per_hour_high) / 2
+    gpu_rate = float(cat.gpu_rates.loc[(gpu, "neocloud", "on_demand"), "likely"])
     rows = []
     for run in runs:
         entry = check_name(run.model)
@@ -649,19 +649,8 @@ def machine_costs(runs: list[Run], bandwidth_gbs: float, gpu: str = "h100_80gb")
                 "usd_per_hour": cpu_rate,
             }
         )
-        for batch in (1, int(cat.a("serving_batch"))):
-            tps = float(
-                roofline_decode_tps(
-                    m.total_params_b,
-                    m.active_params_b,
-                    info["bits_per_weight"],
-                    m.kv_bytes_per_token,
-                    run.prompt_tokens + run.completion_tokens,
-                    g.bandwidth_gbs,
-                    batch,
-                    cat,
-                )
-            )
+        for batch in (1, 32):
+            tps = decode_tps(m, info["bits_per_weight"], g, run.prompt_tokens + run.completion_tokens, batch, cat)
             rows.append(
                 {
                     "model": run.model,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from kit import axes as axes_mod
-from kit.catalog import Catalog, load_catalog
+from kit.catalog import Catalog, load_catalog, lookup
 from kit.cost import (
     allowed,
     allowed_costs,
@@ -21,6 +21,7 @@ from kit.cost import (
     volume_sweep,
 )
 from kit.errors import ParamError
+from kit.fleet import AUTOSCALED
 from kit.fmt import money, number_or_none, plain
 from kit.params import (
     AXIS_LABELS,
@@ -99,16 +100,19 @@ def _gates(df: pd.DataFrame, c: pd.DataFrame, ok: np.ndarray, cat: Catalog) -> d
 
     ``ok``: the allowed costs, as ``allowed(c)`` (NaN: not allowed)."""
     tol = cat.a("cost_tie_tolerance")
-    sens = df.sensitivity.map({s: i for i, s in enumerate(SENSITIVITY_LEVELS)}).to_numpy(int)
+    sens = lookup(df.sensitivity, {s: i for i, s in enumerate(SENSITIVITY_LEVELS)}, int)
     closed = ok[:, COL["closed_api"]]
     high = closed >= cat.a("high_spend_usd_month")  # NaN (not allowed) is not high
     steady = df.peak_to_average.to_numpy(float) <= cat.a("steady_peak_to_average")
     frontier = (df.quality_need == "frontier").to_numpy()
-    # Steady traffic matters for your own GPUs (idle capacity is paid for); per-token rental bills only
-    # what you use, so it may answer the volume question whatever the traffic's shape.
+    # Your own GPUs answer the volume question when the traffic is steady, or when they are rented by the hour
+    # and scale with the load (the fleet's cost then follows the traffic's shape, peaks included); a reserved
+    # or owned fleet for bursty traffic pays for idle peaks around the clock. Per-token rental bills only what
+    # you use, so it may answer whatever the traffic's shape.
+    scales = lookup(df.gpu_pricing, {m: m in AUTOSCALED for m in SPEC["gpu_pricing"].choices}, bool)
     open_cands = np.zeros((len(df), len(OPTIONS)), bool)
     open_cands[:, COL["hosted_open"]] = True
-    open_cands[:, COL["self_hosted_open"]] = steady
+    open_cands[:, COL["self_hosted_open"]] = steady | scales
     open_idx = cheapest(ok, open_cands, tol)
     open_cost = np.where(open_idx >= 0, ok[np.arange(len(df)), np.maximum(open_idx, 0)], np.nan)
     open_wins = cheaper(open_cost, closed, tol)
@@ -374,8 +378,12 @@ def not_allowed(s: dict, row: pd.Series, cat: Catalog) -> dict[str, str]:
         out["hybrid"] = f"{inside} A router would have no outside tier: every request stays on your own GPUs."
         return out
     if not row.allowed_hosted_open:
+        rule = s["hosted_provider"]
         out["hosted_open"] = (
-            f"No hosted per-token price is known for open model '{row.open_id}' (data/open_models.csv)."
+            f"No provider in data/hosted_offers.csv serves open model '{row.open_id}' per token."
+            if not row.hosted_offers
+            else f"The provider you named ({rule}) does not serve open model '{row.open_id}'; "
+            f"{row.hosted_offers} other provider(s) do (hosted_provider = cheapest, median or one of them)."
         )
     if not row.allowed_hybrid:
         tier = next(
@@ -389,6 +397,23 @@ def not_allowed(s: dict, row: pd.Series, cat: Catalog) -> dict[str, str]:
     return out
 
 
+def pricing_label(s: dict, row: pd.Series) -> str:
+    """How the fleet's GPUs are paid for, as priced (owned where the data may not leave your premises; the
+    on-demand price where the mode asked for lists none for that GPU), and whether its throughput is measured."""
+    mode = row.self_pricing
+    text = "owned" if mode == "owned" else f"{s['gpu_market']} {mode.replace('_', '-')}"
+    if mode != s["gpu_pricing"]:
+        text += " (the data may not leave your premises: GPUs you own)"
+    if row.self_price_fallback:
+        text += f" - no {mode.replace('_', '-')} price for {row.self_gpu_id}: its neocloud on-demand price used"
+    if row.self_extrapolated:
+        text += f"; throughput extrapolated (no cited measurement on {row.self_gpu_id})"
+    return text
+
+
+THROUGHPUT_NOTE = (
+    "goodput at the latency targets from a roofline calibrated on cited measurements (data/throughput.csv)"
+)
 _SHARE = {"closed_api": "closed", "hosted_open": "hosted", "self_hosted_open": "self"}
 # the options as named inside a sentence
 NAMES = {
@@ -462,7 +487,12 @@ def _reasons(s: dict, row: pd.Series, ax: dict, cat: Catalog) -> list[str]:
             f"{NAMES[choice]} costs {money(c[choice])}/month, {_vs(c[choice], c['closed_api'], tol)} on the "
             "closed API"
             + (
-                f", and traffic is steady enough (peak/average {s['peak_to_average']:g}) to keep your GPUs busy."
+                (
+                    f", and traffic is steady enough (peak/average {s['peak_to_average']:g}) to keep your GPUs busy."
+                    if s["peak_to_average"] <= cat.a("steady_peak_to_average")
+                    else f"; the GPUs are rented by the hour ({s['gpu_pricing'].replace('_', '-')}) and scale with the "
+                    f"load, so the bill already follows the peaks (peak/average {s['peak_to_average']:g})."
+                )
                 if choice == "self_hosted_open"
                 else " - renting per token bills only what you use, whatever the traffic's shape."
             )
@@ -514,7 +544,7 @@ def _reasons(s: dict, row: pd.Series, ax: dict, cat: Catalog) -> list[str]:
             ]
     if choice == "self_hosted_open":
         others = "; ".join(f"{NAMES[o]} {money(v)}" for o, v in known.items() if o != choice)
-        line = f"Self-hosting ({row.self_gpus} x {s['gpu']}) costs {money(c[choice])}/month"
+        line = f"Self-hosting ({row.self_gpus} x {row.self_gpu_id}) costs {money(c[choice])}/month"
         if not others:
             line += "; nothing else is allowed for this data."
         elif cheapest_o == choice:
@@ -641,19 +671,32 @@ def recommend(
             "gpus": int(row.self_gpus),
             "replicas": int(row.self_replicas),
             "gpus_per_replica": int(row.self_gpus_per_replica),
-            "gpu": s["gpu"],
+            "gpu": str(row.self_gpu_id),
             "usd_per_gpu_hour": round(float(row.self_gpu_rate), 2),
             "requests_per_s_per_replica": round(float(row.self_rps_per_replica), 2),
             "average_utilisation": round(float(row.self_utilisation), 3),
             "ops_fte": round(float(row.self_ops_fte), 2),
-            "throughput": row.self_throughput_method,
-            "throughput_source": row.self_throughput_source,
+            "pricing": pricing_label(s, row),
+            "concurrency": int(row.self_concurrency),
+            "ttft_ms": round(float(row.self_ttft_ms), 1),
+            "tpot_ms": round(float(row.self_tpot_ms), 1),
+            "meets_targets": bool(row.self_meets_targets),
+            "gpu_hours": round(float(row.self_gpu_hours), 1),
+            "owned_marginal_usd": number_or_none(row.self_owned_marginal, 2),
+            "throughput": THROUGHPUT_NOTE,
         },
         "router": router_summary(row),
         "models": {
             "closed": row.closed_ref,
             "open": row.open_id,
             "hosted_price": None if pd.isna(row.hosted_ref) else row.hosted_ref,
+            "hosted_market": {
+                "rule": s["hosted_provider"],
+                "offers": int(row.hosted_offers),
+                "min_usd": number_or_none(row.hosted_min, 2),
+                "median_usd": number_or_none(row.hosted_median, 2),
+                "max_usd": number_or_none(row.hosted_max, 2),
+            },
         },
         "axes": ax,
         "break_even": [],
@@ -692,7 +735,7 @@ def extend(
 CHECKLIST = {
     "stay_inside": "Must the data stay inside your own network, or the system run offline?",
     "high_steady_volume": "Is the volume high and not sensitive, and an open-weight option cheaper (your own GPUs "
-    "only if the traffic is steady)?",
+    "only if the traffic is steady or they are rented by the hour and scale with it)?",
     "ship_fast": "Must you ship within weeks, without an ML platform team?",
     "frontier": "Do you need the frontier edge on the hardest tasks?",
     "axes": "Nothing firm above: weigh the five axes (a mix of needs points to a hybrid router).",
@@ -721,7 +764,8 @@ def checklist(scenario: Scenario, cat: Catalog | None = None) -> list[dict[str, 
         f"{yn[s['needs_offline']]}",
         "high_steady_volume": f"all-closed bill {money(closed)}/month (high means at least "
         f"{money(cat.a('high_spend_usd_month'))}); peak/average {s['peak_to_average']:g} "
-        f"(steady means at most {cat.a('steady_peak_to_average'):g}; needed only for your own GPUs); sensitivity "
+        f"(steady means at most {cat.a('steady_peak_to_average'):g}; needed only for your own GPUs when reserved or "
+        f"owned; yours are {s['gpu_pricing'].replace('_', '-')}); sensitivity "
         f"{s['sensitivity']} (must be public or internal); quality need {s['quality_need']} "
         f"(must not be frontier); cheapest open option {NAMES[open_pick]} "
         f"{money(g['open_cost'][0])} (must be more than {cat.a('cost_tie_tolerance'):.0%} below the closed API)",

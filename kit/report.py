@@ -70,12 +70,36 @@ def data_dates(cat: Catalog) -> list[tuple[str, str, str]]:
     """Return each data file with its as-of date and source."""
     return [
         ("prices.csv", cat.prices_as_of(), str(cat.prices.source.iloc[0])),
-        ("gpus.csv", str(cat.gpus.as_of.max()), "public GPU price surveys; see price_source per row"),
-        ("throughput.csv", str(cat.throughput.as_of.max()), "cited serving benchmarks; see source per row"),
+        ("gpus.csv", str(cat.gpus.as_of.max()), "GPU datasheet figures; see spec_source per row"),
+        ("gpu_prices.csv", str(cat.gpu_prices.as_of.max()), "GPU rental prices by market and mode; see source per row"),
+        ("gpu_owned.csv", str(cat.gpu_owned.as_of.max()), "GPU purchase prices; see source per row"),
+        (
+            "throughput.csv",
+            str(cat.throughput.as_of.max()),
+            "cited serving benchmarks (calibration and anchors); see source per row",
+        ),
+        ("hosted_offers.csv", cat.prices_as_of(), "which providers serve each open model (from prices.csv)"),
         ("open_models.csv", str(cat.open_models.as_of.max()), "model cards; see source per row"),
         ("licences.yaml", max(str(x["as_of"]) for x in cat.licences.values()), "licence texts; see text_url per entry"),
         ("residency.yaml", str(cat.residency["as_of"]), "residency rules per sensitivity, from seeds 000, 002, 004"),
     ]
+
+
+def market_text(r: Recommendation) -> str:
+    """One sentence on the hosted market and, on owned GPUs, the marginal cost (empty when neither applies)."""
+    m, sh = r["models"]["hosted_market"], r["self_hosted"]
+    out = ""
+    if m["offers"]:
+        out += (
+            f" Hosted: {m['offers']} provider(s), {money(m['min_usd'])} to {money(m['max_usd'])}/month (median "
+            f"{money(m['median_usd'])}); priced at `{r['models']['hosted_price'] or 'none'}` ({m['rule']})."
+        )
+    if r["scenario"]["gpu_pricing"] == "owned" and sh["owned_marginal_usd"] is not None:
+        out += (
+            f" On GPUs already owned, the marginal cost is {money(sh['owned_marginal_usd'])}/month (the GPU-hours "
+            "this load keeps busy; no new hardware, staff or setup)."
+        )
+    return out
 
 
 def memo_markdown(r: Recommendation, cat: Catalog | None = None, today: dt.date | None = None) -> str:
@@ -112,8 +136,9 @@ def memo_markdown(r: Recommendation, cat: Catalog | None = None, today: dt.date 
     out += [
         "",
         f"Self-hosted fleet: {sh['gpus']} x {sh['gpu']} ({sh['replicas']} replicas of {sh['gpus_per_replica']}) at "
-        f"${sh['usd_per_gpu_hour']}/GPU-hour; throughput: {sh['throughput']} ({sh['throughput_source']}). "
-        f"Models priced: closed `{r['models']['closed']}`, open `{r['models']['open']}`.",
+        f"${sh['usd_per_gpu_hour']}/GPU-hour ({sh['pricing']}); {sh['concurrency']} requests in flight per replica, "
+        f"{sh['ttft_ms']:,.0f} ms to first token, {sh['tpot_ms']:,.0f} ms per token; throughput: {sh['throughput']}. "
+        f"Models priced: closed `{r['models']['closed']}`, open `{r['models']['open']}`." + market_text(r),
         "",
         "Axis weights: "
         + ", ".join(f"{AXIS_LABELS[a].lower()} {s[f'weight_{a}']:g}" for a in r["axes"])

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kit.catalog import Catalog
+from kit.catalog import Catalog, lookup
 from kit.params import TERMS_RANK as RANK
 
 
@@ -25,8 +25,8 @@ def needs(sensitivity: str, cat: Catalog) -> str:
 
 def outside_allowed(df: pd.DataFrame, cat: Catalog) -> np.ndarray:
     """Return, per scenario row, whether its data may go to a third party (closed API or hosted open)."""
-    need = df.sensitivity.map(lambda s: RANK[needs(s, cat)]).to_numpy(int)
-    have = df.vendor_terms.map(RANK).to_numpy(int)
+    need = lookup(df.sensitivity, {lvl: RANK[needs(lvl, cat)] for lvl in cat.residency["levels"]}, int)
+    have = lookup(df.vendor_terms, dict(RANK), int)
     return (have >= need) & ~df.needs_offline.to_numpy(bool)
 
 

@@ -48,8 +48,14 @@ class SelfHosted(TypedDict):
     requests_per_s_per_replica: float
     average_utilisation: float
     ops_fte: float
+    pricing: str
+    concurrency: int
+    ttft_ms: float
+    tpot_ms: float
+    meets_targets: bool
+    gpu_hours: float
+    owned_marginal_usd: float | None  # None: no purchase price for this GPU
     throughput: str
-    throughput_source: str
 
 
 class RouterSplit(TypedDict):
@@ -64,12 +70,23 @@ class RouterSplit(TypedDict):
     threshold: float
 
 
+class HostedMarket(TypedDict):
+    """The providers of the open model, priced for this workload, and which one was used and why."""
+
+    rule: str  # hosted_provider: median, cheapest, priciest or a provider's name
+    offers: int
+    min_usd: float | None
+    median_usd: float | None
+    max_usd: float | None
+
+
 class Models(TypedDict):
     """The models a scenario compares: the closed price row, the open model, its hosted price row (None: none)."""
 
     closed: str
     open: str
     hosted_price: str | None
+    hosted_market: HostedMarket
 
 
 class DataInfo(TypedDict):

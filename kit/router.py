@@ -27,21 +27,9 @@ import numpy as np
 import pandas as pd
 
 from kit.catalog import Catalog, load_catalog
-from kit.fleet import fleet_cost
+from kit.fleet import base_and_overflow, fleet_cost, plan
 
 TIERS = ("closed_api", "hosted_open", "self_hosted_open")
-
-
-def base_and_overflow(peak_to_average: Any, cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
-    """Return the base load (as a multiple of the average rate) and the share of requests above it.
-
-    Load model: ``peak_hours_share`` of the time at the peak rate, the rest at a base rate, averaging 1.
-    """
-    p = np.asarray(peak_to_average, float)
-    f = cat.a("peak_hours_share")
-    base = np.clip((1 - f * p) / (1 - f), 0.0, 1.0)
-    overflow = np.where(p > 1, f * (np.minimum(p, 1 / f) - base), 0.0)
-    return base, np.clip(overflow, 0.0, 1.0)
 
 
 def simulate(
@@ -50,6 +38,7 @@ def simulate(
     cat: Catalog | None = None,
     threshold: Any = None,
     residency: bool = True,
+    shapes: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Route each scenario's traffic and return costs, shares per tier, expected quality and savings.
 
@@ -59,6 +48,7 @@ def simulate(
     requests stay on the self-hosted tier.
     """
     cat = cat or load_catalog()
+    shapes = plan(df, cat) if shapes is None else shapes  # the replica shapes, once for the three fleets below
     n = len(df)
     req = df.monthly_requests.to_numpy(float)
     hard = df.hard_share.to_numpy(float)
@@ -87,11 +77,11 @@ def simulate(
         "closed_api": (bulk_req * p_closed, {"closed_api"}),
         "hosted_open": (bulk_req * p_hosted + escalation_cost, {"hosted_open"}),
         "self_peak": (
-            fleet_cost(df, bulk_req, df.peak_to_average.to_numpy(float), cat) + escalation_cost,
+            fleet_cost(df, bulk_req, df.peak_to_average.to_numpy(float), cat, shapes) + escalation_cost,
             {"self_hosted_open"},
         ),
         "self_base": (
-            fleet_cost(df, bulk_req * (1 - overflow), base / np.maximum(1 - overflow, 1e-9), cat)
+            fleet_cost(df, bulk_req * (1 - overflow), base / np.maximum(1 - overflow, 1e-9), cat, shapes)
             + bulk_req * overflow * spill_price
             + escalation_cost,
             {"self_hosted_open", "spill"},
@@ -117,7 +107,7 @@ def simulate(
     bulk_cost = np.where(bulk_req > 0, raw - np.where(open_bulk, escalation_cost, 0.0), 0.0)
 
     sens_req = req * sens
-    sens_cost = fleet_cost(df, sens_req, df.peak_to_average.to_numpy(float), cat)
+    sens_cost = fleet_cost(df, sens_req, df.peak_to_average.to_numpy(float), cat, shapes)
     closed_cost = req * (to_closed + escalated) * p_closed
 
     # Share of first answers per tier, and the spill of a base-sized fleet.

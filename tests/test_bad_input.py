@@ -71,6 +71,8 @@ VALID_SET = {
     ("input_tokens", "7"),
     ("output_tokens", "7"),
     ("weeks_to_launch", "7"),
+    ("tpot_ms", "7"),
+    ("reasoning_tokens", "7"),
     ("peak_to_average", "3.5"),
     ("peak_to_average", "7"),
     ("team_fte", "3.5"),
@@ -545,7 +547,7 @@ NUMERIC = {
     "prices.csv": "input_usd_per_mtok",
     "gpus.csv": "memory_gb",
     "open_models.csv": "total_params_b",
-    "throughput.csv": "tokens_per_s",
+    "throughput.csv": "output_tok_s",
 }
 
 DATA_CASES: dict[str, tuple[str, Callable[[], bytes]]] = {}
@@ -564,7 +566,10 @@ for _f in CSV_FILES:
     }
 for _f in ("prices.csv", "gpus.csv", "open_models.csv"):
     DATA_CASES[f"{_f}:duplicated-row"] = (_f, functools.partial(_duplicate_first_row, _f))
-DATA_CASES["gpus.csv:low-above-high"] = ("gpus.csv", functools.partial(_cell, "gpus.csv", "usd_per_hour_low", "999"))
+DATA_CASES["gpu_prices.csv:low-above-likely"] = (
+    "gpu_prices.csv",
+    functools.partial(_cell, "gpu_prices.csv", "usd_low", "999"),
+)
 for _f in YAML_FILES:
     DATA_CASES |= {
         f"{_f}:invalid-utf8": (_f, lambda f=_f: _raw(f)[:120] + b"\xff" + _raw(f)[120:]),
@@ -670,7 +675,13 @@ WRONG_TYPES = {
 LEANS = {k for k in catalog.ASSUMPTION_KEYS if k.startswith("lean_") and not k.endswith("_max_fte")}
 ZERO_OK = LEANS | {  # decided here, key by key (alphabetical), not copied from catalog.ASSUMPTION_RANGES
     "closed_latency_floor_ms",
+    "colo_usd_per_kw_month",
     "cost_tie_tolerance",
+    "electricity_usd_per_kwh",
+    "owned_server_share_usd",
+    "seq_overhead_ms",
+    "step_overhead_ms",
+    "tp_sync_ms",
     "inside_premium",
     "strength_agree_weight",
     "strength_floor",

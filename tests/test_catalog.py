@@ -23,13 +23,16 @@ def test_real_catalog_loads_and_every_row_is_sourced_and_dated(cat):
 
 def test_data_covers_what_the_kit_promises(cat):
     assert {"h100_80gb", "h200_141gb", "a100_80gb", "l40s_48gb", "l4_24gb"} <= set(cat.gpus.id)
-    assert set(SPEC["gpu"].choices) == set(cat.gpus.id)
+    assert set(SPEC["gpu"].choices) - {"auto"} == set(cat.gpus.id)
     assert len(cat.open_models) >= 15
     assert FAMILIES <= set(cat.open_models.family)
     assert set(cat.open_models.licence_class) == {"permissive", "community_limits", "custom_terms"}
     assert set(cat.profiles) >= {"cost_at_scale", "regulated", "ship_fast", "prototype", "hybrid", "logistics"}
     assert set(cat.prices.kind) == {"closed_api", "hosted_open"}
-    assert (cat.gpus.usd_per_hour_low <= cat.gpus.usd_per_hour_high).all()
+    rates = cat.gpu_rates
+    assert (rates.low <= rates.likely).all() and (rates.likely <= rates.high).all()
+    # every GPU can be rented on demand, and owned wherever a purchase price is cited
+    assert set(cat.gpus.id) <= {g for g, m, mode in rates.index if (m, mode) == ("neocloud", "on_demand")}
     assert (cat.open_models.active_params_b <= cat.open_models.total_params_b).all()
 
 
@@ -45,10 +48,10 @@ def _corrupt(path, row, column, value):
     "name,column,value",
     [
         ("gpus.csv", "memory_gb", "eighty"),
-        ("gpus.csv", "usd_per_hour_low", "-1"),
+        ("gpu_prices.csv", "usd_low", "-1"),
         ("open_models.csv", "licence_class", "freeware"),
         ("open_models.csv", "release_date", "2025-13-45"),
-        ("throughput.csv", "tokens_per_s", "0"),
+        ("throughput.csv", "output_tok_s", "-5"),
         ("prices.csv", "input_usd_per_mtok", ""),
     ],
 )
@@ -68,8 +71,8 @@ def test_missing_file_and_missing_column(data_copy):
 
 def test_missing_column_is_named(data_copy):
     path = data_copy / "throughput.csv"
-    path.write_text(path.read_text().replace("tokens_per_s", "tps", 1))
-    with pytest.raises(DataError, match=r"throughput\.csv: missing column 'tokens_per_s'"):
+    path.write_text(path.read_text().replace("output_tok_s", "tps", 1))
+    with pytest.raises(DataError, match=r"throughput\.csv: missing column 'output_tok_s'"):
         load_catalog(data_copy)
 
 
@@ -149,7 +152,7 @@ def test_every_assumption_has_a_range_and_the_committed_values_are_inside(cat):
         ("gpu_memory_usable", "0", "0", "a number above 0 and at most 1"),
         ("peak_hours_share", "1", "1", "a number above 0 and below 1"),
         ("min_replicas", "2.5", "2.5", "a whole number from 1 to 100"),
-        ("serving_batch", "true", "True", "a whole number from 1 to 4,096"),
+        ("max_num_seqs", "true", "True", "a whole number from 1 to 65,536"),
         ("lean_control_public", "-1.5", "-1.5", "a number from -1 to 1"),
         ("strength_cap", "abc", "'abc'", "a number from 0 to 1"),
     ],
@@ -196,9 +199,9 @@ def test_duplicated_price_row_names_both_rows(data_copy):
 @pytest.mark.parametrize(
     "name,column,value,message",
     [
-        ("gpus.csv", "usd_per_hour_low", "99", r"row 3, column 'usd_per_hour_low': 99 is above usd_per_hour_high"),
+        ("gpu_prices.csv", "usd_low", "99", r"row 3, column 'usd_likely': low 99, likely .* are out of order"),
         ("open_models.csv", "active_params_b", "99999", r"row 3, column 'active_params_b': 99999 is above total"),
-        ("gpus.csv", "id", "h100_80gb", r"rows 2 and 3 both have id 'h100_80gb'"),
+        ("gpus.csv", "id", "h100_80gb", r"rows 3 and 5 both have id 'h100_80gb'"),
     ],
 )
 def test_rows_that_contradict_themselves_or_repeat(data_copy, name, column, value, message):

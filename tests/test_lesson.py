@@ -7,9 +7,9 @@ import yaml
 
 from kit import lesson
 from kit.catalog import load_catalog, profile_params
-from kit.cost import cost_steps, costs
+from kit.cost import by_hand, cost_steps, costs
 from kit.errors import DataError
-from kit.params import SENSITIVITY_LEVELS, ParamError, Scenario
+from kit.params import OPTION_LABELS, SENSITIVITY_LEVELS, ParamError, Scenario
 from kit.recommend import GATES, checklist, decide, vary
 
 PROFILES = [None] + list(load_catalog().profiles)
@@ -60,16 +60,42 @@ def test_cost_steps_add_up_to_the_engine_costs(profile):
     for option in ("closed_api", "hosted_open"):
         if (option, "Input bill") in steps:
             assert steps[(option, "Input bill")] + steps[(option, "Output bill")] == pytest.approx(c[option])
-    parts = ["GPU rental", "Non-GPU overhead", "Operations staff", "Setup, amortised"]
+    parts = ["GPU bill", "Non-GPU overhead", "Operations staff", "Setup, amortised"]
     assert sum(steps[("self_hosted_open", p)] for p in parts) == pytest.approx(c.self_hosted_open)
-    assert steps[("self_hosted_open", "GPUs")] == c.self_gpus
-    assert steps[("self_hosted_open", "GPUs")] % 1 == 0
+    assert steps[("self_hosted_open", "GPUs at the peak")] == c.self_gpus
+    assert steps[("self_hosted_open", "GPUs at the peak")] % 1 == 0
+    assert steps[("self_hosted_open", "GPU bill")] == pytest.approx(c.self_gpu_hours * c.self_gpu_rate)
 
 
 def test_logistics_worked_example_matches_seed_003_closed_bill():
     steps = cost_steps(Scenario.make(profile_params("logistics"))).set_index(["option", "step"]).value
     # seed 003: ~30M documents a month at "about $80k" on GPT-4.1; the kit's own arithmetic from list prices
     assert steps[("closed_api", "Total")] == pytest.approx(80_000, rel=0.02)
+
+
+def test_seed_003_reproduced_within_25_percent_with_the_fully_loaded_figures_beside_it():
+    """Seed 003: $80k closed, $9k hosted, $4k self-hosted on a cluster the company already owned."""
+    t = lesson.seed003_reconciliation()
+    within = t[t["within ±25%"]]
+    assert set(within.option) == {OPTION_LABELS[o] for o in ("closed_api", "hosted_open", "self_hosted_open")}
+    # the hosted match is a named provider; the self-hosted match is the owned-hardware marginal cost
+    hosted = within[within.option == OPTION_LABELS["hosted_open"]]
+    assert hosted["provider or GPUs"].str.startswith("groq/").all()
+    own = within[within.option == OPTION_LABELS["self_hosted_open"]]
+    assert len(own) == 1 and own.how.iloc[0].startswith("Owned cluster, marginal")
+    # and the fully loaded figures are shown beside it, far above the seed's
+    loaded = t[t.how.str.contains("fully loaded")]
+    assert len(loaded) == 2 and (loaded["kit / seed"] > 3).all()
+
+
+@pytest.mark.parametrize("profile", [None, "cost_at_scale", "logistics", "hybrid"])
+def test_the_hand_break_even_formula_lands_near_the_engine(profile):
+    """README's formula (fixed cost / per-request margin) leaves out the staircase and the utilisation ceiling;
+    it still lands within 25% of the volume where the engine's sweep first has self-hosting below the API."""
+    h = by_hand(_scenario(profile))
+    assert h["break_even_requests"] is not None and h["engine_break_even_requests"] is not None
+    assert h["break_even_requests"] == pytest.approx(h["engine_break_even_requests"], rel=0.25)
+    assert 0 < h["utilisation_needed"] < 1
 
 
 def test_scenario_names_the_notebook_on_bad_input():

@@ -46,7 +46,7 @@ def test_memo_holds_everything_a_meeting_needs():
     for text in (md, page):
         assert OPTION_LABELS[r["choice"]] in text and "2026-11-21" in text and r["data"]["prices_as_of"] in text
         assert all(reason[:40] in text.replace("&#x27;", "'").replace("&quot;", '"') for reason in r["reasons"])
-        assert "roofline_efficiency" in text and "throughput.csv" in text
+        assert "prefill_mfu" in text and "throughput.csv" in text and "gpu_prices.csv" in text
         assert f"{r['costs']['closed_api']:,.0f}" in text
     assert page.count("<svg") == 4 and not re.search(r"""(src|href)=["']https?://""", page)
     assert report.memo_markdown(r, today=day) == md  # same inputs, same memo

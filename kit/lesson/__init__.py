@@ -36,12 +36,14 @@ from kit.lesson.router_demo import log_summary, router_log, router_view, summary
 from kit.lesson.tables import (
     assumptions,
     break_even_table,
+    by_hand_table,
     cost_table,
     glossary,
     headline,
     licence_card,
     licences,
     residency_rules,
+    seed003_reconciliation,
     sources,
     utilisation_table,
     weights_table,
@@ -60,6 +62,8 @@ from kit.lesson.views import (
 )
 
 __all__ = [
+    "by_hand_table",
+    "seed003_reconciliation",
     "Explorer",
     "explore",
     "HTML",

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 import pandas as pd
 
 from kit import report
-from kit.catalog import load_catalog
+from kit.catalog import load_catalog, profile_params
 from kit.cost import (
+    by_hand,
     cost_steps,
+    costs,
 )
 from kit.errors import ParamError
 from kit.fmt import money
@@ -169,3 +171,71 @@ def headline(s: Scenario) -> str:
         f'<div class="kit-panel" style="max-width:640px">{report.card_html(r)}'
         f"{report.flips_html(r['flip'], limit=3)}</div>"
     )
+
+
+# Seed 003's worked example (a logistics classifier): what it reports per option, $/month.
+SEED_003 = {"closed_api": 80_000, "hosted_open": 9_000, "self_hosted_open": 4_000}
+SEED_003_TOLERANCE = 0.25
+
+
+def seed003_reconciliation() -> pd.DataFrame:
+    """Seed 003's three figures beside the kit's, each computed by the cost engine for the `logistics`
+    profile with the one input that matches the seed's situation changed, and whether it lands within
+    ±25% of the seed. The fully loaded figures sit beside the marginal one, so no row hides the others."""
+    base = profile_params("logistics")
+    cases = [
+        ("closed_api", "List prices, GPT-4.1", {}, "closed_api"),
+        ("hosted_open", "Median provider of Llama 3.3 70B (the kit's default)", {}, "hosted_open"),
+        ("hosted_open", "Cheapest provider", {"hosted_provider": "cheapest"}, "hosted_open"),
+        ("hosted_open", "Groq, all traffic through its batch API (50% off)", {"hosted_provider": "groq", "batch_share": 1.0},
+         "hosted_open"),
+        ("hosted_open", "Together (the seed's provider), list price", {"hosted_provider": "togetherai"}, "hosted_open"),
+        ("self_hosted_open", "Owned cluster, marginal: the GPU-hours the load keeps busy x owned cost per GPU-hour "
+         "(purchase over 5 years + power + space); no new hardware, staff or setup",
+         {"gpu_pricing": "owned"}, "self_owned_marginal"),
+        ("self_hosted_open", "Owned cluster, fully loaded: the whole fleet, staff, overhead and setup",
+         {"gpu_pricing": "owned"}, "self_hosted_open"),
+        ("self_hosted_open", "Rented on demand, fully loaded (the kit's default)", {}, "self_hosted_open"),
+    ]  # fmt: skip
+    rows = []
+    for option, how, change, column in cases:
+        c = costs([Scenario.make({**base, **change})]).iloc[0]
+        kit_usd = float(c[column])
+        seed = SEED_003[option]
+        rows.append(
+            {
+                "option": OPTION_LABELS[option],
+                "how": how,
+                "provider or GPUs": c.hosted_ref if option == "hosted_open" else (
+                    f"{c.self_gpus} x {c.self_gpu_id}" if option == "self_hosted_open" else c.closed_ref
+                ),
+                "kit $/month": round(kit_usd),
+                "seed 003 $/month": seed,
+                "kit / seed": round(kit_usd / seed, 2),
+                "within ±25%": abs(kit_usd / seed - 1) <= SEED_003_TOLERANCE,
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def by_hand_table(s: Scenario) -> pd.DataFrame:
+    """README's break-even and utilisation formulas worked for one scenario, beside the engine's answers."""
+    h = by_hand(s)
+    be, ebe = h["break_even_requests"], h["engine_break_even_requests"]
+    rows = [
+        ("one replica, per hour (GPUs x rate x overhead)", f"${h['replica_usd_per_hour']:,.2f}", ""),
+        ("GPU cost per request at full goodput", f"${h['gpu_usd_per_request']:.6f}", ""),
+        ("closed API per request", f"${h['api_usd_per_request']:.6f}", ""),
+        ("fixed monthly cost (base staff + setup + minimum fleet)", money(h["fixed_usd_per_month"]), ""),
+        (
+            "break-even volume = fixed / (API - GPU per request)",
+            "never" if be is None else f"{be:,.0f} requests/month",
+            "never up to 10 billion" if ebe is None else f"{ebe:,.0f} requests/month",
+        ),
+        (
+            "busy share at which GPU-hours alone match the API = GPU per request / API per request",
+            f"{h['utilisation_needed']:.0%}",
+            "-" if h["engine_utilisation"] is None else f"{h['engine_utilisation']:.0%} (average, at that volume)",
+        ),
+    ]
+    return pd.DataFrame(rows, columns=["quantity", "by hand", "the engine"]).set_index("quantity")

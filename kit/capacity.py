@@ -33,11 +33,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kit.catalog import Catalog, load_catalog
+from kit.catalog import PRECISION_BITS, Catalog, load_catalog
 from kit.errors import ParamError
 
 TP_SIZES = (1, 2, 4, 8, 16, 32)  # GPUs per replica: tensor parallel within a node of 8, up to 4 nodes
-WEIGHT_PRECISION = {4: "4-bit weights (W4A16: prefill at BF16)", 8: "FP8 (W8A8)", 16: "BF16"}
 
 
 def find_gpu(name: str, cat: Catalog | None = None) -> pd.Series:
@@ -240,10 +239,8 @@ def goodput(
         return (tpot <= tpot_s) & (ttft <= ttft_s)
 
     # the largest B in [1, b_mem] meeting both targets (both latencies rise with B): a vectorised bisection
-    lo = np.zeros_like(b_mem)  # ok(lo) holds, or lo = 0
-    hi = b_mem.copy()
     one_ok = (b_mem >= 1) & ok(np.ones_like(b_mem))
-    lo = np.where(one_ok, 1, 0)
+    lo = np.where(one_ok, 1, 0)  # ok(lo) holds, or lo = 0
     hi = np.where(one_ok, b_mem, 0)
     while np.any(hi > lo):
         mid = (lo + hi + 1) // 2
@@ -299,7 +296,7 @@ def candidates(combos: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
 
 
 def _goodput_rows(cand: pd.DataFrame, models: pd.DataFrame, gpus: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
-    """Add ``goodput``'s columns to candidate rows (combo columns + gpu_id + n)."""
+    """Add ``goodput``'s columns to candidate rows (combo columns + gpu_id + n, and optionally max_seqs)."""
     m = models.loc[cand.open_id]
     g = gpus.loc[cand.gpu_id]
     bits = cand.quant_bits.to_numpy(float)
@@ -311,15 +308,10 @@ def _goodput_rows(cand: pd.DataFrame, models: pd.DataFrame, gpus: pd.DataFrame, 
         g.memory_gb.to_numpy(float), g.bandwidth_gbs.to_numpy(float),
         prefill_tflops(bits, g.bf16_tflops.to_numpy(float), g.fp8_tflops.to_numpy(float)),
         cand.latency_ms.to_numpy(float), cand.tpot_ms.to_numpy(float), cat,
+        max_seqs=cand.max_seqs.to_numpy(float) if "max_seqs" in cand else None,
     )  # fmt: skip
     for k, v in gp.items():
         cand[k] = v
-    return cand
-
-
-def replica_table(combos: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
-    """For each combo row, the cheapest-per-request replica shape on each GPU type (see ``candidates``)."""
-    cand = candidates(combos, cat)
     return cand
 
 
@@ -333,22 +325,18 @@ def decode_tps(model: pd.Series, bits: float, gpu: pd.Series, context: float, ba
     return float(batch / step)
 
 
-PRECISION_BITS = {"bf16": 16, "fp16": 16, "fp8": 8, "mxfp4": 4, "int4": 4, "awq": 4}
-
-
 def predict_cited(rows: pd.DataFrame, cat: Catalog) -> np.ndarray:
     """The model's output tokens/s for rows of data/throughput.csv: each at its own workload, GPUs, precision
     and concurrency, with its measured time per output token as the target (0 where memory cannot hold it)."""
-    m = cat.open_models.set_index("id").loc[rows.model_id]
-    g = cat.gpus.set_index("id").loc[rows.gpu_id]
-    bits = rows.precision.map(PRECISION_BITS).to_numpy(float)
-    kv = np.where(rows.kv_precision.fillna("").str.lower().eq("fp8"), 8, 16)
-    gp = goodput(
-        m.total_params_b.to_numpy(float), m.active_params_b.to_numpy(float), bits, kv,
-        m.kv_bytes_per_token.to_numpy(float), m.kv_local_bytes_per_token.to_numpy(float),
-        m.sliding_window_tokens.to_numpy(float), rows.input_tokens.to_numpy(float), rows.output_tokens.to_numpy(float),
-        0.0, rows.gpus.to_numpy(float), g.memory_gb.to_numpy(float), g.bandwidth_gbs.to_numpy(float),
-        prefill_tflops(bits, g.bf16_tflops.to_numpy(float), g.fp8_tflops.to_numpy(float)), 1e9,
-        rows.tpot_ms.to_numpy(float), cat, max_seqs=rows.concurrency.fillna(1e9).to_numpy(float),
+    cand = pd.DataFrame(
+        {
+            "open_id": rows.model_id.to_numpy(object), "gpu_id": rows.gpu_id.to_numpy(object),
+            "quant_bits": rows.precision.map(PRECISION_BITS).to_numpy(float),
+            "kv_bits": np.where(rows.kv_precision.fillna("").str.lower().eq("fp8"), 8, 16),
+            "input_tokens": rows.input_tokens.to_numpy(float), "output_tokens": rows.output_tokens.to_numpy(float),
+            "cached_input_share": 0.0, "n": rows.gpus.to_numpy(float), "latency_ms": 1e9,
+            "tpot_ms": rows.tpot_ms.to_numpy(float), "max_seqs": rows.concurrency.fillna(1e9).to_numpy(float),
+        }
     )  # fmt: skip
-    return gp["output_tok_s"]
+    models, gpus = cat.open_models.set_index("id"), cat.gpus.set_index("id")
+    return _goodput_rows(cand, models, gpus, cat).output_tok_s.to_numpy(float)

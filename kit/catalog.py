@@ -254,7 +254,7 @@ SCHEMAS: dict[str, dict[str, Callable[[str], Any]]] = {
         "total_tok_s": _opt_nonneg,
         "tpot_ms": _opt_nonneg,
         "ttft_ms": _opt_nonneg,
-        "role": _one_of("anchor", "calibration", "check", "reference"),
+        "role": _one_of("anchor", "calibration", "reference"),
         "workload": _text,
         "source": _text,
         "as_of": _date,

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from kit.catalog import Catalog, check_models, load_catalog, lookup
-from kit.fleet import plan, self_hosted_fleet
+from kit.fleet import AUTOSCALED, plan, self_hosted_fleet
 from kit.fmt import number_or_none
 from kit.params import DEFAULTS, OPTIONS, PARAMS, Scenario
-from kit.residency import outside_allowed, sensitive_share, why_inside
+from kit.residency import on_premises, outside_allowed, sensitive_share, why_inside
 from kit.router import simulate
 
 
@@ -85,26 +85,21 @@ def _per_token(
     return bill_in, bill_out, rows
 
 
-MARKET_RULES = ("median", "cheapest", "priciest")
 # the scenario columns a per-token bill reads
 PRICE_INPUTS = ("input_tokens", "output_tokens", "cached_input_share", "batch_share", "reasoning_tokens")
 
 
+def _offers(cat: Catalog) -> pd.DataFrame:
+    """data/hosted_offers.csv with each offer's prices.csv ref (provider/model_id)."""
+    return cat.hosted_offers.assign(ref=cat.hosted_offers.provider + "/" + cat.hosted_offers.model_id)
+
+
 def reasoning_open(df: pd.DataFrame, cat: Catalog) -> np.ndarray:
     """1 where the scenario's open model reasons (a provider serving it flags reasoning in prices.csv), else 0."""
-    offers = cat.hosted_offers.assign(ref=cat.hosted_offers.provider + "/" + cat.hosted_offers.model_id)
+    offers = _offers(cat)
     flags = cat.price_table.reasoning.reindex(offers.ref).fillna(False).astype(bool).to_numpy()
     reasons = set(offers.open_model[flags])
     return lookup(df.open_id, {m: float(m in reasons) for m in pd.unique(df.open_id)}, float)
-
-
-def on_premises(df: pd.DataFrame, cat: Catalog) -> np.ndarray:
-    """True where the data may not leave your premises at all (its sensitivity allows no third party, or it
-    must run offline): its GPUs must be your own, not rented from a cloud."""
-    never = {lvl for lvl, v in cat.residency["levels"].items() if v["third_parties"] == "never"}
-    return lookup(
-        df.sensitivity, {lvl: lvl in never for lvl in cat.residency["levels"]}, bool
-    ) | df.needs_offline.to_numpy(bool)
 
 
 def hosted_market(df: pd.DataFrame, cat: Catalog, requests: np.ndarray) -> pd.DataFrame:
@@ -117,8 +112,7 @@ def hosted_market(df: pd.DataFrame, cat: Catalog, requests: np.ndarray) -> pd.Da
         {"hosted_ref": np.full(n, np.nan, dtype=object), "hosted_offers": np.zeros(n, int),
          "hosted_min": np.full(n, np.nan), "hosted_median": np.full(n, np.nan), "hosted_max": np.full(n, np.nan)}
     )  # fmt: skip
-    offers = cat.hosted_offers.assign(ref=cat.hosted_offers.provider + "/" + cat.hosted_offers.model_id)
-    by_model = {m: g for m, g in offers.groupby("open_model")}
+    by_model = {m: g for m, g in _offers(cat).groupby("open_model")}
     open_ids = df.open_id.to_numpy(object)
     rule = df.hosted_provider.to_numpy(object)
     for model in pd.unique(open_ids):
@@ -428,7 +422,7 @@ def cost_steps(scenario: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
         ]
     hours = cat.a("hours_per_month")
     pricing = row.self_pricing  # owned where the data may not leave your premises
-    scaled = pricing in ("spot", "on_demand")
+    scaled = pricing in AUTOSCALED
     paid = (
         "owned (purchase over the years + power + space)"
         if pricing == "owned"

@@ -12,6 +12,8 @@ peak around the clock. Each replica runs at most ``max_utilisation`` of its good
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -25,6 +27,11 @@ COMBO_KEYS = [
     "open_id", "gpu", "quant_bits", "kv_bits", "input_tokens", "output_tokens", "cached_input_share",
     "latency_ms", "tpot_ms", "gpu_market", "gpu_pricing", "gpu_rate",
 ]  # fmt: skip
+
+
+def scales(pricing: Any) -> np.ndarray:
+    """Whether each fleet, paid for by ``pricing`` mode, scales with the load (rented by the hour)."""
+    return lookup(pricing, {m: m in AUTOSCALED for m in GPU_PRICING}, bool)
 
 
 def base_and_overflow(peak_to_average: np.ndarray, cat: Catalog) -> tuple[np.ndarray, np.ndarray]:
@@ -103,9 +110,8 @@ def plan(df: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
     out["gpu_ix"] = np.full((len(combos), k), -1, dtype=int)
     out["gpu_ix"][rows, cols] = cand.gpu_id.map(gpu_index).to_numpy(int)
     out["cap"] = out["rps"] * out["max_util"]
-    out["price"] = out["rate"] * out["n"]  # USD per replica-hour
     # per scenario row, once: whether its fleet scales with the load, its staff's monthly cost and its setup
-    out["scaled"] = lookup(df.gpu_pricing, {m: m in AUTOSCALED for m in GPU_PRICING}, bool)
+    out["scaled"] = scales(df.gpu_pricing)
     out["fte_month"] = df.fte_annual_cost_usd.to_numpy(float) / 12
     out["setup_weeks"] = cat.a("setup_weeks") + cat.a("finetune_setup_weeks") * df.needs_finetuning.to_numpy(bool)
     out["setup"] = out["setup_weeks"] * out["fte_month"] * 12 / 52 / cat.a("amortise_months")
@@ -127,7 +133,7 @@ def self_hosted_fleet(
     """
     shapes = plan(df, cat) if shapes is None else shapes
     c = shapes["combo_of"]
-    cap, price, n, meets = shapes["cap"][c], shapes["price"][c], shapes["n"][c], shapes["meets"][c]
+    cap, rate, n, meets = shapes["cap"][c], shapes["rate"][c], shapes["n"][c], shapes["meets"][c]
     hours = cat.a("hours_per_month")
     f = cat.a("peak_hours_share")
     avg_rps = np.asarray(requests, float) / (hours * 3600)
@@ -142,11 +148,8 @@ def self_hosted_fleet(
     replica_hours = hours * (w_peak * peak_r + (1 - w_peak) * base_r)
 
     fte_month, setup_weeks, setup = shapes["fte_month"], shapes["setup_weeks"], shapes["setup"]
-    # the monthly total of every shape, the same formula as _bill below
-    total = (
-        replica_hours * price * (1 + cat.a("non_gpu_overhead"))
-        + cat.a("ops_fte_per_gpu") * peak_r * n * fte_month[:, None]
-    )
+    # the monthly total of every shape, to pick the cheapest
+    total = _bill(replica_hours * n, peak_r * n, rate, fte_month[:, None], setup[:, None], cat)["total"]
     total = np.where(np.isfinite(total), total, np.inf)
     any_meets = (meets > 0).any(axis=1)
     j = np.argmin(np.where(any_meets[:, None] & (meets == 0), np.inf, total), axis=1)
@@ -154,10 +157,10 @@ def self_hosted_fleet(
     flat = np.arange(len(df)) * k + j  # each row's chosen shape, as an index into the flattened (rows, K) blocks
     none = ~np.isfinite(total.ravel()[flat])
 
-    def pick(a: np.ndarray) -> np.ndarray:
-        return np.broadcast_to(a, total.shape).ravel()[flat] if a.shape != total.shape else a.ravel()[flat]
+    def pick(a: np.ndarray) -> np.ndarray:  # a: a (rows, K) block
+        return a.ravel()[flat]
 
-    n_j, rate_j, cap_j = pick(n), pick(shapes["rate"][c]), pick(cap)
+    n_j, rate_j, cap_j = pick(n), pick(rate), pick(cap)
     hours_j = pick(replica_hours)
     bill = _bill(hours_j * n_j, pick(peak_r) * n_j, rate_j, fte_month, setup, cat)
     exact_hours = hours * (w_peak[:, 0] * pick(peak_exact) + (1 - w_peak[:, 0]) * pick(base_exact))
@@ -167,12 +170,12 @@ def self_hosted_fleet(
     occupied = avg_rps / cap_j * n_j * hours  # GPU-hours the average load keeps busy
     owned_rate = pick(shapes["owned_rate"][c])
     gi = pick(shapes["gpu_ix"][c])
-    gpu_names = np.asarray(cat.gpus.id, dtype=object)
+    gpu_id = np.where(gi >= 0, np.asarray(cat.gpus.id, dtype=object)[np.maximum(gi, 0)], "")
     rps_j = pick(shapes["rps"][c])
     return {
         **{key: np.where(none, np.nan, v) for key, v in bill.items()},
         "smooth_total": np.where(none, np.nan, smooth),
-        "gpu_id": np.where(gi >= 0, gpu_names[np.maximum(gi, 0)], ""),
+        "gpu_id": gpu_id,
         "gpus": peak_replicas * gpus_per_replica,
         "replicas": peak_replicas,
         "base_replicas": np.where(none, 0, pick(base_r)).astype(int),
@@ -193,7 +196,7 @@ def self_hosted_fleet(
         # the GPU named has no price in the pricing mode asked for: its neocloud on-demand price stands in
         "price_fallback": pick(shapes["fallback"][c]) > 0,
         # no cited measurement on this GPU: its throughput is the model's extrapolation from other GPUs
-        "extrapolated": ~np.isin(np.where(gi >= 0, gpu_names[np.maximum(gi, 0)], ""), list(cat.calibrated_gpus)),
+        "extrapolated": ~np.isin(gpu_id, list(cat.calibrated_gpus)),
         "pricing": df.gpu_pricing.to_numpy(object),
     }
 

@@ -21,7 +21,7 @@ from kit.cost import (
     volume_sweep,
 )
 from kit.errors import ParamError
-from kit.fleet import AUTOSCALED
+from kit.fleet import scales
 from kit.fmt import money, number_or_none, plain
 from kit.params import (
     AXIS_LABELS,
@@ -109,10 +109,10 @@ def _gates(df: pd.DataFrame, c: pd.DataFrame, ok: np.ndarray, cat: Catalog) -> d
     # and scale with the load (the fleet's cost then follows the traffic's shape, peaks included); a reserved
     # or owned fleet for bursty traffic pays for idle peaks around the clock. Per-token rental bills only what
     # you use, so it may answer whatever the traffic's shape.
-    scales = lookup(df.gpu_pricing, {m: m in AUTOSCALED for m in SPEC["gpu_pricing"].choices}, bool)
+    rented = scales(c.self_pricing)  # as priced: owned where the data may not leave your premises
     open_cands = np.zeros((len(df), len(OPTIONS)), bool)
     open_cands[:, COL["hosted_open"]] = True
-    open_cands[:, COL["self_hosted_open"]] = steady | scales
+    open_cands[:, COL["self_hosted_open"]] = steady | rented
     open_idx = cheapest(ok, open_cands, tol)
     open_cost = np.where(open_idx >= 0, ok[np.arange(len(df)), np.maximum(open_idx, 0)], np.nan)
     open_wins = cheaper(open_cost, closed, tol)

@@ -30,6 +30,15 @@ def outside_allowed(df: pd.DataFrame, cat: Catalog) -> np.ndarray:
     return (have >= need) & ~df.needs_offline.to_numpy(bool)
 
 
+def on_premises(df: pd.DataFrame, cat: Catalog) -> np.ndarray:
+    """True where the data may not leave your premises at all (its sensitivity allows no third party, or it
+    must run offline): its GPUs must be your own, not rented from a cloud."""
+    never = {lvl for lvl in cat.residency["levels"] if needs(lvl, cat) == "never"}
+    return lookup(
+        df.sensitivity, {lvl: lvl in never for lvl in cat.residency["levels"]}, bool
+    ) | df.needs_offline.to_numpy(bool)
+
+
 def sensitive_share(df: pd.DataFrame, cat: Catalog) -> np.ndarray:
     """Return the share of requests the hybrid must keep on self-hosted tiers: the input, or 1 where
     the data may not leave at all (sensitivity sets the floor)."""

@@ -190,6 +190,8 @@ SCHEMAS: dict[str, dict[str, Callable[[str], Any]]] = {
         "bf16_tflops": _positive,
         "fp8_tflops": _nonneg,
         "board_power_w": _positive,
+        "bandwidth_share": _positive,
+        "max_per_replica": _positive,
         "spec_source": _text,
         "as_of": _date,
     },
@@ -233,6 +235,8 @@ SCHEMAS: dict[str, dict[str, Callable[[str], Any]]] = {
         "hosted_price_ref": _opt_text,
         "source": _text,
         "as_of": _date,
+        "quality_score": _opt_nonneg,
+        "quality_source": _opt_text,
     },
     "hosted_offers.csv": {
         "open_model": _text,
@@ -285,6 +289,13 @@ def _low_likely_high(low: str, likely: str, high: str) -> Callable[[dict[str, An
         return None
 
     return check
+
+
+def _quality_cited(row: dict[str, Any]) -> str | None:
+    """Refuse a quality score without its source (the tiers' bars and 'auto' read it)."""
+    if math.isfinite(row["quality_score"]) and not row["quality_source"]:
+        return f"column 'quality_source': empty for quality_score {row['quality_score']:g}; allowed: the score's source"
+    return None
 
 
 def _active_not_above_total(row: dict[str, Any]) -> str | None:
@@ -374,7 +385,7 @@ def _sliding_window_fits(row: dict[str, Any]) -> str | None:
 ROW_CHECKS: dict[str, tuple[Callable[[dict[str, Any]], str | None], ...]] = {
     "gpu_prices.csv": (_low_likely_high("usd_low", "usd_likely", "usd_high"),),
     "gpu_owned.csv": (_low_likely_high("purchase_usd_low", "purchase_usd_likely", "purchase_usd_high"),),
-    "open_models.csv": (_active_not_above_total, _sliding_window_fits),
+    "open_models.csv": (_active_not_above_total, _sliding_window_fits, _quality_cited),
     "prices.csv": (_cache_prices_fit, _output_priced, _api_only_is_closed, _long_context_tier_whole),
 }
 
@@ -489,6 +500,20 @@ class Catalog:
     def price_table(self) -> pd.DataFrame:
         """prices.csv indexed by ``provider/model_id``."""
         return self.prices.assign(ref=self.prices.provider + "/" + self.prices.model_id).set_index("ref")
+
+    @functools.cached_property
+    def adequate_open(self) -> dict[str, tuple[str, ...]]:
+        """Per quality tier, the open models ``open_model = auto`` chooses among: a quality_score at least the
+        tier's ``open_min_score`` (tiers.yaml), commercial use allowed, and a hosted offer to price them by the
+        token too. Best score first."""
+        m = self.open_models
+        offered = set(self.hosted_offers.open_model)
+        ok = m[m.commercial_use.astype(bool) & m.id.isin(offered) & np.isfinite(m.quality_score.to_numpy(float))]
+        ok = ok.sort_values(["quality_score", "id"], ascending=[False, True], kind="stable")
+        return {
+            tier: tuple(ok.id[ok.quality_score.to_numpy(float) >= float(entry["open_min_score"])])
+            for tier, entry in self.tiers.items()
+        }
 
     @functools.cached_property
     def calibrated_gpus(self) -> frozenset[str]:
@@ -613,6 +638,7 @@ ASSUMPTION_RANGES: dict[str, Range] = {
     "colo_usd_per_kw_month": Range(0, 1e5),
     "cache_hits_per_write": Range(1, 1e6),
     "min_replicas": Range(1, 100, whole=True),
+    "redundancy_from_requests": Range(0, 1e12),
     "max_utilisation_relaxed": SHARE,
     "max_utilisation_tight": SHARE,
     "non_gpu_overhead": Range(0, 10),
@@ -928,10 +954,11 @@ def _check_refs(folder: Path, cat: Catalog) -> None:
                 f"{folder / 'tiers.yaml'}: tier '{tier}', field 'closed': "
                 f"{entry['closed']!r} is not a row of prices.csv"
             ) from None
-        if entry["open"] not in model_ids:
+        if not cat.adequate_open[tier]:
             raise DataError(
-                f"{folder / 'tiers.yaml'}: tier '{tier}', field 'open': "
-                f"{entry['open']!r} is not an id in open_models.csv"
+                f"{folder / 'tiers.yaml'}: tier '{tier}', field 'open_min_score': {entry['open_min_score']!r} "
+                "admits no open model of open_models.csv (quality_score at least that, commercial use, a hosted "
+                "offer); allowed: a score some such model reaches"
             )
 
 
@@ -942,8 +969,12 @@ def _load(folder: str) -> Catalog:
     tiers = read_yaml(path / "tiers.yaml")
     for level in QUALITY_LEVELS:
         entry = tiers.get(level)
-        if not isinstance(entry, dict) or "closed" not in entry or "open" not in entry:
-            raise DataError(f"{path / 'tiers.yaml'}: tier '{level}' needs 'closed' and 'open'")
+        if not isinstance(entry, dict) or "closed" not in entry or "open_min_score" not in entry:
+            raise DataError(f"{path / 'tiers.yaml'}: tier '{level}' needs 'closed' and 'open_min_score'")
+        try:
+            _nonneg(str(entry["open_min_score"]))
+        except ValueError as e:
+            raise DataError(f"{path / 'tiers.yaml'}: tier '{level}', field 'open_min_score': {e}") from None
     cat = Catalog(
         prices=read_table(path / "prices.csv"),
         gpus=read_table(path / "gpus.csv"),

@@ -143,6 +143,14 @@ def render_recommendation(r: Recommendation) -> str:
             f"  (on GPUs you already own, the marginal cost is {money(sh['owned_marginal_usd'])}/month: the GPU-hours "
             "this load keeps busy x the owned cost per GPU-hour; no new hardware, staff or setup)"
         )
+    choice = r["models"]["open_choice"]
+    if choice["candidates"]:
+        ranked = sorted(choice["candidates"].items(), key=lambda kv: (kv[1] is None, kv[1] or 0))
+        lines.append(
+            f"  (open model {r['models']['open']}: {choice['rule']}; GPU cost per 1,000 requests at full load: "
+            + ", ".join(f"{m} " + (f"${x:.3f}" if x is not None else "does not fit") for m, x in ranked)
+            + ")"
+        )
     m = r["models"]["hosted_market"]
     if m["offers"]:
         lines.append(

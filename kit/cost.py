@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kit.catalog import Catalog, check_models, load_catalog, lookup
-from kit.fleet import AUTOSCALED, plan, self_hosted_fleet
+from kit.fleet import AUTOSCALED, COMBO_KEYS, plan, self_hosted_fleet
 from kit.fmt import number_or_none
 from kit.params import DEFAULTS, OPTIONS, PARAMS, Scenario
 from kit.residency import on_premises, outside_allowed, sensitive_share, why_inside
@@ -30,18 +30,80 @@ def frame(scenarios: Iterable[Scenario | Mapping[str, Any]] | pd.DataFrame) -> p
 
 
 def resolve_models(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
-    """Fill 'auto' model choices from tiers.yaml and check the named models exist."""
+    """Fill 'auto' model choices and check the named models exist: the closed model of tiers.yaml, and the
+    open model ``cheapest_open`` picks for the quality need."""
     quality = df.quality_need.to_numpy(object)
     closed = np.where(
         df.closed_model.to_numpy(object) == "auto", lookup(quality, {q: t["closed"] for q, t in cat.tiers.items()}, object),
         df.closed_model.to_numpy(object),
     )  # fmt: skip
-    opened = np.where(
-        df.open_model.to_numpy(object) == "auto", lookup(quality, {q: t["open"] for q, t in cat.tiers.items()}, object),
-        df.open_model.to_numpy(object),
-    )  # fmt: skip
+    opened = df.open_model.to_numpy(object).copy()
+    auto = opened == "auto"
+    if auto.any():
+        opened[auto] = cheapest_open(df[auto], cat).chosen.to_numpy(object)
     check_models(closed, opened, cat)
     return df.assign(closed_ref=closed, open_id=opened)
+
+
+# the scenario columns the choice of an open model reads (those of the fleet's replica shapes, and what
+# decides its reasoning tokens and whether its GPUs must be owned)
+CHOICE_KEYS = [k for k in COMBO_KEYS if k != "open_id"] + [
+    "quality_need",
+    "sensitivity",
+    "needs_offline",
+    "reasoning_tokens",
+]
+
+
+def self_frame(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
+    """The resolved scenario rows as a self-hosted fleet serves them. Your own GPUs generate every token you
+    would be billed for, hidden reasoning included (where the open model reasons: a provider of it flags
+    reasoning), and you pay for GPUs your data may use: where it may not leave your premises at all, GPUs you
+    own, not rented ones."""
+    return df.assign(
+        output_tokens=df.output_tokens.to_numpy(float) + df.reasoning_tokens.to_numpy(float) * reasoning_open(df, cat),
+        gpu_pricing=np.where(on_premises(df, cat), "owned", df.gpu_pricing.to_numpy(object)),
+    )
+
+
+def cheapest_open(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
+    """For ``open_model = auto``: of the open models adequate for each row's quality need
+    (``Catalog.adequate_open``), the one cheapest to serve on your GPUs at full load - the GPU cost per request
+    of its best replica shape at the latency targets (shapes that meet them first), a figure that does not
+    depend on volume, so the choice does not flip along a volume sweep. A model the named GPU (if any) can hold
+    comes first, then one served within the targets; ties go to the better-scoring model.
+
+    Returns, per row of ``df``: ``chosen`` and, as a dict model -> USD per 1,000 requests, ``per_1k``.
+    """
+    keyed = df[CHOICE_KEYS]
+    row_of = keyed.groupby(CHOICE_KEYS, sort=False, observed=True, dropna=False).ngroup().to_numpy()
+    first = np.unique(row_of, return_index=True)[1]
+    distinct = df.iloc[first].reset_index(drop=True)
+    pools = [cat.adequate_open[q] for q in distinct.quality_need]
+    rep = np.repeat(np.arange(len(distinct)), [len(p) for p in pools])
+    models = np.concatenate([np.asarray(p, dtype=object) for p in pools])
+    shapes = plan(self_frame(distinct.iloc[rep].assign(open_id=models).reset_index(drop=True), cat), cat)
+    c = shapes["combo_of"]
+    per_request = shapes["rate"][c] * shapes["n"][c] / (shapes["rps"][c] * 3600)
+    # where the scenario names a GPU: the shapes on it (a model it cannot hold is priced on other GPUs instead)
+    gi = shapes["gpu_ix"][c]
+    named = distinct.gpu.to_numpy(object)[rep][:, None]
+    on_named = (gi >= 0) & ((named == "auto") | (np.asarray(cat.gpus.id, dtype=object)[np.maximum(gi, 0)] == named))
+    fits_named = on_named.any(axis=1)
+    usable = np.where(fits_named[:, None], on_named, gi >= 0)
+    meets = (shapes["meets"][c] > 0) & usable
+    any_meets = meets.any(axis=1)
+    per_request = np.where(usable & (meets | ~any_meets[:, None]), per_request, np.nan)
+    best = np.fmin.reduce(np.where(np.isnan(per_request), np.inf, per_request), axis=1)
+    chosen, per_1k = [], []
+    for i, pool in enumerate(pools):
+        mine = rep == i
+        cost = best[mine]
+        # a model the named GPU holds comes first, then one some shape serves within the latency targets, then
+        # the cheapest (the pool is best score first, so a tie keeps the better model)
+        chosen.append(pool[int(np.lexsort((cost, ~any_meets[mine], ~fits_named[mine]))[0])])
+        per_1k.append({m: float(x) * 1000 for m, x in zip(pool, cost)})
+    return pd.DataFrame({"chosen": np.asarray(chosen, dtype=object)[row_of], "per_1k": np.asarray(per_1k)[row_of]})
 
 
 def _per_token(
@@ -164,13 +226,7 @@ def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
     hosted_ref = market.hosted_ref
     hosted_in, hosted_out, _ = _per_token(df, hosted_ref.fillna("-/-"), cat, requests)
     hosted = hosted_in + hosted_out
-    # Your own GPUs generate every token you would be billed for, hidden reasoning included (where the open
-    # model reasons: a provider of it flags reasoning), and pay for GPUs your data may use: where it may not
-    # leave your premises at all, that means GPUs you own, not rented ones.
-    own = df.assign(
-        output_tokens=df.output_tokens.to_numpy(float) + df.reasoning_tokens.to_numpy(float) * reasoning_open(df, cat),
-        gpu_pricing=np.where(on_premises(df, cat), "owned", df.gpu_pricing.to_numpy(object)),
-    )
+    own = self_frame(df, cat)
     shapes = plan(own, cat)
     sh = self_hosted_fleet(own, requests, cat, shapes)
 

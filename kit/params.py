@@ -206,7 +206,8 @@ PARAMS: tuple[Param, ...] = (
           unit="ms", low=5, high=5_000, log=True, axis="parity", label="Time per token target", flip=False),
     Param("gpu", "choice", "auto",
           "GPU type for self-hosting (data/gpus.csv); 'auto' takes the cheapest type and count that meets the targets.",
-          choices=("auto", "l4_24gb", "l40s_48gb", "a100_80gb", "h100_80gb", "h200_141gb", "b200_192gb", "mi300x_192gb"),
+          choices=("auto", "l4_24gb", "l40s_48gb", "a100_80gb", "h100_80gb", "h200_141gb", "b200_192gb", "mi300x_192gb",
+                   "cpu_genoa_1s"),
           axis="cost", label="GPU", flip=False),
     Param("gpu_pricing", "choice", "on_demand",
           "How the GPUs are paid for: rented spot or on demand (the fleet scales with the load), reserved for 1 or 3 "
@@ -229,7 +230,8 @@ PARAMS: tuple[Param, ...] = (
           "Closed model to price, as provider/model_id from data/prices.csv; 'auto' picks by quality need.",
           axis="parity", label="Closed model", flip=False),
     Param("open_model", "model", "auto",
-          "Open-weight model, an id from data/open_models.csv; 'auto' picks by quality need.",
+          "Open-weight model, an id from data/open_models.csv; 'auto' picks the cheapest to serve of the models "
+          "adequate for the quality need.",
           axis="parity", label="Open model", flip=False),
     *(Param(f"weight_{a}", "float", 1.0,
             f"How much the {AXIS_LABELS[a].lower()} axis counts when no checklist question decides "

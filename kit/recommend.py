@@ -15,6 +15,7 @@ from kit.cost import (
     allowed_costs,
     break_even,
     breakdown,
+    cheapest_open,
     costs,
     frame,
     utilisation_needed,
@@ -637,6 +638,21 @@ def decision_map(scenario: Scenario, cat: Catalog | None = None, points: int = 3
     )
 
 
+def open_choice(scenario: Scenario, cat: Catalog) -> dict[str, Any]:
+    """How the open model was chosen: named by the scenario, or by ``open_model = auto`` the cheapest to serve
+    of the models adequate for the quality need, with each one's GPU cost per 1,000 requests at full load."""
+    s = scenario.to_dict()
+    if s["open_model"] != "auto":
+        return {"rule": "named", "candidates": {}}
+    pick = cheapest_open(frame([scenario]), cat).iloc[0]
+    bar = cat.tiers[s["quality_need"]]["open_min_score"]
+    return {
+        "rule": f"auto: the cheapest to serve on your GPUs of the open models scoring at least {bar:g} for "
+        f"quality need '{s['quality_need']}' (data/tiers.yaml, quality_score in data/open_models.csv)",
+        "candidates": {m: number_or_none(x, 4) for m, x in pick.per_1k.items()},
+    }
+
+
 def recommend(
     scenario: Scenario,
     cat: Catalog | None = None,
@@ -689,6 +705,7 @@ def recommend(
         "models": {
             "closed": row.closed_ref,
             "open": row.open_id,
+            "open_choice": open_choice(scenario, cat),
             "hosted_price": None if pd.isna(row.hosted_ref) else row.hosted_ref,
             "hosted_market": {
                 "rule": s["hosted_provider"],

@@ -80,11 +80,20 @@ class HostedMarket(TypedDict):
     max_usd: float | None
 
 
+class OpenChoice(TypedDict):
+    """How the open model was chosen ('named', or the auto rule) and, for auto, each adequate model's GPU cost
+    per 1,000 requests at full load (None: fits no GPU shape)."""
+
+    rule: str
+    candidates: dict[str, float | None]
+
+
 class Models(TypedDict):
     """The models a scenario compares: the closed price row, the open model, its hosted price row (None: none)."""
 
     closed: str
     open: str
+    open_choice: OpenChoice
     hosted_price: str | None
     hosted_market: HostedMarket
 

@@ -679,6 +679,7 @@ ZERO_OK = LEANS | {  # decided here, key by key (alphabetical), not copied from 
     "cost_tie_tolerance",
     "electricity_usd_per_kwh",
     "owned_server_share_usd",
+    "redundancy_from_requests",
     "seq_overhead_ms",
     "step_overhead_ms",
     "tp_sync_ms",

@@ -15,8 +15,11 @@ def test_real_catalog_loads_and_every_row_is_sourced_and_dated(cat):
     for table in (cat.prices, cat.gpus, cat.open_models, cat.throughput):
         assert len(table) > 0
         assert table.filter(like="as_of").notna().all().all()
-        source_cols = [c for c in table.columns if "source" in c]
+        source_cols = [c for c in table.columns if "source" in c and c != "quality_source"]
         assert source_cols and (table[source_cols] != "").all().all()
+    # a quality score carries its source; a model without one is never picked by open_model = auto
+    scored = cat.open_models[cat.open_models.quality_score.notna()]
+    assert len(scored) >= 20 and (scored.quality_source.str.contains("Artificial Analysis")).all()
     for meta in cat.assumption_meta.values():
         assert meta["source"] and meta["as_of"]
 
@@ -258,3 +261,20 @@ def test_data_dir_is_the_one_of_kit_paths(monkeypatch, tmp_path):
     assert catalog.data_dir is paths.data_dir
     monkeypatch.setenv("KIT_DATA_DIR", str(tmp_path))
     assert catalog.data_dir() == tmp_path
+
+
+def test_a_quality_score_without_its_source_is_refused(data_copy):
+    rows = (data_copy / "open_models.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    assert header[-2:] == ["quality_score", "quality_source"]
+    rows[1] = rows[1].rsplit(",", 2)[0] + ",31.5,"
+    (data_copy / "open_models.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(DataError, match=r"open_models.csv.*row 2.*quality_source.*31.5"):
+        load_catalog(data_copy)
+
+
+def test_a_tier_bar_no_open_model_reaches_is_refused(data_copy):
+    text = (data_copy / "tiers.yaml").read_text().replace("open_min_score: 48.8", "open_min_score: 99")
+    (data_copy / "tiers.yaml").write_text(text)
+    with pytest.raises(DataError, match=r"tiers.yaml.*frontier.*open_min_score.*99.*admits no open model"):
+        load_catalog(data_copy)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from kit.catalog import profile_params
-from kit.cost import break_even, costs, frame, utilisation_needed, volume_sweep
+from kit.cost import break_even, cheapest_open, costs, frame, resolve_models, utilisation_needed, volume_sweep
 from kit.params import OPTIONS, ParamError, Scenario
 
 
@@ -104,9 +104,13 @@ def test_per_token_options_are_linear_and_self_hosting_is_a_staircase():
     assert np.allclose(np.diff(sweep.self_gpu_cost.to_numpy())[same], 0)
 
 
-def test_minimum_fleet_is_redundant(cat):
-    c = costs([Scenario.make(monthly_requests=100)])
-    assert c.self_replicas[0] == cat.a("min_replicas")
+def test_minimum_fleet_is_redundant_from_the_production_volume_and_one_box_below(cat):
+    edge = int(cat.a("redundancy_from_requests"))
+    c = costs([Scenario.make(monthly_requests=v) for v in (1_000, edge - 1, edge)])
+    assert list(c.self_replicas) == [1, 1, cat.a("min_replicas")]
+    # one box at 1,000 requests a month, even when the data may not leave the premises (owned hardware)
+    c = costs([Scenario.make(monthly_requests=1_000, sensitivity="on_prem_only")])
+    assert c.self_replicas[0] == 1 and c.self_gpus[0] == c.self_gpus_per_replica[0] == 1
 
 
 def test_hybrid_limits():
@@ -163,3 +167,36 @@ def test_unknown_model_names_the_parameter():
         costs([Scenario.make(closed_model="acme/gpt-99")])
     with pytest.raises(ParamError, match="open_model"):
         costs([Scenario.make(open_model="no-such-model")])
+
+
+@pytest.mark.parametrize("tier", ["everyday", "strong", "frontier"])
+def test_auto_open_model_is_the_cheapest_to_serve_of_the_adequate_ones(cat, tier):
+    s = Scenario.make(quality_need=tier)
+    pick = cheapest_open(frame([s]), cat).iloc[0]
+    bar = cat.tiers[tier]["open_min_score"]
+    scores = cat.open_models.set_index("id").quality_score
+    # every candidate clears the tier's bar; every scored, commercially usable, hosted model that clears it is a candidate
+    assert set(pick.per_1k) == set(cat.adequate_open[tier])
+    assert all(scores[m] >= bar for m in pick.per_1k)
+    offered = set(cat.hosted_offers.open_model)
+    usable = cat.open_models[cat.open_models.commercial_use.astype(bool) & cat.open_models.id.isin(offered)]
+    assert set(usable.id[usable.quality_score >= bar]) == set(pick.per_1k)
+    # the pick is the cheapest of them, and the engine prices that model
+    assert pick.per_1k[pick.chosen] == min(pick.per_1k.values())
+    assert resolve_models(frame([s]), cat).open_id[0] == pick.chosen
+    # each candidate's figure is what the fleet would pay per request at full goodput for that model
+    named = costs([s.replace(open_model=m, monthly_requests=10**9) for m in pick.per_1k], cat)
+    per_1k_at_scale = named.self_gpu_rate * named.self_gpus_per_replica / (named.self_rps_per_replica * 3600) * 1000
+    assert np.allclose(per_1k_at_scale, list(pick.per_1k.values()), rtol=0.05)
+
+
+def test_auto_open_model_does_not_change_with_volume_and_a_named_one_is_kept(cat):
+    sweep = volume_sweep(Scenario.make(quality_need="frontier"), n=25, cat=cat)
+    assert sweep.open_id.nunique() == 1
+    assert (volume_sweep(Scenario.make(open_model="llama-3.3-70b"), n=5, cat=cat).open_id == "llama-3.3-70b").all()
+
+
+def test_a_low_bar_admits_more_models_and_can_only_lower_the_pick_cost(cat):
+    pick = {t: cheapest_open(frame([Scenario.make(quality_need=t)]), cat).iloc[0] for t in ("everyday", "frontier")}
+    assert set(pick["frontier"].per_1k) < set(pick["everyday"].per_1k)
+    assert pick["everyday"].per_1k[pick["everyday"].chosen] <= pick["frontier"].per_1k[pick["frontier"].chosen]

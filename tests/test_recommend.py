@@ -126,3 +126,13 @@ def test_decide_is_vectorised_and_consistent_with_recommend(cat):
     table = decide(scenarios)
     for i, s in enumerate(scenarios):
         assert table.choice[i] == recommend(s, with_flips=False)["choice"]
+
+
+def test_the_answer_says_how_the_open_model_was_chosen():
+    r = recommend(Scenario.make(quality_need="frontier"), with_flips=False, with_sweep=False)
+    choice = r["models"]["open_choice"]
+    assert "auto" in choice["rule"] and "48.8" in choice["rule"]
+    assert min(choice["candidates"], key=choice["candidates"].get) == r["models"]["open"]
+    named = recommend(Scenario.make(open_model="llama-3.3-70b"), with_flips=False, with_sweep=False)
+    assert named["models"]["open_choice"] == {"rule": "named", "candidates": {}}
+    assert named["models"]["open"] == "llama-3.3-70b"

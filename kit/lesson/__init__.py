@@ -45,6 +45,7 @@ from kit.lesson.tables import (
     residency_rules,
     seed003_reconciliation,
     sources,
+    tiers_table,
     utilisation_table,
     weights_table,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "licences",
     "residency_rules",
     "sources",
+    "tiers_table",
     "utilisation_table",
     "weights_table",
     "axis_note",

@@ -11,8 +11,10 @@ from kit import report
 from kit.catalog import load_catalog, profile_params
 from kit.cost import (
     by_hand,
+    cheapest_open,
     cost_steps,
     costs,
+    frame,
 )
 from kit.errors import ParamError
 from kit.fmt import money
@@ -79,6 +81,29 @@ def licence_card(model_id: str) -> str:
         f'<div class="muted">Text: {e(lic["text_url"])} (as of {e(lic["as_of"])}); model card: '
         f"{e(m.source)}</div></div>"
     )
+
+
+def tiers_table(s: Scenario | None = None) -> pd.DataFrame:
+    """Per quality need: the closed reference, the bar an open model must reach (data/tiers.yaml), the open
+    models that reach it with their scores, and the one ``open_model = auto`` picks for the scenario's tokens
+    and targets (default scenario when ``s`` is None) with its GPU cost per 1,000 requests at full load."""
+    cat = load_catalog()
+    s = s or Scenario.make()
+    scores = cat.open_models.set_index("id").quality_score
+    rows = []
+    for tier, entry in cat.tiers.items():
+        pick = cheapest_open(frame([s.replace(quality_need=tier)]), cat).iloc[0]
+        rows.append(
+            {
+                "quality need": tier,
+                "closed reference": entry["closed"],
+                "open bar (score)": entry["open_min_score"],
+                "adequate open models (score)": ", ".join(f"{m} ({scores[m]:g})" for m in cat.adequate_open[tier]),
+                "auto picks": pick.chosen,
+                "its GPU cost per 1k requests": f"${pick.per_1k[pick.chosen]:.3f}",
+            }
+        )
+    return pd.DataFrame(rows).set_index("quality need")
 
 
 def residency_rules() -> pd.DataFrame:

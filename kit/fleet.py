@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kit.capacity import candidates
-from kit.catalog import Catalog, lookup
+from kit.catalog import Catalog, labels, lookup
 from kit.params import SPEC
 
 AUTOSCALED = ("spot", "on_demand")
@@ -118,86 +118,118 @@ def plan(df: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
     return out
 
 
+def _staircase(
+    shapes: dict[str, np.ndarray], rows: np.ndarray, requests: np.ndarray, peak: np.ndarray, cat: Catalog
+) -> dict[str, Any]:
+    """Size the fleet of every replica shape a scenario row may pick for ``requests`` a month at ``peak`` x the
+    average rate, price it, and pick the cheapest: among the shapes that meet the latency targets where any
+    does, else among all.
+
+    ``rows``: each scenario row's row of the frame ``shapes`` was planned on. Returns the (rows, K) blocks of
+    the shapes compared (``total``: their monthly bills, inf where unpriced), each row's pick as a combo and
+    slot of ``shapes`` (``c``, ``j``), and ``none`` where no shape is priced.
+    """
+    c = shapes["combo_of"][rows]
+    meets = shapes["meets"]
+    any_meets = (meets > 0).any(axis=1)
+    eligible = np.where(any_meets[:, None], meets > 0, np.isfinite(shapes["rate"]))
+    # plan() puts each combo's shapes first and, among them, those that meet the targets: the eligible shapes
+    # are each combo's first slots, so only as many slots as the widest combo in use need pricing
+    used = np.zeros(len(meets), bool)
+    used[c] = True
+    k = max(1, int(eligible[used].sum(axis=1).max(initial=0)))
+    cap, rate, n = (shapes[key][:, :k][c] for key in ("cap", "rate", "n"))
+    hours = cat.a("hours_per_month")
+    f = cat.a("peak_hours_share")
+    avg_rps = np.asarray(requests, float) / (hours * 3600)
+    base, _ = base_and_overflow(peak, cat)
+    scaled = shapes["scaled"][rows]
+    floor = cat.a("min_replicas")
+    peak_exact = np.maximum(floor, (avg_rps * peak)[:, None] / cap)
+    base_exact = np.where(scaled[:, None], np.maximum(floor, (avg_rps * base)[:, None] / cap), peak_exact)
+    peak_r, base_r = np.ceil(peak_exact), np.ceil(base_exact)
+    w_peak = np.where(scaled, f, 1.0)[:, None]  # share of hours at the peak fleet (all of them when not scaled)
+    replica_hours = hours * (w_peak * peak_r + (1 - w_peak) * base_r)
+    fte_month, setup = shapes["fte_month"][rows], shapes["setup"][rows]
+    total = _bill(replica_hours * n, peak_r * n, rate, fte_month[:, None], setup[:, None], cat)["total"]
+    total = np.where(np.isfinite(total), total, np.inf)
+    j = np.argmin(np.where(eligible[:, :k][c], total, np.inf), axis=1)
+    r = np.arange(len(c))
+    return {
+        "c": c, "j": j, "r": r, "none": ~np.isfinite(total[r, j]), "any_meets": any_meets[c], "total": total,
+        "cap": cap, "rate": rate, "n": n, "peak_exact": peak_exact, "base_exact": base_exact, "peak_r": peak_r,
+        "base_r": base_r, "w_peak": w_peak[:, 0], "replica_hours": replica_hours, "avg_rps": avg_rps,
+        "fte_month": fte_month, "setup": setup,
+    }  # fmt: skip
+
+
 def self_hosted_fleet(
     df: pd.DataFrame,
     requests: np.ndarray,
     cat: Catalog,
     shapes: dict[str, np.ndarray] | None = None,
     peak: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Size and price a self-hosted fleet for ``requests`` a month of each scenario: the cheapest replica
     shape (GPU type x GPUs per replica) that meets the latency targets, else the cheapest of all.
 
     ``shapes``: ``plan(df)``, when the caller has it already (the router prices several fleets per row);
-    ``peak``: the peak-to-average ratio to size for (default: the scenario's).
+    ``peak``: the peak-to-average ratio to size for (default: the scenario's); ``rows``: each of ``requests``'s
+    row of ``df`` (default: one figure per row), so scenarios that differ only in volume are planned once.
     """
     shapes = plan(df, cat) if shapes is None else shapes
-    c = shapes["combo_of"]
-    cap, rate, n, meets = shapes["cap"][c], shapes["rate"][c], shapes["n"][c], shapes["meets"][c]
+    rows = np.arange(len(df)) if rows is None else np.asarray(rows)
+    p = df.peak_to_average.to_numpy(float)[rows] if peak is None else np.asarray(peak, float)
+    s = _staircase(shapes, rows, requests, p, cat)
+    c, j, r, none = s["c"], s["j"], s["r"], s["none"]
     hours = cat.a("hours_per_month")
-    f = cat.a("peak_hours_share")
-    avg_rps = np.asarray(requests, float) / (hours * 3600)
-    p = df.peak_to_average.to_numpy(float) if peak is None else np.asarray(peak, float)
-    base, _ = base_and_overflow(p, cat)
-    scaled = shapes["scaled"]
-    floor = cat.a("min_replicas")
-    peak_exact = np.maximum(floor, (avg_rps * p)[:, None] / cap)
-    base_exact = np.where(scaled[:, None], np.maximum(floor, (avg_rps * base)[:, None] / cap), peak_exact)
-    peak_r, base_r = np.ceil(peak_exact), np.ceil(base_exact)
-    w_peak = np.where(scaled, f, 1.0)[:, None]  # share of hours at the peak fleet (all of them when not scaled)
-    replica_hours = hours * (w_peak * peak_r + (1 - w_peak) * base_r)
 
-    fte_month, setup_weeks, setup = shapes["fte_month"], shapes["setup_weeks"], shapes["setup"]
-    # the monthly total of every shape, to pick the cheapest
-    total = _bill(replica_hours * n, peak_r * n, rate, fte_month[:, None], setup[:, None], cat)["total"]
-    total = np.where(np.isfinite(total), total, np.inf)
-    any_meets = (meets > 0).any(axis=1)
-    j = np.argmin(np.where(any_meets[:, None] & (meets == 0), np.inf, total), axis=1)
-    k = total.shape[1]
-    flat = np.arange(len(df)) * k + j  # each row's chosen shape, as an index into the flattened (rows, K) blocks
-    none = ~np.isfinite(total.ravel()[flat])
+    def pick(block: np.ndarray) -> np.ndarray:  # each row's chosen shape in a (rows, K) block
+        return block[r, j]
 
-    def pick(a: np.ndarray) -> np.ndarray:  # a: a (rows, K) block
-        return a.ravel()[flat]
+    def shape(key: str) -> np.ndarray:  # the chosen shape's entry of a plan() block
+        return shapes[key][c, j]
 
-    n_j, rate_j, cap_j = pick(n), pick(rate), pick(cap)
-    hours_j = pick(replica_hours)
-    bill = _bill(hours_j * n_j, pick(peak_r) * n_j, rate_j, fte_month, setup, cat)
-    exact_hours = hours * (w_peak[:, 0] * pick(peak_exact) + (1 - w_peak[:, 0]) * pick(base_exact))
-    smooth = _bill(exact_hours * n_j, pick(peak_exact) * n_j, rate_j, fte_month, setup, cat)["total"]
+    n_j, rate_j, cap_j = pick(s["n"]), pick(s["rate"]), pick(s["cap"])
+    hours_j = pick(s["replica_hours"])
+    w_peak, avg_rps, fte_month, setup = s["w_peak"], s["avg_rps"], s["fte_month"], s["setup"]
+    bill = _bill(hours_j * n_j, pick(s["peak_r"]) * n_j, rate_j, fte_month, setup, cat)
+    exact_hours = hours * (w_peak * pick(s["peak_exact"]) + (1 - w_peak) * pick(s["base_exact"]))
+    smooth = _bill(exact_hours * n_j, pick(s["peak_exact"]) * n_j, rate_j, fte_month, setup, cat)["total"]
     gpus_per_replica = np.where(none, 0, n_j).astype(int)
-    peak_replicas = np.where(none, 0, pick(peak_r)).astype(int)
+    peak_replicas = np.where(none, 0, pick(s["peak_r"])).astype(int)
     occupied = avg_rps / cap_j * n_j * hours  # GPU-hours the average load keeps busy
-    owned_rate = pick(shapes["owned_rate"][c])
-    gi = pick(shapes["gpu_ix"][c])
-    gpu_id = np.where(gi >= 0, np.asarray(cat.gpus.id, dtype=object)[np.maximum(gi, 0)], "")
-    rps_j = pick(shapes["rps"][c])
+    owned_rate = shape("owned_rate")
+    gi = shape("gpu_ix")
+    gpu_code = np.where(gi >= 0, gi, len(cat.gpus))  # the last code: no GPU ("")
+    rps_j = shape("rps")
     return {
         **{key: np.where(none, np.nan, v) for key, v in bill.items()},
         "smooth_total": np.where(none, np.nan, smooth),
-        "gpu_id": gpu_id,
+        "gpu_id": labels([*cat.gpus.id, ""], gpu_code),
         "gpus": peak_replicas * gpus_per_replica,
         "replicas": peak_replicas,
-        "base_replicas": np.where(none, 0, pick(base_r)).astype(int),
+        "base_replicas": np.where(none, 0, pick(s["base_r"])).astype(int),
         "gpu_hours": np.where(none, np.nan, hours_j * n_j),
         "gpus_per_replica": gpus_per_replica,
-        "concurrency": pick(shapes["concurrency"][c]).astype(int),
-        "tpot_ms": pick(shapes["tpot_ms"][c]),
-        "ttft_ms": pick(shapes["ttft_ms"][c]),
-        "meets_targets": any_meets,
+        "concurrency": shape("concurrency").astype(int),
+        "tpot_ms": shape("tpot_ms"),
+        "ttft_ms": shape("ttft_ms"),
+        "meets_targets": s["any_meets"],
         "rps_per_replica": rps_j,
         "gpu_rate": rate_j,
         "peak_rps": avg_rps * p,
-        "max_utilisation": pick(shapes["max_util"][c]),
-        "setup_weeks": setup_weeks,
+        "max_utilisation": shape("max_util"),
+        "setup_weeks": shapes["setup_weeks"][rows],
         "utilisation": avg_rps * hours / np.maximum(hours_j * rps_j, 1e-12),
         "owned_marginal": occupied * owned_rate,
         "owned_rate": owned_rate,
         # the GPU named has no price in the pricing mode asked for: its neocloud on-demand price stands in
-        "price_fallback": pick(shapes["fallback"][c]) > 0,
+        "price_fallback": shape("fallback") > 0,
         # no cited measurement on this GPU: its throughput is the model's extrapolation from other GPUs
-        "extrapolated": ~np.isin(gpu_id, list(cat.calibrated_gpus)),
-        "pricing": df.gpu_pricing.to_numpy(object),
+        "extrapolated": ~np.append(np.isin(cat.gpus.id, list(cat.calibrated_gpus)), False)[gpu_code],
+        "pricing": labels(df.gpu_pricing, rows),
     }
 
 
@@ -240,8 +272,20 @@ def _bill(gpu_hours: np.ndarray, peak_gpus: np.ndarray, rate: np.ndarray, fte_mo
 
 
 def fleet_cost(
-    df: pd.DataFrame, requests: np.ndarray, peak: np.ndarray, cat: Catalog, shapes: dict[str, np.ndarray] | None = None
+    df: pd.DataFrame,
+    requests: np.ndarray,
+    peak: np.ndarray,
+    cat: Catalog,
+    shapes: dict[str, np.ndarray] | None = None,
+    rows: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Return the monthly cost of a self-hosted fleet serving ``requests`` sized for ``peak`` x the average rate."""
-    total = self_hosted_fleet(df, requests, cat, shapes, peak=np.maximum(peak, 1e-9))["total"]
-    return np.where(requests > 0, total, 0.0)
+    """Return the monthly cost of a self-hosted fleet serving ``requests`` sized for ``peak`` x the average rate
+    (``shapes``, ``rows``: as for ``self_hosted_fleet``, which returns the same total with its breakdown)."""
+    shapes = plan(df, cat) if shapes is None else shapes
+    rows = np.arange(len(df)) if rows is None else np.asarray(rows)
+    requests, peak = np.asarray(requests, float), np.broadcast_to(np.maximum(peak, 1e-9), len(rows))
+    out = np.zeros(len(rows))  # no traffic, no fleet
+    busy = np.flatnonzero(requests > 0)
+    s = _staircase(shapes, rows[busy], requests[busy], peak[busy], cat)
+    out[busy] = np.where(s["none"], np.nan, s["total"][s["r"], s["j"]])
+    return out

@@ -212,6 +212,12 @@ def hosted_market(df: pd.DataFrame, cat: Catalog, requests: np.ndarray, rows: np
     )
 
 
+def gpu_pricing_as_priced(df: pd.DataFrame, cat: Catalog) -> np.ndarray:
+    """The pricing mode of each scenario's own GPUs: its ``gpu_pricing``, or owned where its data may not leave
+    your premises at all."""
+    return np.where(on_premises(df, cat), "owned", df.gpu_pricing.to_numpy(object))
+
+
 class Priced(NamedTuple):
     """``costs()``, with the distinct scenarios it priced (every column but the volume) and each row's index
     among them, for callers that work on the distinct scenarios too (``kit.recommend.decide``)."""
@@ -248,7 +254,7 @@ def price(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
     # leave your premises at all, that means GPUs you own, not rented ones.
     own = df.assign(
         output_tokens=df.output_tokens.to_numpy(float) + df.reasoning_tokens.to_numpy(float) * reasoning_open(df, cat),
-        gpu_pricing=np.where(on_premises(df, cat), "owned", df.gpu_pricing.to_numpy(object)),
+        gpu_pricing=gpu_pricing_as_priced(df, cat),
     )
     shapes = plan(own, cat)
     sh = self_hosted_fleet(own, requests, cat, shapes, rows=rows)
@@ -301,7 +307,9 @@ def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
 
 def allowed(c: pd.DataFrame) -> pd.DataFrame:
     """Return the four option costs of ``costs()`` with NaN where an option is not allowed."""
-    return pd.DataFrame({o: c[o].where(c[f"allowed_{o}"]) for o in OPTIONS}, index=c.index)
+    return pd.DataFrame(
+        {o: np.where(c[f"allowed_{o}"].to_numpy(bool), c[o].to_numpy(float), np.nan) for o in OPTIONS}, index=c.index
+    )
 
 
 def allowed_costs(row: pd.Series) -> dict[str, float]:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kit.capacity import candidates
-from kit.catalog import Catalog, labels, lookup
+from kit.catalog import Catalog, distinct_rows, labels, lookup
 from kit.params import SPEC
 
 AUTOSCALED = ("spot", "on_demand")
@@ -69,10 +69,8 @@ def plan(df: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
     Shapes are computed once per distinct combination of the inputs that shape a replica (COMBO_KEYS), so a
     sweep over volume or sensitivity computes them once.
     """
-    keyed = df[COMBO_KEYS]
-    combo_of = keyed.groupby(COMBO_KEYS, sort=False, observed=True, dropna=False).ngroup().to_numpy()
-    first = np.unique(combo_of, return_index=True)[1]
-    combos = keyed.iloc[first].reset_index(drop=True)
+    combo_of, first = distinct_rows(df, COMBO_KEYS)
+    combos = df[COMBO_KEYS].iloc[first].reset_index(drop=True)
     cand = candidates(combos, cat)
     lat = cand.latency_ms.to_numpy(float)
     u_tight, u_relaxed = cat.a("max_utilisation_tight"), cat.a("max_utilisation_relaxed")
@@ -88,8 +86,9 @@ def plan(df: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
         cand.gpu_rate.to_numpy(),
         cat,
     )
-    priced = pd.Series(np.isfinite(cand.rate.to_numpy()), index=cand.index).groupby(cand.combo).transform("any")
-    cand["fallback"] = ~priced.to_numpy()
+    combo = cand.combo.to_numpy()
+    priced = (np.bincount(combo, weights=np.isfinite(cand.rate.to_numpy()), minlength=len(combos)) > 0)[combo]
+    cand["fallback"] = ~priced
     cand["rate"] = np.where(priced, cand.rate, on_demand)
     cand["owned_rate"] = owned_marginal_rate(cand.gpu_id.to_numpy(), cand.gpu_rate.to_numpy(), cat)
     cand = cand[np.isfinite(cand.rate) & (cand.rps > 0)].sort_values("combo", kind="stable")
@@ -236,22 +235,32 @@ def self_hosted_fleet(
 def _prune(cand: pd.DataFrame) -> pd.DataFrame:
     """Drop replica shapes no operator would pick: more GPUs per replica than a node (8) when the model fits in
     fewer, and shapes that cost more per replica-hour and per request/s than a shape with no more GPUs that
-    meets the targets at least as well (its fleet can only cost more, to within one replica of the other)."""
+    meets the targets at least as well (its fleet can only cost more, to within one replica of the other).
+
+    ``cand`` is sorted by combo; each combo's shapes are compared pairwise in one (combos, K, K) block."""
     n_min = cand.groupby(["combo", "gpu_id"]).n.transform("min")
     cand = cand[(cand.n <= np.maximum(8, n_min))]
-    keep = []
+    combo = cand.combo.to_numpy()
+    starts = np.flatnonzero(np.diff(combo, prepend=-1))
+    sizes = np.diff(np.append(starts, len(combo)))
+    group = np.repeat(np.arange(len(starts)), sizes)
+    slot = np.arange(len(combo)) - starts[group]
+
+    def block(values: np.ndarray, fill: float) -> tuple[np.ndarray, np.ndarray]:
+        """Each combo's values as shape a (rows) and as shape b (columns); ``fill`` pads, and never beats."""
+        out = np.full((len(starts), sizes.max(initial=0)), fill)
+        out[group, slot] = values
+        return out[:, :, None], out[:, None, :]
+
     price = (cand.rate * cand.n).to_numpy()
-    per_rps = price / cand.rps.to_numpy()
-    n, meets, combo = cand.n.to_numpy(), cand.meets.to_numpy(), cand.combo.to_numpy()
-    for idx in np.split(np.arange(len(cand)), np.flatnonzero(np.diff(combo)) + 1) if len(cand) else []:
-        pr, pq, nn, mm = price[idx], per_rps[idx], n[idx], meets[idx]
-        for a in range(len(idx)):
-            beats = (pr <= pr[a]) & (pq <= pq[a]) & (nn <= nn[a]) & (mm >= mm[a])
-            strictly = (pr < pr[a]) | (pq < pq[a]) | (nn < nn[a]) | (mm > mm[a])
-            beats[a] = False
-            if not (beats & strictly).any():
-                keep.append(idx[a])
-    return cand.iloc[keep]
+    pr_a, pr_b = block(price, np.inf)
+    pq_a, pq_b = block(price / cand.rps.to_numpy(), np.inf)
+    n_a, n_b = block(cand.n.to_numpy(float), np.inf)
+    m_a, m_b = block(cand.meets.to_numpy(float), -np.inf)
+    # [combo, a, b]: shape b is at least as good as shape a on every count, and better on one (so b is not a)
+    beats = (pr_b <= pr_a) & (pq_b <= pq_a) & (n_b <= n_a) & (m_b >= m_a)
+    strictly = (pr_b < pr_a) | (pq_b < pq_a) | (n_b < n_a) | (m_b > m_a)
+    return cand[~(beats & strictly).any(axis=2)[group, slot]]
 
 
 def _bill(gpu_hours: np.ndarray, peak_gpus: np.ndarray, rate: np.ndarray, fte_month, setup, cat: Catalog) -> dict:

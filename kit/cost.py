@@ -58,7 +58,7 @@ class Rates(NamedTuple):
     batch: np.ndarray  # 1 - batch_share x the row's batch discount
 
     def at(self, index: Any) -> Rates:
-        """The rates at ``index`` (rows, or a (rows, offers) pair on a block of offers)."""
+        """The rates at ``index`` of each array."""
         return Rates(*(a[index] for a in self))
 
     def bills(self, requests: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -179,26 +179,27 @@ def hosted_market(df: pd.DataFrame, cat: Catalog, requests: np.ndarray, rows: np
     refs = np.append(offers.ref.to_numpy(object), "-/-")[block]  # "-/-": no price
     providers = np.append(offers.provider.to_numpy(object), "")[block]
     rule = df.hosted_provider.to_numpy(object)
+    # every offer's rates, flat: offer j of row i of df at i * k + j
     per_offer = rates(df[list(PRICE_INPUTS)].iloc[np.repeat(np.arange(n_u), k)], refs.ravel(), cat)
-    per_offer = Rates(*(a.reshape(n_u, k) for a in per_offer))
-
-    unit = sum(per_offer.bills(1.0))
+    unit = sum(per_offer.bills(1.0)).reshape(n_u, k)
     ranked = _rank(unit, count, rule, providers)
     pos = {key: ranked[key][rows] for key in ("cheapest", "median", "priciest", "pick")}
     redo = np.flatnonzero(
-        _near_ties(unit, per_offer, ranked["order"], count)[rows] | ~((requests >= 1e-100) & (requests <= 1e100))
+        _near_ties(unit, Rates(*(a.reshape(n_u, k) for a in per_offer)), ranked["order"], count)[rows]
+        | ~((requests >= 1e-100) & (requests <= 1e100))
     )
     if len(redo):
-        u = rows[redo]
-        again = _rank(sum(per_offer.at(u).bills(requests[redo, None])), count[u], rule[u], providers[u])
+        of = rows[redo]  # their rows of df
+        bills = sum(per_offer.at(of[:, None] * k + np.arange(k)).bills(requests[redo, None]))
+        again = _rank(bills, count[of], rule[of], providers[of])
         for key, p in pos.items():
             p[redo] = again[key]
 
     def bill(p: np.ndarray) -> np.ndarray:  # each scenario row's bill at its offer position p (NaN: none)
-        bill_in, bill_out = per_offer.at((rows, np.maximum(p, 0))).bills(requests)
+        bill_in, bill_out = per_offer.at(rows * k + np.maximum(p, 0)).bills(requests)
         return np.where(p >= 0, bill_in + bill_out, np.nan)
 
-    chosen = np.where(pos["pick"] >= 0, block[rows, np.maximum(pos["pick"], 0)], len(offers))
+    chosen = np.where(pos["pick"] >= 0, block.ravel()[rows * k + np.maximum(pos["pick"], 0)], len(offers))
     return pd.DataFrame(
         {
             "hosted_ref": labels(np.append(offers.ref.to_numpy(object), np.nan), chosen),

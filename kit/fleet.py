@@ -117,49 +117,61 @@ def plan(df: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
     return out
 
 
-def _staircase(
-    shapes: dict[str, np.ndarray], rows: np.ndarray, requests: np.ndarray, peak: np.ndarray, cat: Catalog
-) -> dict[str, Any]:
-    """Size the fleet of every replica shape a scenario row may pick for ``requests`` a month at ``peak`` x the
-    average rate, price it, and pick the cheapest: among the shapes that meet the latency targets where any
-    does, else among all.
-
-    ``rows``: each scenario row's row of the frame ``shapes`` was planned on. Returns the (rows, K) blocks of
-    the shapes compared (``total``: their monthly bills, inf where unpriced), each row's pick as a combo and
-    slot of ``shapes`` (``c``, ``j``), and ``none`` where no shape is priced.
-    """
-    c = shapes["combo_of"][rows]
-    meets = shapes["meets"]
-    any_meets = (meets > 0).any(axis=1)
-    eligible = np.where(any_meets[:, None], meets > 0, np.isfinite(shapes["rate"]))
-    # plan() puts each combo's shapes first and, among them, those that meet the targets: the eligible shapes
-    # are each combo's first slots, so only as many slots as the widest combo in use need pricing
-    used = np.zeros(len(meets), bool)
-    used[c] = True
-    k = max(1, int(eligible[used].sum(axis=1).max(initial=0)))
-    cap, rate, n = (shapes[key][:, :k][c] for key in ("cap", "rate", "n"))
+def _size(
+    shapes: dict[str, np.ndarray],
+    at: np.ndarray,
+    rows: np.ndarray,
+    requests: np.ndarray,
+    peak: np.ndarray,
+    cat: Catalog,
+) -> dict[str, np.ndarray]:
+    """Size one replica shape's fleet for each scenario row - ``requests`` a month at ``peak`` x the average
+    rate - and price it: replicas at the peak and at the base (exact and whole), replica-hours, and the bill
+    (``_bill``'s lines, ``total`` inf where unpriced). ``at``: each row's shape, as a flat index into plan()'s
+    (combos, K) blocks (one index, not a (combo, slot) pair: numpy gathers it four times faster)."""
+    cap, rate, n = (shapes[key].ravel()[at] for key in ("cap", "rate", "n"))
     hours = cat.a("hours_per_month")
-    f = cat.a("peak_hours_share")
     avg_rps = np.asarray(requests, float) / (hours * 3600)
     base, _ = base_and_overflow(peak, cat)
     scaled = shapes["scaled"][rows]
     floor = cat.a("min_replicas")
-    peak_exact = np.maximum(floor, (avg_rps * peak)[:, None] / cap)
-    base_exact = np.where(scaled[:, None], np.maximum(floor, (avg_rps * base)[:, None] / cap), peak_exact)
+    peak_exact = np.maximum(floor, avg_rps * peak / cap)
+    base_exact = np.where(scaled, np.maximum(floor, avg_rps * base / cap), peak_exact)
     peak_r, base_r = np.ceil(peak_exact), np.ceil(base_exact)
-    w_peak = np.where(scaled, f, 1.0)[:, None]  # share of hours at the peak fleet (all of them when not scaled)
+    w_peak = np.where(scaled, cat.a("peak_hours_share"), 1.0)  # share of hours at the peak fleet (all when not scaled)
     replica_hours = hours * (w_peak * peak_r + (1 - w_peak) * base_r)
     fte_month, setup = shapes["fte_month"][rows], shapes["setup"][rows]
-    total = _bill(replica_hours * n, peak_r * n, rate, fte_month[:, None], setup[:, None], cat)["total"]
-    total = np.where(np.isfinite(total), total, np.inf)
-    j = np.argmin(np.where(eligible[:, :k][c], total, np.inf), axis=1)
-    r = np.arange(len(c))
-    return {
-        "c": c, "j": j, "r": r, "none": ~np.isfinite(total[r, j]), "any_meets": any_meets[c], "total": total,
-        "cap": cap, "rate": rate, "n": n, "peak_exact": peak_exact, "base_exact": base_exact, "peak_r": peak_r,
-        "base_r": base_r, "w_peak": w_peak[:, 0], "replica_hours": replica_hours, "avg_rps": avg_rps,
-        "fte_month": fte_month, "setup": setup,
-    }  # fmt: skip
+    bill = _bill(replica_hours * n, peak_r * n, rate, fte_month, setup, cat)
+    bill["total"] = np.where(np.isfinite(bill["total"]), bill["total"], np.inf)
+    return {"cap": cap, "rate": rate, "n": n, "avg_rps": avg_rps, "peak_exact": peak_exact, "base_exact": base_exact,
+            "peak_r": peak_r, "base_r": base_r, "w_peak": w_peak, "replica_hours": replica_hours,
+            "fte_month": fte_month, "setup": setup, "bill": bill}  # fmt: skip
+
+
+def _cheapest(
+    shapes: dict[str, np.ndarray], rows: np.ndarray, requests: np.ndarray, peak: np.ndarray, cat: Catalog
+) -> tuple[np.ndarray, np.ndarray]:
+    """Price every replica shape a scenario row may pick (``_size``) and return each row's cheapest, as a flat
+    index into plan()'s blocks, and its monthly total (inf where no shape is priced).
+
+    A row picks among the shapes that meet the latency targets where any does, else among all; ties go to
+    the first slot. ``rows``: each scenario row's row of the frame ``shapes`` was planned on.
+    """
+    meets = shapes["meets"]
+    c = shapes["combo_of"][rows]
+    first = c * meets.shape[1]  # each row's combo's first slot, flat
+    eligible = np.where((meets > 0).any(axis=1)[:, None], meets > 0, np.isfinite(shapes["rate"]))
+    # plan() puts each combo's shapes first and, among them, those that meet the targets: the eligible shapes
+    # are each combo's first slots, so only as many slots as the widest combo in use need pricing
+    used = np.zeros(len(meets), bool)
+    used[c] = True
+    best, at = np.full(len(c), np.inf), first
+    for slot in range(max(1, int(eligible[used].sum(axis=1).max(initial=0)))):
+        total = _size(shapes, first + slot, rows, requests, peak, cat)["bill"]["total"]
+        total = np.where(eligible.ravel()[first + slot], total, np.inf)
+        better = (total < best) | (slot == 0)
+        best, at = np.where(better, total, best), np.where(better, first + slot, at)
+    return at, best
 
 
 def self_hosted_fleet(
@@ -180,42 +192,38 @@ def self_hosted_fleet(
     shapes = plan(df, cat) if shapes is None else shapes
     rows = np.arange(len(df)) if rows is None else np.asarray(rows)
     p = df.peak_to_average.to_numpy(float)[rows] if peak is None else np.asarray(peak, float)
-    s = _staircase(shapes, rows, requests, p, cat)
-    c, j, r, none = s["c"], s["j"], s["r"], s["none"]
+    at, total = _cheapest(shapes, rows, requests, p, cat)
+    none = ~np.isfinite(total)
+    s = _size(shapes, at, rows, requests, p, cat)  # the chosen shape's fleet, line by line
     hours = cat.a("hours_per_month")
 
-    def pick(block: np.ndarray) -> np.ndarray:  # each row's chosen shape in a (rows, K) block
-        return block[r, j]
-
     def shape(key: str) -> np.ndarray:  # the chosen shape's entry of a plan() block
-        return shapes[key][c, j]
+        return shapes[key].ravel()[at]
 
-    n_j, rate_j, cap_j = pick(s["n"]), pick(s["rate"]), pick(s["cap"])
-    hours_j = pick(s["replica_hours"])
-    w_peak, avg_rps, fte_month, setup = s["w_peak"], s["avg_rps"], s["fte_month"], s["setup"]
-    bill = _bill(hours_j * n_j, pick(s["peak_r"]) * n_j, rate_j, fte_month, setup, cat)
-    exact_hours = hours * (w_peak * pick(s["peak_exact"]) + (1 - w_peak) * pick(s["base_exact"]))
-    smooth = _bill(exact_hours * n_j, pick(s["peak_exact"]) * n_j, rate_j, fte_month, setup, cat)["total"]
+    n_j, rate_j, cap_j, w_peak = s["n"], s["rate"], s["cap"], s["w_peak"]
+    hours_j, avg_rps, fte_month, setup = s["replica_hours"], s["avg_rps"], s["fte_month"], s["setup"]
+    exact_hours = hours * (w_peak * s["peak_exact"] + (1 - w_peak) * s["base_exact"])
+    smooth = _bill(exact_hours * n_j, s["peak_exact"] * n_j, rate_j, fte_month, setup, cat)["total"]
     gpus_per_replica = np.where(none, 0, n_j).astype(int)
-    peak_replicas = np.where(none, 0, pick(s["peak_r"])).astype(int)
+    peak_replicas = np.where(none, 0, s["peak_r"]).astype(int)
     occupied = avg_rps / cap_j * n_j * hours  # GPU-hours the average load keeps busy
     owned_rate = shape("owned_rate")
     gi = shape("gpu_ix")
     gpu_code = np.where(gi >= 0, gi, len(cat.gpus))  # the last code: no GPU ("")
     rps_j = shape("rps")
     return {
-        **{key: np.where(none, np.nan, v) for key, v in bill.items()},
+        **{key: np.where(none, np.nan, v) for key, v in s["bill"].items()},
         "smooth_total": np.where(none, np.nan, smooth),
         "gpu_id": labels([*cat.gpus.id, ""], gpu_code),
         "gpus": peak_replicas * gpus_per_replica,
         "replicas": peak_replicas,
-        "base_replicas": np.where(none, 0, pick(s["base_r"])).astype(int),
+        "base_replicas": np.where(none, 0, s["base_r"]).astype(int),
         "gpu_hours": np.where(none, np.nan, hours_j * n_j),
         "gpus_per_replica": gpus_per_replica,
         "concurrency": shape("concurrency").astype(int),
         "tpot_ms": shape("tpot_ms"),
         "ttft_ms": shape("ttft_ms"),
-        "meets_targets": s["any_meets"],
+        "meets_targets": (shapes["meets"] > 0).any(axis=1)[shapes["combo_of"][rows]],
         "rps_per_replica": rps_j,
         "gpu_rate": rate_j,
         "peak_rps": avg_rps * p,
@@ -295,6 +303,6 @@ def fleet_cost(
     requests, peak = np.asarray(requests, float), np.broadcast_to(np.maximum(peak, 1e-9), len(rows))
     out = np.zeros(len(rows))  # no traffic, no fleet
     busy = np.flatnonzero(requests > 0)
-    s = _staircase(shapes, rows[busy], requests[busy], peak[busy], cat)
-    out[busy] = np.where(s["none"], np.nan, s["total"][s["r"], s["j"]])
+    total = _cheapest(shapes, rows[busy], requests[busy], peak[busy], cat)[1]
+    out[busy] = np.where(np.isfinite(total), total, np.nan)
     return out

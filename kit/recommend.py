@@ -86,20 +86,21 @@ def weighted_lean(
     ``allowed(c)`` (NaN: not allowed); ``rows``: each row of ``c``'s scenario in ``df`` (default: one each).
     """
     rows = np.arange(len(df)) if rows is None else rows
-    w = df[list(WEIGHTS)].to_numpy(float)[rows]
+    w = df[list(WEIGHTS)].to_numpy(float)  # one weight per axis, in AXES order
     closed, hosted_cost = ok[:, COL["closed_api"]], ok[:, COL["hosted_open"]]
-    i_cost, i_control = axes_mod.AXES.index("cost"), axes_mod.AXES.index("control")
+    axes = {a: lean[a].to_numpy(float) for a in axes_mod.AXES}
     out = []
     # self-hosting is weighed on its smooth unit cost (GPUs in fractions), so a step of the GPU staircase
     # cannot flip the axes back and forth; which option is cheaper is still decided on the real bill
     for option_cost, credit_control in ((c.self_smooth_total.to_numpy(float), True), (hosted_cost, False)):
-        values = lean[list(axes_mod.AXES)].to_numpy(float).copy()
-        values[:, i_cost] = axes_mod.cost_lean(closed, option_cost, cat)
-        weights = w.copy()
+        values = {**axes, "cost": axes_mod.cost_lean(closed, option_cost, cat)}
+        weights = {a: w[:, i][rows] for i, a in enumerate(axes_mod.AXES)}
         if not credit_control:
-            weights[values[:, i_control] > 0, i_control] = 0.0
-        total = weights.sum(axis=1)
-        out.append(np.where(total > 0, (weights * values).sum(axis=1) / np.where(total > 0, total, 1), 0.0))
+            weights["control"] = np.where(values["control"] > 0, 0.0, weights["control"])
+        # column by column: sum() adds from 0 in AXES order, as numpy sums a row
+        total = sum(weights.values())
+        weighted = sum(weights[a] * values[a] for a in axes_mod.AXES)
+        out.append(np.where(total > 0, weighted / np.where(total > 0, total, 1), 0.0))
     return out[0], out[1]
 
 

@@ -117,57 +117,60 @@ def plan(df: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
     return out
 
 
-def _size(
-    shapes: dict[str, np.ndarray],
-    at: np.ndarray,
-    rows: np.ndarray,
-    requests: np.ndarray,
-    peak: np.ndarray,
-    cat: Catalog,
+def _load(
+    shapes: dict[str, np.ndarray], rows: np.ndarray, requests: np.ndarray, peak: np.ndarray, cat: Catalog
 ) -> dict[str, np.ndarray]:
-    """Size one replica shape's fleet for each scenario row - ``requests`` a month at ``peak`` x the average
-    rate - and price it: replicas at the peak and at the base (exact and whole), replica-hours, and the bill
-    (``_bill``'s lines, ``total`` inf where unpriced). ``at``: each row's shape, as a flat index into plan()'s
-    (combos, K) blocks (one index, not a (combo, slot) pair: numpy gathers it four times faster)."""
-    cap, rate, n = (shapes[key].ravel()[at] for key in ("cap", "rate", "n"))
-    hours = cat.a("hours_per_month")
-    avg_rps = np.asarray(requests, float) / (hours * 3600)
+    """What sizes and prices a fleet for each scenario row, whatever its replica shape: ``requests`` a month as
+    an average rate, ``peak`` and the base load (multiples of it), whether the fleet scales with the load and
+    the share of hours at its peak size, its staff's monthly cost and its setup. ``rows``: each scenario row's
+    row of the frame ``shapes`` was planned on."""
     base, _ = base_and_overflow(peak, cat)
     scaled = shapes["scaled"][rows]
-    floor = cat.a("min_replicas")
-    peak_exact = np.maximum(floor, avg_rps * peak / cap)
-    base_exact = np.where(scaled, np.maximum(floor, avg_rps * base / cap), peak_exact)
+    return {
+        "combo": shapes["combo_of"][rows], "avg_rps": np.asarray(requests, float) / (cat.a("hours_per_month") * 3600),
+        "peak": peak, "base": base, "scaled": scaled,
+        "w_peak": np.where(scaled, cat.a("peak_hours_share"), 1.0),  # all the hours when not scaled
+        "fte_month": shapes["fte_month"][rows], "setup": shapes["setup"][rows],
+    }  # fmt: skip
+
+
+def _size(shapes: dict[str, np.ndarray], at: np.ndarray, load: dict[str, np.ndarray], cat: Catalog) -> dict:
+    """Size one replica shape's fleet for each scenario row's ``load`` and price it: replicas at the peak and at
+    the base (exact and whole), replica-hours, and the bill (``_bill``'s lines, ``total`` inf where unpriced).
+    ``at``: each row's shape, as a flat index into plan()'s (combos, K) blocks (one index, not a (combo, slot)
+    pair: numpy gathers it four times faster)."""
+    cap, rate, n = (shapes[key].ravel()[at] for key in ("cap", "rate", "n"))
+    hours = cat.a("hours_per_month")
+    avg_rps, w_peak, floor = load["avg_rps"], load["w_peak"], cat.a("min_replicas")
+    peak_exact = np.maximum(floor, avg_rps * load["peak"] / cap)
+    base_exact = np.where(load["scaled"], np.maximum(floor, avg_rps * load["base"] / cap), peak_exact)
     peak_r, base_r = np.ceil(peak_exact), np.ceil(base_exact)
-    w_peak = np.where(scaled, cat.a("peak_hours_share"), 1.0)  # share of hours at the peak fleet (all when not scaled)
     replica_hours = hours * (w_peak * peak_r + (1 - w_peak) * base_r)
-    fte_month, setup = shapes["fte_month"][rows], shapes["setup"][rows]
-    bill = _bill(replica_hours * n, peak_r * n, rate, fte_month, setup, cat)
+    bill = _bill(replica_hours * n, peak_r * n, rate, load["fte_month"], load["setup"], cat)
     bill["total"] = np.where(np.isfinite(bill["total"]), bill["total"], np.inf)
-    return {"cap": cap, "rate": rate, "n": n, "avg_rps": avg_rps, "peak_exact": peak_exact, "base_exact": base_exact,
-            "peak_r": peak_r, "base_r": base_r, "w_peak": w_peak, "replica_hours": replica_hours,
-            "fte_month": fte_month, "setup": setup, "bill": bill}  # fmt: skip
+    return {"cap": cap, "rate": rate, "n": n, "peak_exact": peak_exact, "base_exact": base_exact, "peak_r": peak_r,
+            "base_r": base_r, "replica_hours": replica_hours, "bill": bill}  # fmt: skip
 
 
 def _cheapest(
-    shapes: dict[str, np.ndarray], rows: np.ndarray, requests: np.ndarray, peak: np.ndarray, cat: Catalog
+    shapes: dict[str, np.ndarray], load: dict[str, np.ndarray], cat: Catalog
 ) -> tuple[np.ndarray, np.ndarray]:
     """Price every replica shape a scenario row may pick (``_size``) and return each row's cheapest, as a flat
     index into plan()'s blocks, and its monthly total (inf where no shape is priced).
 
     A row picks among the shapes that meet the latency targets where any does, else among all; ties go to
-    the first slot. ``rows``: each scenario row's row of the frame ``shapes`` was planned on.
+    the first slot.
     """
     meets = shapes["meets"]
-    c = shapes["combo_of"][rows]
-    first = c * meets.shape[1]  # each row's combo's first slot, flat
     eligible = np.where((meets > 0).any(axis=1)[:, None], meets > 0, np.isfinite(shapes["rate"]))
     # plan() puts each combo's shapes first and, among them, those that meet the targets: the eligible shapes
     # are each combo's first slots, so only as many slots as the widest combo in use need pricing
     used = np.zeros(len(meets), bool)
-    used[c] = True
-    best, at = np.full(len(c), np.inf), first
+    used[load["combo"]] = True
+    first = load["combo"] * meets.shape[1]  # each row's combo's first slot, flat
+    best, at = np.full(len(first), np.inf), first
     for slot in range(max(1, int(eligible[used].sum(axis=1).max(initial=0)))):
-        total = _size(shapes, first + slot, rows, requests, peak, cat)["bill"]["total"]
+        total = _size(shapes, first + slot, load, cat)["bill"]["total"]
         total = np.where(eligible.ravel()[first + slot], total, np.inf)
         better = (total < best) | (slot == 0)
         best, at = np.where(better, total, best), np.where(better, first + slot, at)
@@ -192,16 +195,17 @@ def self_hosted_fleet(
     shapes = plan(df, cat) if shapes is None else shapes
     rows = np.arange(len(df)) if rows is None else np.asarray(rows)
     p = df.peak_to_average.to_numpy(float)[rows] if peak is None else np.asarray(peak, float)
-    at, total = _cheapest(shapes, rows, requests, p, cat)
+    load = _load(shapes, rows, requests, p, cat)
+    at, total = _cheapest(shapes, load, cat)
     none = ~np.isfinite(total)
-    s = _size(shapes, at, rows, requests, p, cat)  # the chosen shape's fleet, line by line
+    s = _size(shapes, at, load, cat)  # the chosen shape's fleet, line by line
     hours = cat.a("hours_per_month")
 
     def shape(key: str) -> np.ndarray:  # the chosen shape's entry of a plan() block
         return shapes[key].ravel()[at]
 
-    n_j, rate_j, cap_j, w_peak = s["n"], s["rate"], s["cap"], s["w_peak"]
-    hours_j, avg_rps, fte_month, setup = s["replica_hours"], s["avg_rps"], s["fte_month"], s["setup"]
+    n_j, rate_j, cap_j, w_peak = s["n"], s["rate"], s["cap"], load["w_peak"]
+    hours_j, avg_rps, fte_month, setup = s["replica_hours"], load["avg_rps"], load["fte_month"], load["setup"]
     exact_hours = hours * (w_peak * s["peak_exact"] + (1 - w_peak) * s["base_exact"])
     smooth = _bill(exact_hours * n_j, s["peak_exact"] * n_j, rate_j, fte_month, setup, cat)["total"]
     gpus_per_replica = np.where(none, 0, n_j).astype(int)
@@ -223,7 +227,7 @@ def self_hosted_fleet(
         "concurrency": shape("concurrency").astype(int),
         "tpot_ms": shape("tpot_ms"),
         "ttft_ms": shape("ttft_ms"),
-        "meets_targets": (shapes["meets"] > 0).any(axis=1)[shapes["combo_of"][rows]],
+        "meets_targets": (shapes["meets"] > 0).any(axis=1)[load["combo"]],
         "rps_per_replica": rps_j,
         "gpu_rate": rate_j,
         "peak_rps": avg_rps * p,
@@ -303,6 +307,6 @@ def fleet_cost(
     requests, peak = np.asarray(requests, float), np.broadcast_to(np.maximum(peak, 1e-9), len(rows))
     out = np.zeros(len(rows))  # no traffic, no fleet
     busy = np.flatnonzero(requests > 0)
-    total = _cheapest(shapes, rows[busy], requests[busy], peak[busy], cat)[1]
+    total = _cheapest(shapes, _load(shapes, rows[busy], requests[busy], peak[busy], cat), cat)[1]
     out[busy] = np.where(np.isfinite(total), total, np.nan)
     return out

@@ -1019,12 +1019,20 @@ def distinct_rows(df: pd.DataFrame, columns: Iterable[str]) -> tuple[np.ndarray,
         values = df[name].to_numpy()
         if values.dtype == np.float64:
             values = values.view(np.int64)
-        if len(values) == 0 or (values == values[0]).all():
-            continue  # one value: no new split (a quick test, well worth it before factorising strings)
+        if len(values) == 0 or _one_value(values):
+            continue  # no new split
         codes, uniques = pd.factorize(values)  # a missing value's code is -1
         index = pd.factorize(index * (len(uniques) + 1) + codes + 1)[0]
     # the index runs in order of first appearance: each combination first appears where its running maximum grows
     return index, np.flatnonzero(np.diff(np.maximum.accumulate(index), prepend=-1))
+
+
+def _one_value(values: np.ndarray) -> bool:
+    """Whether every entry of ``values`` equals the first: a quick test, well worth it before factorising strings
+    (for objects, list.count: it skips the comparison for the very same object, as a default value usually is)."""
+    if values.dtype == object:
+        return values.tolist().count(values[0]) == len(values)
+    return bool((values == values[0]).all())
 
 
 def labels(values: Any, codes: np.ndarray) -> Any:

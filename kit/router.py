@@ -102,8 +102,9 @@ def simulate(
             {"self_hosted_open", "spill"},
         ),
     }
-    totals = []
-    for name, (cost, tiers) in options.items():
+    # the cheapest option (the first of equals, as argmin), and what it costs without the router
+    best, pick, raw = np.full(n, np.inf), np.zeros(n, int), np.full(n, np.inf)
+    for i, (name, (cost, tiers)) in enumerate(options.items()):
         n_tiers = np.full(n, len(tiers - {"spill"}), dtype=int)
         if "spill" in tiers:
             n_tiers += overflow > 0
@@ -111,10 +112,10 @@ def simulate(
             n_tiers += uses_closed  # hard requests sent up front, or escalations, reach the closed tier
         if "self_hosted_open" not in tiers:
             n_tiers += sens > 0  # sensitive requests are on the self-hosted tier whatever the bulk does
-        totals.append(np.where(np.isnan(cost), np.inf, cost + np.where(n_tiers > 1, router_cost, 0.0)))
-    table = np.column_stack(totals)
-    pick = np.argmin(table, axis=1)
-    raw = np.column_stack([np.where(np.isnan(c), np.inf, c) for c, _ in options.values()])[np.arange(n), pick]
+        raw_i = np.where(np.isnan(cost), np.inf, cost)
+        total_i = np.where(np.isnan(cost), np.inf, cost + np.where(n_tiers > 1, router_cost, 0.0))
+        better = (total_i < best) | (i == 0)
+        best, pick, raw = np.where(better, total_i, best), np.where(better, i, pick), np.where(better, raw_i, raw)
     pick = np.where(bulk_req > 0, pick, NONE)
     on_self = (pick == SELF_PEAK) | (pick == SELF_BASE)
     open_bulk = (pick == HOSTED) | on_self

@@ -274,7 +274,7 @@ def price(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
             "self_hosted_open": sh["total"],
             "hybrid": hybrid.hybrid.to_numpy(),
             "outside_allowed": allowed_outside,
-            "allowed_closed_api": allowed_outside,
+            "allowed_closed_api": allowed_outside.copy(),
             "allowed_hosted_open": allowed_outside & ~np.isnan(hosted),
             "allowed_self_hosted_open": np.ones(n, bool),
             "allowed_hybrid": allowed_outside & (hybrid.hybrid_tiers.to_numpy() > 1),
@@ -289,7 +289,7 @@ def price(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
             **{f"self_{k}": v for k, v in sh.items() if k != "total"},
             **{k: v.array for k, v in hybrid.drop(columns="hybrid").items()},
         },
-        copy=False,  # every column is a new array: no need to copy them into one block
+        copy=False,  # every column is an array of its own: no need to copy them all into one block
     )
     return Priced(c, df, rows)
 

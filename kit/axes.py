@@ -31,15 +31,20 @@ def cost_lean(closed: np.ndarray, option: np.ndarray, cat: Catalog) -> np.ndarra
         return np.nan_to_num(beyond * material, nan=0.0)
 
 
-def leans(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
-    """Return one column per axis with its lean for each scenario row."""
+def leans(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog, rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Return one column per axis with its lean for each row of ``c``.
+
+    ``rows``: each row of ``c``'s scenario in ``df`` (default: one each); the axes but cost depend on the
+    scenario alone and are worked out once per row of ``df``.
+    """
+    rows = np.arange(len(df)) if rows is None else rows
     team = df.team_fte.to_numpy(float)
     weeks = df.weeks_to_launch.to_numpy(float)
     fast = cat.a("ship_fast_weeks")
     # Allowed options only: a hosted price that is unknown or not allowed does not count, and where the
     # closed API is not allowed there is nothing to weigh against (the lean is 0).
-    hosted = c.hosted_open.where(c.allowed_hosted_open).to_numpy(float)
-    closed = c.closed_api.where(c.allowed_closed_api).to_numpy(float)
+    hosted = np.where(c.allowed_hosted_open.to_numpy(bool), c.hosted_open.to_numpy(float), np.nan)
+    closed = np.where(c.allowed_closed_api.to_numpy(bool), c.closed_api.to_numpy(float), np.nan)
     cost = cost_lean(closed, np.fmin(hosted, c.self_smooth_total.to_numpy(float)), cat)
     a = cat.a
     control = (
@@ -63,11 +68,9 @@ def leans(df: pd.DataFrame, c: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
         lookup(df.quality_need, _by_level(cat, "lean_parity", QUALITY_LEVELS), float)
         + a("lean_parity_low_latency") * below_floor
     )
-    out = pd.DataFrame(
-        {"cost": cost, "control": control, "security": security, "ecosystem": ecosystem, "parity": parity},
-        index=df.index,
-    )
-    return out[list(AXES)].clip(-1, 1)
+    lean = {"cost": cost, "control": control[rows], "security": security[rows], "ecosystem": ecosystem[rows],
+            "parity": parity[rows]}  # fmt: skip
+    return pd.DataFrame({axis: np.clip(lean[axis], -1, 1) for axis in AXES}, copy=False)
 
 
 def explain(s: dict, row: pd.Series, lean: pd.Series, cat: Catalog) -> dict[str, dict]:

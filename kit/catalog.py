@@ -1034,3 +1034,39 @@ def profile_params(name: str, cat: Catalog | None = None, context: str = "") -> 
     if not isinstance(name, str) or name not in cat.profiles:
         raise ParamError("profile", name, "one of " + ", ".join(cat.profiles), context)
     return dict(cat.profiles[name]["params"])
+
+
+def distinct_rows(df: pd.DataFrame, columns: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Return, for each row of ``df``, the index of its combination of ``columns`` among the distinct ones (in
+    order of first appearance), and the first row of each: work that depends only on those columns is done
+    once per combination and spread back with the index.
+
+    Exact, no hashing of whole rows: each column is factorised on its own (floats by their bits, so -0.0 and
+    0.0 stay apart) and its codes folded into the running index, which is refactorised at every step so it
+    stays below len(df) squared.
+    """
+    index = np.zeros(len(df), dtype=np.int64)
+    for name in columns:
+        values = df[name].to_numpy()
+        if values.dtype == np.float64:
+            values = values.view(np.int64)
+        if len(values) == 0 or _one_value(values):
+            continue  # no new split
+        codes, uniques = pd.factorize(values)  # a missing value's code is -1
+        index = pd.factorize(index * (len(uniques) + 1) + codes + 1)[0]
+    # the index runs in order of first appearance: each combination first appears where its running maximum grows
+    return index, np.flatnonzero(np.diff(np.maximum.accumulate(index), prepend=-1))
+
+
+def _one_value(values: np.ndarray) -> bool:
+    """Whether every entry of ``values`` equals the first: a quick test, well worth it before factorising strings
+    (for objects, list.count: it skips the comparison for the very same object, as a default value usually is)."""
+    if values.dtype == object:
+        return values.tolist().count(values[0]) == len(values)
+    return bool((values == values[0]).all())
+
+
+def labels(values: Any, codes: np.ndarray) -> Any:
+    """Return ``values[codes]`` as a column array of the dtype pandas gives ``values`` (str for strings),
+    inferred once on the few distinct values instead of on every row."""
+    return pd.Series(np.asarray(values, dtype=object)).array.take(np.asarray(codes))

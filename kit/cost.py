@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from kit.catalog import Catalog, check_models, load_catalog, lookup
-from kit.fleet import AUTOSCALED, COMBO_KEYS, plan, self_hosted_fleet
+from kit.catalog import Catalog, check_models, distinct_rows, labels, load_catalog, lookup
+from kit.fleet import AUTOSCALED, COMBO_KEYS, min_replicas, plan, self_hosted_fleet
 from kit.fmt import number_or_none
 from kit.params import DEFAULTS, OPTIONS, PARAMS, Scenario
 from kit.residency import on_premises, outside_allowed, sensitive_share, why_inside
 from kit.router import simulate
+
+VOLUME = "monthly_requests"  # the one scenario column the engine prices row by row
 
 
 def frame(scenarios: Iterable[Scenario | Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
@@ -62,7 +64,7 @@ def self_frame(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     own, not rented ones."""
     return df.assign(
         output_tokens=df.output_tokens.to_numpy(float) + df.reasoning_tokens.to_numpy(float) * reasoning_open(df, cat),
-        gpu_pricing=np.where(on_premises(df, cat), "owned", df.gpu_pricing.to_numpy(object)),
+        gpu_pricing=gpu_pricing_as_priced(df, cat),
     )
 
 
@@ -75,9 +77,7 @@ def cheapest_open(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
 
     Returns, per row of ``df``: ``chosen`` and, as a dict model -> USD per 1,000 requests, ``per_1k``.
     """
-    keyed = df[CHOICE_KEYS]
-    row_of = keyed.groupby(CHOICE_KEYS, sort=False, observed=True, dropna=False).ngroup().to_numpy()
-    first = np.unique(row_of, return_index=True)[1]
+    row_of, first = distinct_rows(df, CHOICE_KEYS)
     distinct = df.iloc[first].reset_index(drop=True)
     pools = [cat.adequate_open[q] for q in distinct.quality_need]
     rep = np.repeat(np.arange(len(distinct)), [len(p) for p in pools])
@@ -106,10 +106,32 @@ def cheapest_open(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     return pd.DataFrame({"chosen": np.asarray(chosen, dtype=object)[row_of], "per_1k": np.asarray(per_1k)[row_of]})
 
 
-def _per_token(
-    df: pd.DataFrame, refs: Any, cat: Catalog, requests: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-    """Return monthly input and output bills for ``requests`` at the price rows ``refs``, and those rows.
+class Rates(NamedTuple):
+    """What a per-token bill multiplies, per scenario and price row: the input bill is requests x
+    ``input_tokens`` x ``input_price`` x ``batch`` / 1e6, the output bill likewise. Bills are linear in requests,
+    so rates are worked out once per distinct scenario and spread over its volumes."""
+
+    input_tokens: np.ndarray
+    input_price: np.ndarray  # USD per M input tokens, blended over fresh, cache-read and cache-write tokens
+    output_tokens: np.ndarray  # the answer, plus the hidden reasoning on a model that reasons
+    output_price: np.ndarray
+    batch: np.ndarray  # 1 - batch_share x the row's batch discount
+
+    def at(self, index: Any) -> Rates:
+        """The rates at ``index`` of each array."""
+        return Rates(*(a[index] for a in self))
+
+    def bills(self, requests: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Return the monthly input and output bills for ``requests`` a month."""
+        return (
+            requests * self.input_tokens * self.input_price * self.batch / 1e6,
+            requests * self.output_tokens * self.output_price * self.batch / 1e6,
+        )
+
+
+def rates(df: pd.DataFrame, refs: Any, cat: Catalog) -> Rates:
+    """Return the per-token rates of each scenario row of ``df`` at the price rows ``refs`` (one for every row,
+    or one per row; a ref prices.csv does not list has NaN prices).
 
     The full price card: a prompt above a row's long-context threshold pays its long-context prices; of the
     cached input share, one token in ``cache_hits_per_write`` is written to the cache (at the cache-write
@@ -139,12 +161,7 @@ def _per_token(
     batch = 1 - df.batch_share.to_numpy(float) * np.nan_to_num(col("batch_discount"))
     reasons = (u.reasoning == True).to_numpy()[codes]  # noqa: E712 - the column holds True, False or NaN
     out = df.output_tokens.to_numpy(float) + df.reasoning_tokens.to_numpy(float) * reasons
-    bill_in = requests * inp * ((1 - c) * p_in + c * ((1 - w) * p_read + w * p_write)) * batch / 1e6
-    bill_out = requests * out * p_out * batch / 1e6
-    rows = pd.DataFrame(
-        {"input_usd_per_mtok": col("input_usd_per_mtok"), "output_usd_per_mtok": col("output_usd_per_mtok")}
-    )
-    return bill_in, bill_out, rows
+    return Rates(inp, (1 - c) * p_in + c * ((1 - w) * p_read + w * p_write), out, p_out, batch)
 
 
 # the scenario columns a per-token bill reads
@@ -164,44 +181,171 @@ def reasoning_open(df: pd.DataFrame, cat: Catalog) -> np.ndarray:
     return lookup(df.open_id, {m: float(m in reasons) for m in pd.unique(df.open_id)}, float)
 
 
-def hosted_market(df: pd.DataFrame, cat: Catalog, requests: np.ndarray) -> pd.DataFrame:
+def _rank(bills: np.ndarray, count: np.ndarray, rule: np.ndarray, providers: np.ndarray) -> dict[str, np.ndarray]:
+    """Order each row's offers by their bills (stable: ties keep the file's order; NaN, as in the padding past a
+    row's ``count`` offers, sorts last) and return the positions of the cheapest, the median (the lower of the
+    middle two), the priciest and the one ``rule`` picks (one of those, or a provider's last offer), -1 where
+    there is none; ``order`` is the order itself."""
+    order = np.argsort(bills, axis=1, kind="stable")
+    r = np.arange(len(bills))
+    last = np.maximum(count - 1, 0)
+    pos = {"cheapest": order[:, 0], "median": order[r, last // 2], "priciest": order[r, last]}
+    pick = np.select([rule == c for c in pos], list(pos.values()), -1)
+    named = providers == rule[:, None]
+    pick = np.where(named.any(axis=1), bills.shape[1] - 1 - np.argmax(named[:, ::-1], axis=1), pick)
+    return {"order": order, **{k: np.where(count > 0, p, -1) for k, p in {**pos, "pick": pick}.items()}}
+
+
+def _near_ties(unit: np.ndarray, block: Rates, order: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Rows whose order of offers by their bill for one request might not hold at every volume: neighbours in
+    that order priced differently whose bills are within 1e-9 of each other (offers priced alike bill the same
+    at every volume, and rounding moves a bill by about 1e-16 of itself)."""
+
+    def ordered(a: np.ndarray) -> np.ndarray:
+        return np.take_along_axis(a, order, axis=1)
+
+    s = ordered(unit)
+    near = np.abs(s[:, 1:] - s[:, :-1]) <= 1e-9 * np.fmax(np.abs(s[:, 1:]), np.abs(s[:, :-1]))
+    alike = np.logical_and.reduce([ordered(a)[:, 1:] == ordered(a)[:, :-1] for a in block])
+    within = np.arange(1, unit.shape[1]) < count[:, None]
+    return (near & ~alike & within).any(axis=1)
+
+
+def hosted_market(df: pd.DataFrame, cat: Catalog, requests: np.ndarray, rows: np.ndarray | None = None) -> pd.DataFrame:
     """Price every provider of each scenario's open model (data/hosted_offers.csv) and pick one per row by
     ``hosted_provider``: the median-priced offer (the lower of the middle two), the cheapest, the priciest,
-    or a named provider. Returns the chosen ref (NaN when none), the number of offers and the monthly
-    min / median / max over them."""
-    n = len(df)
-    out = pd.DataFrame(
-        {"hosted_ref": np.full(n, np.nan, dtype=object), "hosted_offers": np.zeros(n, int),
-         "hosted_min": np.full(n, np.nan), "hosted_median": np.full(n, np.nan), "hosted_max": np.full(n, np.nan)}
-    )  # fmt: skip
-    by_model = {m: g for m, g in _offers(cat).groupby("open_model")}
+    or a named provider. Returns the chosen ref (NaN when none), the number of offers, the monthly
+    min / median / max over them and the chosen offer's bill (``hosted_open``).
+
+    ``rows``: each of ``requests``'s row of ``df`` (default: one figure per row). Offers are ranked once per row
+    of ``df``, on their bills for one request: bills are linear in requests, so that order holds at every
+    volume, except for near ties (see ``_near_ties``) and volumes too far from 1 for a float's range
+    (beyond 1e+-100): those scenario rows are ranked on their own bills.
+    """
+    rows = np.arange(len(df)) if rows is None else np.asarray(rows)
+    requests = np.asarray(requests, float)
+    offers = _offers(cat)
+    model_of = offers.open_model.to_numpy(object)
     open_ids = df.open_id.to_numpy(object)
+    # each row's offers as a (rows, K) block of positions in hosted_offers.csv, -1 past its count
+    at_model = {m: np.flatnonzero(model_of == m) for m in pd.unique(open_ids)}
+    block = np.full((len(df), max([1, *map(len, at_model.values())])), -1)
+    count = np.zeros(len(df), int)
+    for model, ix in at_model.items():
+        here = open_ids == model
+        block[here, : len(ix)] = ix
+        count[here] = len(ix)
+    n_u, k = block.shape
+    refs = np.append(offers.ref.to_numpy(object), "-/-")[block]  # "-/-": no price
+    providers = np.append(offers.provider.to_numpy(object), "")[block]
     rule = df.hosted_provider.to_numpy(object)
-    for model in pd.unique(open_ids):
-        idx = np.flatnonzero(open_ids == model)
-        g = by_model.get(model)
-        if g is None:
-            continue
-        sub = df[list(PRICE_INPUTS)].iloc[idx]
-        bills = np.column_stack([sum(_per_token(sub, ref, cat, requests[idx])[:2]) for ref in g.ref])
-        order = np.argsort(bills, axis=1, kind="stable")
-        k = bills.shape[1]
-        pick = np.select(
-            [rule[idx] == "cheapest", rule[idx] == "priciest", rule[idx] == "median"],
-            [order[:, 0], order[:, -1], order[:, (k - 1) // 2]],
-            -1,
-        )
-        providers = g.provider.to_numpy(object)
-        for j, prov in enumerate(providers):
-            pick = np.where(rule[idx] == prov, j, pick)
-        refs = g.ref.to_numpy(object)
-        out.loc[idx, "hosted_ref"] = np.where(pick >= 0, refs[np.maximum(pick, 0)], np.nan)
-        out.loc[idx, "hosted_offers"] = k
-        sorted_bills = np.take_along_axis(bills, order, axis=1)
-        out.loc[idx, "hosted_min"] = sorted_bills[:, 0]
-        out.loc[idx, "hosted_median"] = sorted_bills[:, (k - 1) // 2]
-        out.loc[idx, "hosted_max"] = sorted_bills[:, -1]
-    return out
+    # every offer's rates, flat: offer j of row i of df at i * k + j
+    per_offer = rates(df[list(PRICE_INPUTS)].iloc[np.repeat(np.arange(n_u), k)], refs.ravel(), cat)
+    unit = sum(per_offer.bills(1.0)).reshape(n_u, k)
+    ranked = _rank(unit, count, rule, providers)
+    pos = {key: ranked[key][rows] for key in ("cheapest", "median", "priciest", "pick")}
+    redo = np.flatnonzero(
+        _near_ties(unit, Rates(*(a.reshape(n_u, k) for a in per_offer)), ranked["order"], count)[rows]
+        | ~((requests >= 1e-100) & (requests <= 1e100))
+    )
+    if len(redo):
+        of = rows[redo]  # their rows of df
+        bills = sum(per_offer.at(of[:, None] * k + np.arange(k)).bills(requests[redo, None]))
+        again = _rank(bills, count[of], rule[of], providers[of])
+        for key, p in pos.items():
+            p[redo] = again[key]
+
+    def bill(p: np.ndarray) -> np.ndarray:  # each scenario row's bill at its offer position p (NaN: none)
+        bill_in, bill_out = per_offer.at(rows * k + np.maximum(p, 0)).bills(requests)
+        return np.where(p >= 0, bill_in + bill_out, np.nan)
+
+    chosen = np.where(pos["pick"] >= 0, block.ravel()[rows * k + np.maximum(pos["pick"], 0)], len(offers))
+    return pd.DataFrame(
+        {
+            "hosted_ref": labels(np.append(offers.ref.to_numpy(object), np.nan), chosen),
+            "hosted_offers": count[rows],
+            "hosted_min": bill(pos["cheapest"]),
+            "hosted_median": bill(pos["median"]),
+            "hosted_max": bill(pos["priciest"]),
+            "hosted_open": bill(pos["pick"]),
+        },
+        copy=False,
+    )
+
+
+def gpu_pricing_as_priced(df: pd.DataFrame, cat: Catalog) -> np.ndarray:
+    """The pricing mode of each scenario's own GPUs: its ``gpu_pricing``, or owned where its data may not leave
+    your premises at all."""
+    return np.where(on_premises(df, cat), "owned", df.gpu_pricing.to_numpy(object))
+
+
+class Priced(NamedTuple):
+    """``costs()``, with the distinct scenarios it priced (every column but the volume) and each row's index
+    among them, for callers that work on the distinct scenarios too (``kit.recommend.decide``)."""
+
+    costs: pd.DataFrame
+    distinct: pd.DataFrame  # frame() rows with their models resolved (resolve_models) and sensitive_share as used
+    rows: np.ndarray
+
+
+def price(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) -> Priced:
+    """Return ``costs(scenarios, cat, thresholds)`` with the distinct scenarios and each row's index among them.
+
+    Everything that does not depend on the volume (models, residency, price rows and the hosted market's order,
+    replica shapes) is worked out once per distinct scenario; each row's volume then prices its bills, fleets
+    and router.
+    """
+    cat = cat or load_catalog()
+    table = scenarios if isinstance(scenarios, pd.DataFrame) else frame(scenarios)  # read, never changed
+    rows, first = distinct_rows(table, [p.name for p in PARAMS if p.name != VOLUME and p.name in table])
+    df = resolve_models(frame(table.iloc[first]), cat)
+    n = len(table)
+    requests = table[VOLUME].to_numpy(float) if VOLUME in table else np.full(n, float(DEFAULTS[VOLUME]))
+    outside = outside_allowed(df, cat)
+    # the hybrid keeps on self-hosted tiers every request whose data may not leave
+    df["sensitive_share"] = sensitive_share(df, cat)
+
+    closed_in, closed_out = rates(df, df.closed_ref, cat).at(rows).bills(requests)
+    listed = cat.price_table.reindex(df.closed_ref)  # the closed model's list prices, as shown
+    closed = closed_in + closed_out
+    market = hosted_market(df, cat, requests, rows)
+    hosted = market.hosted_open.to_numpy()
+    own = self_frame(df, cat)
+    shapes = plan(own, cat)
+    sh = self_hosted_fleet(own, requests, cat, shapes, rows=rows)
+
+    # Hybrid: the router model of kit/router.py (hard -> closed, sensitive -> self-hosted, the rest to the
+    # cheapest adequate tier, escalations paid twice), the same everywhere the option is priced.
+    hybrid = simulate(
+        own, {"closed_api": closed / requests, "hosted_open": hosted / requests}, cat, threshold=thresholds,
+        shapes=shapes, rows=rows, requests=requests,
+    )  # fmt: skip
+    allowed_outside = outside[rows]
+    c = pd.DataFrame(
+        {
+            "closed_api": closed,
+            "hosted_open": hosted,
+            "self_hosted_open": sh["total"],
+            "hybrid": hybrid.hybrid.to_numpy(),
+            "outside_allowed": allowed_outside,
+            "allowed_closed_api": allowed_outside.copy(),
+            "allowed_hosted_open": allowed_outside & ~np.isnan(hosted),
+            "allowed_self_hosted_open": np.ones(n, bool),
+            "allowed_hybrid": allowed_outside & (hybrid.hybrid_tiers.to_numpy() > 1),
+            "sensitive_share_used": df.sensitive_share.to_numpy(float)[rows],
+            "closed_ref": labels(df.closed_ref, rows),
+            "open_id": labels(df.open_id, rows),
+            **{
+                k: market[k].array for k in ("hosted_ref", "hosted_offers", "hosted_min", "hosted_median", "hosted_max")
+            },
+            "closed_in_price": listed.input_usd_per_mtok.to_numpy(float)[rows],
+            "closed_out_price": listed.output_usd_per_mtok.to_numpy(float)[rows],
+            **{f"self_{k}": v for k, v in sh.items() if k != "total"},
+            **{k: v.array for k, v in hybrid.drop(columns="hybrid").items()},
+        },
+        copy=False,  # every column is an array of its own: no need to copy them all into one block
+    )
+    return Priced(c, df, rows)
 
 
 def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) -> pd.DataFrame:
@@ -213,56 +357,14 @@ def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
     the rest. ``scenarios``: a DataFrame of scenario columns, or an iterable of Scenario / mappings;
     ``thresholds``: the hybrid router's difficulty threshold per row (default: 1 - hard_share).
     """
-    cat = cat or load_catalog()
-    df = resolve_models(frame(scenarios), cat)
-    outside = outside_allowed(df, cat)
-    # the hybrid keeps on self-hosted tiers every request whose data may not leave
-    df["sensitive_share"] = sensitive_share(df, cat)
-    requests = df.monthly_requests.to_numpy(float)
-
-    closed_in, closed_out, closed_rows = _per_token(df, df.closed_ref, cat, requests)
-    closed = closed_in + closed_out
-    market = hosted_market(df, cat, requests)
-    hosted_ref = market.hosted_ref
-    hosted_in, hosted_out, _ = _per_token(df, hosted_ref.fillna("-/-"), cat, requests)
-    hosted = hosted_in + hosted_out
-    own = self_frame(df, cat)
-    shapes = plan(own, cat)
-    sh = self_hosted_fleet(own, requests, cat, shapes)
-
-    # Hybrid: the router model of kit/router.py (hard -> closed, sensitive -> self-hosted, the rest to the
-    # cheapest adequate tier, escalations paid twice), the same everywhere the option is priced.
-    hybrid = simulate(
-        own, {"closed_api": closed / requests, "hosted_open": hosted / requests}, cat, threshold=thresholds,
-        shapes=shapes,
-    )  # fmt: skip
-    return pd.DataFrame(
-        {
-            "closed_api": closed,
-            "hosted_open": hosted,
-            "self_hosted_open": sh["total"],
-            "hybrid": hybrid.hybrid.to_numpy(),
-            "outside_allowed": outside,
-            "allowed_closed_api": outside,
-            "allowed_hosted_open": outside & ~np.isnan(hosted),
-            "allowed_self_hosted_open": np.ones(len(df), bool),
-            "allowed_hybrid": outside & (hybrid.hybrid_tiers.to_numpy() > 1),
-            "sensitive_share_used": df.sensitive_share.to_numpy(float),
-            "closed_ref": df.closed_ref,
-            "open_id": df.open_id,
-            "hosted_ref": hosted_ref.to_numpy(object),
-            **{k: market[k].to_numpy() for k in ("hosted_offers", "hosted_min", "hosted_median", "hosted_max")},
-            "closed_in_price": closed_rows.input_usd_per_mtok.to_numpy(float),
-            "closed_out_price": closed_rows.output_usd_per_mtok.to_numpy(float),
-            **{f"self_{k}": v for k, v in sh.items() if k != "total"},
-            **{k: v.to_numpy() for k, v in hybrid.drop(columns="hybrid").items()},
-        }
-    )
+    return price(scenarios, cat, thresholds).costs
 
 
 def allowed(c: pd.DataFrame) -> pd.DataFrame:
     """Return the four option costs of ``costs()`` with NaN where an option is not allowed."""
-    return pd.DataFrame({o: c[o].where(c[f"allowed_{o}"]) for o in OPTIONS}, index=c.index)
+    return pd.DataFrame(
+        {o: np.where(c[f"allowed_{o}"].to_numpy(bool), c[o].to_numpy(float), np.nan) for o in OPTIONS}, index=c.index
+    )
 
 
 def allowed_costs(row: pd.Series) -> dict[str, float]:
@@ -400,7 +502,7 @@ def by_hand(scenario: Scenario, cat: Catalog | None = None) -> dict[str, Any]:
     fixed = (
         cat.a("ops_fte_base") * s["fte_annual_cost_usd"] / 12
         + float(c.self_setup_amortised)
-        + cat.a("min_replicas") * replica_hour * hours
+        + float(min_replicas(at, cat)) * replica_hour * hours
     )
     api = float(c.closed_api) / at
     return {
@@ -444,7 +546,7 @@ def cost_steps(scenario: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
             )
             continue
         price = cat.price_table.loc[ref]
-        bill_in, bill_out, _ = _per_token(df, pd.Series([ref]), cat, np.array([req]))
+        bill_in, bill_out = rates(df, pd.Series([ref]), cat).bills(np.array([req]))
         steps += [
             (
                 option,
@@ -507,7 +609,11 @@ def cost_steps(scenario: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
             "self_hosted_open",
             "Replicas at the peak",
             f"peak / (one replica x {row.self_max_utilisation:.0%} planned utilisation), "
-            f"at least {cat.a('min_replicas'):.0f} for redundancy",
+            + (
+                f"at least {cat.a('min_replicas'):.0f} for redundancy"
+                if min_replicas(req, cat) > 1
+                else f"one box is enough below {cat.a('redundancy_from_requests'):,.0f} requests a month"
+            ),
             float(row.self_replicas),
             "replicas",
         ),

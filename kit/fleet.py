@@ -6,8 +6,8 @@ prices the hybrid router's self-hosted tiers with it.
 
 Load model: ``peak_hours_share`` of the time at ``peak_to_average`` x the average rate, the rest at a
 base rate, averaging 1. A rented fleet paid by the hour (spot, on demand) scales between its base
-(at least ``min_replicas``, for redundancy) and its peak; a reserved or owned fleet is sized for the
-peak around the clock. Each replica runs at most ``max_utilisation`` of its goodput at the peak.
+(at least ``min_replicas`` for redundancy from ``redundancy_from_requests`` a month, one box below) and its
+peak; a reserved or owned fleet is sized for the peak around the clock. Each replica runs at most ``max_utilisation`` of its goodput at the peak.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kit.capacity import candidates
-from kit.catalog import Catalog, lookup
+from kit.catalog import Catalog, distinct_rows, labels, lookup
 from kit.params import SPEC
 
 AUTOSCALED = ("spot", "on_demand")
@@ -69,10 +69,8 @@ def plan(df: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
     Shapes are computed once per distinct combination of the inputs that shape a replica (COMBO_KEYS), so a
     sweep over volume or sensitivity computes them once.
     """
-    keyed = df[COMBO_KEYS]
-    combo_of = keyed.groupby(COMBO_KEYS, sort=False, observed=True, dropna=False).ngroup().to_numpy()
-    first = np.unique(combo_of, return_index=True)[1]
-    combos = keyed.iloc[first].reset_index(drop=True)
+    combo_of, first = distinct_rows(df, COMBO_KEYS)
+    combos = df[COMBO_KEYS].iloc[first].reset_index(drop=True)
     cand = candidates(combos, cat)
     lat = cand.latency_ms.to_numpy(float)
     u_tight, u_relaxed = cat.a("max_utilisation_tight"), cat.a("max_utilisation_relaxed")
@@ -88,8 +86,9 @@ def plan(df: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
         cand.gpu_rate.to_numpy(),
         cat,
     )
-    priced = pd.Series(np.isfinite(cand.rate.to_numpy()), index=cand.index).groupby(cand.combo).transform("any")
-    cand["fallback"] = ~priced.to_numpy()
+    combo = cand.combo.to_numpy()
+    priced = (np.bincount(combo, weights=np.isfinite(cand.rate.to_numpy()), minlength=len(combos)) > 0)[combo]
+    cand["fallback"] = ~priced
     cand["rate"] = np.where(priced, cand.rate, on_demand)
     cand["owned_rate"] = owned_marginal_rate(cand.gpu_id.to_numpy(), cand.gpu_rate.to_numpy(), cat)
     cand = cand[np.isfinite(cand.rate) & (cand.rps > 0)].sort_values("combo", kind="stable")
@@ -118,108 +117,174 @@ def plan(df: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
     return out
 
 
+def min_replicas(volume: Any, cat: Catalog) -> np.ndarray:
+    """The fewest replicas a fleet runs for a scenario of ``volume`` monthly requests: ``min_replicas`` (N+1
+    redundancy, seed 003) from ``redundancy_from_requests``; below it one box, restarted on failure."""
+    small = np.asarray(volume, float) < cat.a("redundancy_from_requests")
+    return np.where(small, 1.0, cat.a("min_replicas"))
+
+
+def _load(
+    shapes: dict[str, np.ndarray], rows: np.ndarray, requests: np.ndarray, peak: np.ndarray, cat: Catalog,
+    volume: np.ndarray,
+) -> dict[str, np.ndarray]:  # fmt: skip
+    """What sizes and prices a fleet for each scenario row, whatever its replica shape: ``requests`` a month as
+    an average rate, ``peak`` and the base load (multiples of it), whether the fleet scales with the load and
+    the share of hours at its peak size, its staff's monthly cost and its setup, and its fewest replicas: one
+    box below ``redundancy_from_requests`` of the scenario's whole ``volume``, else ``min_replicas`` (N+1).
+    ``rows``: each scenario row's row of the frame ``shapes`` was planned on."""
+    base, _ = base_and_overflow(peak, cat)
+    scaled = shapes["scaled"][rows]
+    return {
+        "floor": min_replicas(volume, cat),
+        "combo": shapes["combo_of"][rows], "avg_rps": np.asarray(requests, float) / (cat.a("hours_per_month") * 3600),
+        "peak": peak, "base": base, "scaled": scaled,
+        "w_peak": np.where(scaled, cat.a("peak_hours_share"), 1.0),  # all the hours when not scaled
+        "fte_month": shapes["fte_month"][rows], "setup": shapes["setup"][rows],
+    }  # fmt: skip
+
+
+def _size(shapes: dict[str, np.ndarray], at: np.ndarray, load: dict[str, np.ndarray], cat: Catalog) -> dict:
+    """Size one replica shape's fleet for each scenario row's ``load`` and price it: replicas at the peak and at
+    the base (exact and whole), replica-hours, and the bill (``_bill``'s lines, ``total`` inf where unpriced).
+    ``at``: each row's shape, as a flat index into plan()'s (combos, K) blocks (one index, not a (combo, slot)
+    pair: numpy gathers it four times faster)."""
+    cap, rate, n = (shapes[key].ravel()[at] for key in ("cap", "rate", "n"))
+    hours = cat.a("hours_per_month")
+    avg_rps, w_peak, floor = load["avg_rps"], load["w_peak"], load["floor"]
+    peak_exact = np.maximum(floor, avg_rps * load["peak"] / cap)
+    base_exact = np.where(load["scaled"], np.maximum(floor, avg_rps * load["base"] / cap), peak_exact)
+    peak_r, base_r = np.ceil(peak_exact), np.ceil(base_exact)
+    replica_hours = hours * (w_peak * peak_r + (1 - w_peak) * base_r)
+    bill = _bill(replica_hours * n, peak_r * n, rate, load["fte_month"], load["setup"], cat)
+    bill["total"] = np.where(np.isfinite(bill["total"]), bill["total"], np.inf)
+    return {"cap": cap, "rate": rate, "n": n, "peak_exact": peak_exact, "base_exact": base_exact, "peak_r": peak_r,
+            "base_r": base_r, "replica_hours": replica_hours, "bill": bill}  # fmt: skip
+
+
+def _cheapest(
+    shapes: dict[str, np.ndarray], load: dict[str, np.ndarray], cat: Catalog
+) -> tuple[np.ndarray, np.ndarray]:
+    """Price every replica shape a scenario row may pick (``_size``) and return each row's cheapest, as a flat
+    index into plan()'s blocks, and its monthly total (inf where no shape is priced).
+
+    A row picks among the shapes that meet the latency targets where any does, else among all; ties go to
+    the first slot.
+    """
+    meets = shapes["meets"]
+    eligible = np.where((meets > 0).any(axis=1)[:, None], meets > 0, np.isfinite(shapes["rate"]))
+    # plan() puts each combo's shapes first and, among them, those that meet the targets: the eligible shapes
+    # are each combo's first slots, so only as many slots as the widest combo in use need pricing
+    used = np.zeros(len(meets), bool)
+    used[load["combo"]] = True
+    first = load["combo"] * meets.shape[1]  # each row's combo's first slot, flat
+    best, at = np.full(len(first), np.inf), first
+    for slot in range(max(1, int(eligible[used].sum(axis=1).max(initial=0)))):
+        total = _size(shapes, first + slot, load, cat)["bill"]["total"]
+        total = np.where(eligible.ravel()[first + slot], total, np.inf)
+        better = (total < best) | (slot == 0)
+        best, at = np.where(better, total, best), np.where(better, first + slot, at)
+    return at, best
+
+
 def self_hosted_fleet(
     df: pd.DataFrame,
     requests: np.ndarray,
     cat: Catalog,
     shapes: dict[str, np.ndarray] | None = None,
     peak: np.ndarray | None = None,
+    rows: np.ndarray | None = None,
+    volume: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Size and price a self-hosted fleet for ``requests`` a month of each scenario: the cheapest replica
     shape (GPU type x GPUs per replica) that meets the latency targets, else the cheapest of all.
 
     ``shapes``: ``plan(df)``, when the caller has it already (the router prices several fleets per row);
-    ``peak``: the peak-to-average ratio to size for (default: the scenario's).
+    ``peak``: the peak-to-average ratio to size for (default: the scenario's); ``rows``: each of ``requests``'s
+    row of ``df`` (default: one figure per row), so scenarios that differ only in volume are planned once;
+    ``volume``: the scenario's whole monthly requests, which sets the redundancy (default: ``requests``).
     """
     shapes = plan(df, cat) if shapes is None else shapes
-    c = shapes["combo_of"]
-    cap, rate, n, meets = shapes["cap"][c], shapes["rate"][c], shapes["n"][c], shapes["meets"][c]
+    rows = np.arange(len(df)) if rows is None else np.asarray(rows)
+    p = df.peak_to_average.to_numpy(float)[rows] if peak is None else np.asarray(peak, float)
+    load = _load(shapes, rows, requests, p, cat, requests if volume is None else volume)
+    at, total = _cheapest(shapes, load, cat)
+    none = ~np.isfinite(total)
+    s = _size(shapes, at, load, cat)  # the chosen shape's fleet, line by line
     hours = cat.a("hours_per_month")
-    f = cat.a("peak_hours_share")
-    avg_rps = np.asarray(requests, float) / (hours * 3600)
-    p = df.peak_to_average.to_numpy(float) if peak is None else np.asarray(peak, float)
-    base, _ = base_and_overflow(p, cat)
-    scaled = shapes["scaled"]
-    floor = cat.a("min_replicas")
-    peak_exact = np.maximum(floor, (avg_rps * p)[:, None] / cap)
-    base_exact = np.where(scaled[:, None], np.maximum(floor, (avg_rps * base)[:, None] / cap), peak_exact)
-    peak_r, base_r = np.ceil(peak_exact), np.ceil(base_exact)
-    w_peak = np.where(scaled, f, 1.0)[:, None]  # share of hours at the peak fleet (all of them when not scaled)
-    replica_hours = hours * (w_peak * peak_r + (1 - w_peak) * base_r)
 
-    fte_month, setup_weeks, setup = shapes["fte_month"], shapes["setup_weeks"], shapes["setup"]
-    # the monthly total of every shape, to pick the cheapest
-    total = _bill(replica_hours * n, peak_r * n, rate, fte_month[:, None], setup[:, None], cat)["total"]
-    total = np.where(np.isfinite(total), total, np.inf)
-    any_meets = (meets > 0).any(axis=1)
-    j = np.argmin(np.where(any_meets[:, None] & (meets == 0), np.inf, total), axis=1)
-    k = total.shape[1]
-    flat = np.arange(len(df)) * k + j  # each row's chosen shape, as an index into the flattened (rows, K) blocks
-    none = ~np.isfinite(total.ravel()[flat])
+    def shape(key: str) -> np.ndarray:  # the chosen shape's entry of a plan() block
+        return shapes[key].ravel()[at]
 
-    def pick(a: np.ndarray) -> np.ndarray:  # a: a (rows, K) block
-        return a.ravel()[flat]
-
-    n_j, rate_j, cap_j = pick(n), pick(rate), pick(cap)
-    hours_j = pick(replica_hours)
-    bill = _bill(hours_j * n_j, pick(peak_r) * n_j, rate_j, fte_month, setup, cat)
-    exact_hours = hours * (w_peak[:, 0] * pick(peak_exact) + (1 - w_peak[:, 0]) * pick(base_exact))
-    smooth = _bill(exact_hours * n_j, pick(peak_exact) * n_j, rate_j, fte_month, setup, cat)["total"]
+    n_j, rate_j, cap_j, w_peak = s["n"], s["rate"], s["cap"], load["w_peak"]
+    hours_j, avg_rps, fte_month, setup = s["replica_hours"], load["avg_rps"], load["fte_month"], load["setup"]
+    exact_hours = hours * (w_peak * s["peak_exact"] + (1 - w_peak) * s["base_exact"])
+    smooth = _bill(exact_hours * n_j, s["peak_exact"] * n_j, rate_j, fte_month, setup, cat)["total"]
     gpus_per_replica = np.where(none, 0, n_j).astype(int)
-    peak_replicas = np.where(none, 0, pick(peak_r)).astype(int)
+    peak_replicas = np.where(none, 0, s["peak_r"]).astype(int)
     occupied = avg_rps / cap_j * n_j * hours  # GPU-hours the average load keeps busy
-    owned_rate = pick(shapes["owned_rate"][c])
-    gi = pick(shapes["gpu_ix"][c])
-    gpu_id = np.where(gi >= 0, np.asarray(cat.gpus.id, dtype=object)[np.maximum(gi, 0)], "")
-    rps_j = pick(shapes["rps"][c])
+    owned_rate = shape("owned_rate")
+    gi = shape("gpu_ix")
+    gpu_code = np.where(gi >= 0, gi, len(cat.gpus))  # the last code: no GPU ("")
+    rps_j = shape("rps")
     return {
-        **{key: np.where(none, np.nan, v) for key, v in bill.items()},
+        **{key: np.where(none, np.nan, v) for key, v in s["bill"].items()},
         "smooth_total": np.where(none, np.nan, smooth),
-        "gpu_id": gpu_id,
+        "gpu_id": labels([*cat.gpus.id, ""], gpu_code),
         "gpus": peak_replicas * gpus_per_replica,
         "replicas": peak_replicas,
-        "base_replicas": np.where(none, 0, pick(base_r)).astype(int),
+        "base_replicas": np.where(none, 0, s["base_r"]).astype(int),
         "gpu_hours": np.where(none, np.nan, hours_j * n_j),
         "gpus_per_replica": gpus_per_replica,
-        "concurrency": pick(shapes["concurrency"][c]).astype(int),
-        "tpot_ms": pick(shapes["tpot_ms"][c]),
-        "ttft_ms": pick(shapes["ttft_ms"][c]),
-        "meets_targets": any_meets,
+        "concurrency": shape("concurrency").astype(int),
+        "tpot_ms": shape("tpot_ms"),
+        "ttft_ms": shape("ttft_ms"),
+        "meets_targets": (shapes["meets"] > 0).any(axis=1)[load["combo"]],
         "rps_per_replica": rps_j,
         "gpu_rate": rate_j,
         "peak_rps": avg_rps * p,
-        "max_utilisation": pick(shapes["max_util"][c]),
-        "setup_weeks": setup_weeks,
+        "max_utilisation": shape("max_util"),
+        "setup_weeks": shapes["setup_weeks"][rows],
         "utilisation": avg_rps * hours / np.maximum(hours_j * rps_j, 1e-12),
         "owned_marginal": occupied * owned_rate,
         "owned_rate": owned_rate,
         # the GPU named has no price in the pricing mode asked for: its neocloud on-demand price stands in
-        "price_fallback": pick(shapes["fallback"][c]) > 0,
+        "price_fallback": shape("fallback") > 0,
         # no cited measurement on this GPU: its throughput is the model's extrapolation from other GPUs
-        "extrapolated": ~np.isin(gpu_id, list(cat.calibrated_gpus)),
-        "pricing": df.gpu_pricing.to_numpy(object),
+        "extrapolated": ~np.append(np.isin(cat.gpus.id, list(cat.calibrated_gpus)), False)[gpu_code],
+        "pricing": labels(df.gpu_pricing, rows),
     }
 
 
 def _prune(cand: pd.DataFrame) -> pd.DataFrame:
     """Drop replica shapes no operator would pick: more GPUs per replica than a node (8) when the model fits in
     fewer, and shapes that cost more per replica-hour and per request/s than a shape with no more GPUs that
-    meets the targets at least as well (its fleet can only cost more, to within one replica of the other)."""
+    meets the targets at least as well (its fleet can only cost more, to within one replica of the other).
+
+    ``cand`` is sorted by combo; each combo's shapes are compared pairwise in one (combos, K, K) block."""
     n_min = cand.groupby(["combo", "gpu_id"]).n.transform("min")
     cand = cand[(cand.n <= np.maximum(8, n_min))]
-    keep = []
+    combo = cand.combo.to_numpy()
+    starts = np.flatnonzero(np.diff(combo, prepend=-1))
+    sizes = np.diff(np.append(starts, len(combo)))
+    group = np.repeat(np.arange(len(starts)), sizes)
+    slot = np.arange(len(combo)) - starts[group]
+
+    def block(values: np.ndarray, fill: float) -> tuple[np.ndarray, np.ndarray]:
+        """Each combo's values as shape a (rows) and as shape b (columns); ``fill`` pads, and never beats."""
+        out = np.full((len(starts), sizes.max(initial=0)), fill)
+        out[group, slot] = values
+        return out[:, :, None], out[:, None, :]
+
     price = (cand.rate * cand.n).to_numpy()
-    per_rps = price / cand.rps.to_numpy()
-    n, meets, combo = cand.n.to_numpy(), cand.meets.to_numpy(), cand.combo.to_numpy()
-    for idx in np.split(np.arange(len(cand)), np.flatnonzero(np.diff(combo)) + 1) if len(cand) else []:
-        pr, pq, nn, mm = price[idx], per_rps[idx], n[idx], meets[idx]
-        for a in range(len(idx)):
-            beats = (pr <= pr[a]) & (pq <= pq[a]) & (nn <= nn[a]) & (mm >= mm[a])
-            strictly = (pr < pr[a]) | (pq < pq[a]) | (nn < nn[a]) | (mm > mm[a])
-            beats[a] = False
-            if not (beats & strictly).any():
-                keep.append(idx[a])
-    return cand.iloc[keep]
+    pr_a, pr_b = block(price, np.inf)
+    pq_a, pq_b = block(price / cand.rps.to_numpy(), np.inf)
+    n_a, n_b = block(cand.n.to_numpy(float), np.inf)
+    m_a, m_b = block(cand.meets.to_numpy(float), -np.inf)
+    # [combo, a, b]: shape b is at least as good as shape a on every count, and better on one (so b is not a)
+    beats = (pr_b <= pr_a) & (pq_b <= pq_a) & (n_b <= n_a) & (m_b >= m_a)
+    strictly = (pr_b < pr_a) | (pq_b < pq_a) | (n_b < n_a) | (m_b > m_a)
+    return cand[~(beats & strictly).any(axis=2)[group, slot]]
 
 
 def _bill(gpu_hours: np.ndarray, peak_gpus: np.ndarray, rate: np.ndarray, fte_month, setup, cat: Catalog) -> dict:
@@ -240,8 +305,23 @@ def _bill(gpu_hours: np.ndarray, peak_gpus: np.ndarray, rate: np.ndarray, fte_mo
 
 
 def fleet_cost(
-    df: pd.DataFrame, requests: np.ndarray, peak: np.ndarray, cat: Catalog, shapes: dict[str, np.ndarray] | None = None
+    df: pd.DataFrame,
+    requests: np.ndarray,
+    peak: np.ndarray,
+    cat: Catalog,
+    shapes: dict[str, np.ndarray] | None = None,
+    rows: np.ndarray | None = None,
+    volume: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Return the monthly cost of a self-hosted fleet serving ``requests`` sized for ``peak`` x the average rate."""
-    total = self_hosted_fleet(df, requests, cat, shapes, peak=np.maximum(peak, 1e-9))["total"]
-    return np.where(requests > 0, total, 0.0)
+    """Return the monthly cost of a self-hosted fleet serving ``requests`` sized for ``peak`` x the average rate
+    (``shapes``, ``rows``, ``volume``: as for ``self_hosted_fleet``, which returns the same total with its
+    breakdown)."""
+    shapes = plan(df, cat) if shapes is None else shapes
+    rows = np.arange(len(df)) if rows is None else np.asarray(rows)
+    requests, peak = np.asarray(requests, float), np.broadcast_to(np.maximum(peak, 1e-9), len(rows))
+    volume = requests if volume is None else np.broadcast_to(np.asarray(volume, float), len(rows))
+    out = np.zeros(len(rows))  # no traffic, no fleet
+    busy = np.flatnonzero(requests > 0)
+    total = _cheapest(shapes, _load(shapes, rows[busy], requests[busy], peak[busy], cat, volume[busy]), cat)[1]
+    out[busy] = np.where(np.isfinite(total), total, np.nan)
+    return out

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from kit import axes as axes_mod
-from kit.catalog import Catalog, load_catalog, lookup
+from kit.catalog import Catalog, labels, load_catalog, lookup
 from kit.cost import (
     allowed,
     allowed_costs,
@@ -18,6 +18,8 @@ from kit.cost import (
     cheapest_open,
     costs,
     frame,
+    gpu_pricing_as_priced,
+    price,
     utilisation_needed,
     volume_sweep,
 )
@@ -68,7 +70,12 @@ def cheapest(ok: np.ndarray, candidates: np.ndarray, tol: float) -> np.ndarray:
 
 
 def weighted_lean(
-    df: pd.DataFrame, c: pd.DataFrame, ok: np.ndarray, lean: pd.DataFrame, cat: Catalog
+    df: pd.DataFrame,
+    c: pd.DataFrame,
+    ok: np.ndarray,
+    lean: pd.DataFrame,
+    cat: Catalog,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return the axes' weighted mean lean for self-hosted open weights and for hosted open weights.
 
@@ -77,58 +84,66 @@ def weighted_lean(
     the data to a provider like a closed API does, so where control leans open it abstains for them (its
     weight drops out, so a heavier control weight cannot push hosted open weights either way); where it
     leans closed it counts against them as against any outside option. ``ok``: the allowed costs, as
-    ``allowed(c)`` (NaN: not allowed).
+    ``allowed(c)`` (NaN: not allowed); ``rows``: each row of ``c``'s scenario in ``df`` (default: one each).
     """
-    w = df[list(WEIGHTS)].to_numpy(float)
+    rows = np.arange(len(df)) if rows is None else rows
+    w = df[list(WEIGHTS)].to_numpy(float)  # one weight per axis, in AXES order
     closed, hosted_cost = ok[:, COL["closed_api"]], ok[:, COL["hosted_open"]]
-    i_cost, i_control = axes_mod.AXES.index("cost"), axes_mod.AXES.index("control")
+    axes = {a: lean[a].to_numpy(float) for a in axes_mod.AXES}
     out = []
     # self-hosting is weighed on its smooth unit cost (GPUs in fractions), so a step of the GPU staircase
     # cannot flip the axes back and forth; which option is cheaper is still decided on the real bill
     for option_cost, credit_control in ((c.self_smooth_total.to_numpy(float), True), (hosted_cost, False)):
-        values = lean[list(axes_mod.AXES)].to_numpy(float).copy()
-        values[:, i_cost] = axes_mod.cost_lean(closed, option_cost, cat)
-        weights = w.copy()
+        values = {**axes, "cost": axes_mod.cost_lean(closed, option_cost, cat)}
+        weights = {a: w[:, i][rows] for i, a in enumerate(axes_mod.AXES)}
         if not credit_control:
-            weights[values[:, i_control] > 0, i_control] = 0.0
-        total = weights.sum(axis=1)
-        out.append(np.where(total > 0, (weights * values).sum(axis=1) / np.where(total > 0, total, 1), 0.0))
+            weights["control"] = np.where(values["control"] > 0, 0.0, weights["control"])
+        # column by column: sum() adds from 0 in AXES order, as numpy sums a row
+        total = sum(weights.values())
+        weighted = sum(weights[a] * values[a] for a in axes_mod.AXES)
+        out.append(np.where(total > 0, weighted / np.where(total > 0, total, 1), 0.0))
     return out[0], out[1]
 
 
-def _gates(df: pd.DataFrame, c: pd.DataFrame, ok: np.ndarray, cat: Catalog) -> dict[str, np.ndarray]:
+def _gates(
+    df: pd.DataFrame, c: pd.DataFrame, ok: np.ndarray, cat: Catalog, rows: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Return each checklist question's answer (True = a firm yes) per scenario row, and the numbers behind them.
 
-    ``ok``: the allowed costs, as ``allowed(c)`` (NaN: not allowed)."""
+    ``ok``: the allowed costs, as ``allowed(c)`` (NaN: not allowed); ``rows``: each row of ``c``'s scenario in
+    ``df`` (default: one each): what depends on the scenario alone is worked out once per row of ``df``."""
+    rows = np.arange(len(df)) if rows is None else rows
+    n = len(rows)
     tol = cat.a("cost_tie_tolerance")
-    sens = lookup(df.sensitivity, {s: i for i, s in enumerate(SENSITIVITY_LEVELS)}, int)
+    sens = lookup(df.sensitivity, {s: i for i, s in enumerate(SENSITIVITY_LEVELS)}, int)[rows]
     closed = ok[:, COL["closed_api"]]
     high = closed >= cat.a("high_spend_usd_month")  # NaN (not allowed) is not high
-    steady = df.peak_to_average.to_numpy(float) <= cat.a("steady_peak_to_average")
-    frontier = (df.quality_need == "frontier").to_numpy()
+    steady = (df.peak_to_average.to_numpy(float) <= cat.a("steady_peak_to_average"))[rows]
+    frontier = (df.quality_need == "frontier").to_numpy()[rows]
     # Your own GPUs answer the volume question when the traffic is steady, or when they are rented by the hour
     # and scale with the load (the fleet's cost then follows the traffic's shape, peaks included); a reserved
     # or owned fleet for bursty traffic pays for idle peaks around the clock. Per-token rental bills only what
     # you use, so it may answer whatever the traffic's shape.
-    rented = scales(c.self_pricing)  # as priced: owned where the data may not leave your premises
-    open_cands = np.zeros((len(df), len(OPTIONS)), bool)
+    rented = scales(gpu_pricing_as_priced(df, cat))[rows]  # owned where the data may not leave your premises
+    open_cands = np.zeros((n, len(OPTIONS)), bool)
     open_cands[:, COL["hosted_open"]] = True
     open_cands[:, COL["self_hosted_open"]] = steady | rented
     open_idx = cheapest(ok, open_cands, tol)
-    open_cost = np.where(open_idx >= 0, ok[np.arange(len(df)), np.maximum(open_idx, 0)], np.nan)
+    open_cost = np.where(open_idx >= 0, ok[np.arange(n), np.maximum(open_idx, 0)], np.nan)
     open_wins = cheaper(open_cost, closed, tol)
     return {
         "stay_inside": ~c.outside_allowed.to_numpy(bool),
         "high_steady_volume": high & (sens <= 1) & ~frontier & open_wins,
-        "ship_fast": (df.weeks_to_launch.to_numpy(float) <= cat.a("ship_fast_weeks"))
-        & (df.team_fte.to_numpy(float) < cat.a("no_team_below_fte")),
+        "ship_fast": ((df.weeks_to_launch.to_numpy(float) <= cat.a("ship_fast_weeks"))
+                      & (df.team_fte.to_numpy(float) < cat.a("no_team_below_fte")))[rows],
         "frontier": frontier,
         "high_spend": high,
         "open_wins": open_wins,
+        "open_idx": np.maximum(open_idx, 0),
         "open_pick": np.array(OPTIONS, dtype=object)[np.maximum(open_idx, 0)],
         "open_cost": open_cost,
         "hybrid_wins": cheaper(ok[:, COL["hybrid"]], closed, tol),
-    }
+    }  # fmt: skip
 
 
 def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
@@ -138,15 +153,18 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     tolerance count as equal and the simpler option wins.
     """
     cat = cat or load_catalog()
-    df = frame(scenarios)
-    c = costs(df, cat)
-    lean = axes_mod.leans(df, c, cat)
+    c, df, rows = price(scenarios, cat)  # df: the distinct scenarios; rows: each row's among them
+
+    def col(name: str) -> np.ndarray:  # a scenario column, per row
+        return df[name].to_numpy(float)[rows]
+
+    lean = axes_mod.leans(df, c, cat, rows)
     ok = allowed(c).to_numpy(float)
     tol = cat.a("cost_tie_tolerance")
-    team = df.team_fte.to_numpy(float)
+    team = col("team_fte")
     can_run = team >= c.self_ops_fte.to_numpy(float)
 
-    g = _gates(df, c, ok, cat)
+    g = _gates(df, c, ok, cat, rows)
     inside, g_volume, g_fast, frontier, high = (
         g["stay_inside"],
         g["high_steady_volume"],
@@ -154,12 +172,13 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
         g["frontier"],
         g["high_spend"],
     )
-    mean_self, mean_hosted = weighted_lean(df, c, ok, lean, cat)
+    mean_self, mean_hosted = weighted_lean(df, c, ok, lean, cat, rows)
     # the strongest case the axes make for an allowed open option
     mean = np.where(c.allowed_hosted_open.to_numpy(bool), np.fmax(mean_self, mean_hosted), mean_self)
     cut = cat.a("lean_cut")
+    # Choices below are indices into OPTIONS (COL), gates into GATES.
     # Mixed signals point to a router, but only where routing costs less than the closed API alone.
-    mixed = np.where(g["hybrid_wins"], "hybrid", "closed_api")
+    mixed = np.where(g["hybrid_wins"], COL["hybrid"], COL["closed_api"])
     # The axes lean open: self-hosting if they argue for it and it is what an operator would pick among the
     # open options - the cheaper one (a tie goes to hosted, the simpler), or, for confidential or regulated
     # data and a team able to run the fleet, at most `inside_premium` dearer than renting. Paying more than
@@ -167,7 +186,7 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     # hosted open weights if the axes argue for them on their own; otherwise the signals are mixed.
     self_c, hosted_c = ok[:, COL["self_hosted_open"]], ok[:, COL["hosted_open"]]
     hosted_ok = ~np.isnan(hosted_c)
-    prefer_inside = df.sensitivity.isin(["confidential", "regulated"]).to_numpy() & can_run
+    prefer_inside = df.sensitivity.isin(["confidential", "regulated"]).to_numpy()[rows] & can_run
     within = self_c <= hosted_c * (1 + cat.a("inside_premium"))
     operator_pick = ~hosted_ok | ~cheaper(hosted_c, self_c, tol) | (prefer_inside & within)
     cheapest_all = np.where(np.isnan(ok), np.inf, ok).min(axis=1)
@@ -176,34 +195,38 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     self_by_axes = (mean_self >= cut) & operator_pick & (~dearer | control_need)
     hosted_by_axes = hosted_ok & (mean_hosted >= cut)
     by_axes = np.select(
-        [mean <= -cut, self_by_axes, hosted_by_axes], ["closed_api", "self_hosted_open", "hosted_open"], mixed
+        [mean <= -cut, self_by_axes, hosted_by_axes],
+        [COL["closed_api"], COL["self_hosted_open"], COL["hosted_open"]],
+        mixed,
     )
 
-    gate = np.select([inside, g_volume, g_fast, frontier], list(GATES[:4]), "axes")
+    fired = [inside, g_volume, g_fast, frontier]
+    gate = np.select(fired, list(range(4)), GATES.index("axes"))
     choice = np.select(
-        [inside, g_volume, g_fast, frontier],
+        fired,
         [
-            "self_hosted_open",
-            g["open_pick"],
-            "closed_api",
-            np.where(high & g["hybrid_wins"], "hybrid", "closed_api"),
+            COL["self_hosted_open"],
+            g["open_idx"],
+            COL["closed_api"],
+            np.where(high & g["hybrid_wins"], COL["hybrid"], COL["closed_api"]),
         ],
         by_axes,
-    ).astype(object)
+    )
     # Strength of case (a score, not a probability): how firmly the deciding rule holds, nudged by how
     # many axes agree with the direction of the choice.
-    direction = np.select([choice == "closed_api", choice == "hybrid"], [-1.0, 0.0], 1.0)
+    direction = np.select([choice == COL["closed_api"], choice == COL["hybrid"]], [-1.0, 0.0], 1.0)
+    lean_values = lean.to_numpy()
     agree = np.where(
         direction == 0,
-        1 - np.abs(lean.to_numpy()).mean(axis=1),
-        (np.sign(lean.to_numpy()) == direction[:, None]).mean(axis=1),
+        1 - np.abs(lean_values).mean(axis=1),
+        (np.sign(lean_values) == direction[:, None]).mean(axis=1),
     )
     closed_all = c.closed_api.to_numpy(float)
     spend_margin = np.clip(np.log10(np.maximum(closed_all, 1) / cat.a("high_spend_usd_month")), 0, 1)
-    fast_margin = np.clip(1 - df.weeks_to_launch.to_numpy(float) / (cat.a("ship_fast_weeks") + 1), 0, 1)
+    fast_margin = np.clip(1 - col("weeks_to_launch") / (cat.a("ship_fast_weeks") + 1), 0, 1)
     rule, margin = cat.a("strength_rule_base"), cat.a("strength_rule_margin")
     base = np.select(
-        [gate == "stay_inside", gate == "high_steady_volume", gate == "ship_fast", gate == "frontier"],
+        [gate == i for i in range(4)],  # stay_inside, high_steady_volume, ship_fast, frontier
         [
             np.where(can_run, cat.a("strength_stay_inside_team"), cat.a("strength_stay_inside_no_team")),
             rule + margin * spend_margin,
@@ -215,17 +238,22 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
     strength = np.clip(
         base + cat.a("strength_agree_weight") * (agree - 0.5), cat.a("strength_floor"), cat.a("strength_cap")
     )
-    out = pd.concat([c, lean.add_prefix("lean_")], axis=1)
-    out["choice"] = choice
-    out["gate"] = gate
-    out["strength"] = np.round(strength, 2)
-    out["weighted_lean"] = mean
-    out["weighted_lean_self"] = mean_self
-    out["weighted_lean_hosted"] = mean_hosted
-    out["can_run_self_hosted"] = can_run
-    out["open_wins"] = g["open_wins"]
-    out["hybrid_wins"] = g["hybrid_wins"]
-    return out
+    verdict = pd.DataFrame(
+        {
+            **{f"lean_{a}": lean[a].array for a in lean},
+            "choice": labels(OPTIONS, choice),
+            "gate": labels(GATES, gate),
+            "strength": np.round(strength, 2),
+            "weighted_lean": mean,
+            "weighted_lean_self": mean_self,
+            "weighted_lean_hosted": mean_hosted,
+            "can_run_self_hosted": can_run,
+            "open_wins": g["open_wins"],
+            "hybrid_wins": g["hybrid_wins"],
+        },
+        copy=False,
+    )
+    return pd.concat([c, verdict], axis=1)
 
 
 def _candidates(p, current: Any) -> list:

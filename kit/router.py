@@ -26,10 +26,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kit.catalog import Catalog, load_catalog
+from kit.catalog import Catalog, labels, load_catalog
 from kit.fleet import base_and_overflow, fleet_cost, plan
 
 TIERS = ("closed_api", "hosted_open", "self_hosted_open")
+# The bulk's candidate tiers in the order of simulate()'s options, then none (no bulk traffic); the tier and the
+# sizing each is reported under.
+CLOSED, HOSTED, SELF_PEAK, SELF_BASE, NONE = range(5)
+BULK_TIER = ("closed_api", "hosted_open", "self_hosted_open", "self_hosted_open", "none")
+BULK_SIZING = ("-", "-", "peak", "base + spill to API", "-")
 
 
 def simulate(
@@ -39,21 +44,31 @@ def simulate(
     threshold: Any = None,
     residency: bool = True,
     shapes: dict[str, np.ndarray] | None = None,
+    rows: np.ndarray | None = None,
+    requests: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Route each scenario's traffic and return costs, shares per tier, expected quality and savings.
 
     ``df``: resolved scenario rows (as inside ``kit.cost.costs``); ``per_request``: USD per request on the
     closed and hosted tiers (NaN where there is no hosted price); ``threshold``: difficulty above which
     non-sensitive requests go to the closed model (default 1 - hard_share); ``residency``: sensitive
-    requests stay on the self-hosted tier.
+    requests stay on the self-hosted tier. ``rows``, ``requests``: route these monthly volumes, each of
+    the scenario at its row of ``df`` (default: each row at its own ``monthly_requests``).
     """
     cat = cat or load_catalog()
     shapes = plan(df, cat) if shapes is None else shapes  # the replica shapes, once for the three fleets below
-    n = len(df)
-    req = df.monthly_requests.to_numpy(float)
-    hard = df.hard_share.to_numpy(float)
-    sens = df.sensitive_share.to_numpy(float) if residency else np.zeros(n)
-    esc = df.escalation_rate.to_numpy(float)
+    if rows is None:
+        rows, requests = np.arange(len(df)), df.monthly_requests.to_numpy(float)
+    n = len(rows)
+
+    def col(name: str) -> np.ndarray:  # a scenario column, per routed row
+        return df[name].to_numpy(float)[rows]
+
+    req = np.asarray(requests, float)
+    hard = col("hard_share")
+    sens = col("sensitive_share") if residency else np.zeros(n)
+    esc = col("escalation_rate")
+    peak = col("peak_to_average")
     theta = 1 - hard if threshold is None else np.broadcast_to(np.asarray(threshold, float), (n,))
     theta = np.clip(theta, 0.0, 1.0)
     p_closed = per_request["closed_api"]
@@ -67,28 +82,29 @@ def simulate(
     # Candidate tiers for the bulk, each priced for this volume (the self-hosted fleet is a staircase),
     # with the escalations it causes and the router's engineering if traffic ends up on several tiers.
     bulk_req = req * bulk
-    base, overflow = base_and_overflow(df.peak_to_average.to_numpy(float), cat)
+    base, overflow = base_and_overflow(peak, cat)
     no_hosted = np.isnan(p_hosted)
     spill_price = np.where(no_hosted, p_closed, p_hosted)
     escalation_cost = req * hard_in_bulk * esc * p_closed
-    router_cost = cat.a("router_setup_weeks") * df.fte_annual_cost_usd.to_numpy(float) / 52 / cat.a("amortise_months")
+    router_cost = cat.a("router_setup_weeks") * col("fte_annual_cost_usd") / 52 / cat.a("amortise_months")
     uses_closed = (to_closed > 0) | (hard_in_bulk * esc > 0)  # closed is in play for every open option
     options = {
         "closed_api": (bulk_req * p_closed, {"closed_api"}),
         "hosted_open": (bulk_req * p_hosted + escalation_cost, {"hosted_open"}),
         "self_peak": (
-            fleet_cost(df, bulk_req, df.peak_to_average.to_numpy(float), cat, shapes) + escalation_cost,
+            fleet_cost(df, bulk_req, peak, cat, shapes, rows, req) + escalation_cost,
             {"self_hosted_open"},
         ),
         "self_base": (
-            fleet_cost(df, bulk_req * (1 - overflow), base / np.maximum(1 - overflow, 1e-9), cat, shapes)
+            fleet_cost(df, bulk_req * (1 - overflow), base / np.maximum(1 - overflow, 1e-9), cat, shapes, rows, req)
             + bulk_req * overflow * spill_price
             + escalation_cost,
             {"self_hosted_open", "spill"},
         ),
     }
-    totals = []
-    for name, (cost, tiers) in options.items():
+    # the cheapest option (the first of equals, as argmin), and what it costs without the router
+    best, pick, raw = np.full(n, np.inf), np.zeros(n, int), np.full(n, np.inf)
+    for i, (name, (cost, tiers)) in enumerate(options.items()):
         n_tiers = np.full(n, len(tiers - {"spill"}), dtype=int)
         if "spill" in tiers:
             n_tiers += overflow > 0
@@ -96,30 +112,29 @@ def simulate(
             n_tiers += uses_closed  # hard requests sent up front, or escalations, reach the closed tier
         if "self_hosted_open" not in tiers:
             n_tiers += sens > 0  # sensitive requests are on the self-hosted tier whatever the bulk does
-        totals.append(np.where(np.isnan(cost), np.inf, cost + np.where(n_tiers > 1, router_cost, 0.0)))
-    table = np.column_stack(totals)
-    pick = np.argmin(table, axis=1)
-    names = np.array(list(options))[pick]
-    names = np.where(bulk_req > 0, names, "none")
-    open_bulk = np.isin(names, ["hosted_open", "self_peak", "self_base"])
+        raw_i = np.where(np.isnan(cost), np.inf, cost)
+        total_i = np.where(np.isnan(cost), np.inf, cost + np.where(n_tiers > 1, router_cost, 0.0))
+        better = (total_i < best) | (i == 0)
+        best, pick, raw = np.where(better, total_i, best), np.where(better, i, pick), np.where(better, raw_i, raw)
+    pick = np.where(bulk_req > 0, pick, NONE)
+    on_self = (pick == SELF_PEAK) | (pick == SELF_BASE)
+    open_bulk = (pick == HOSTED) | on_self
     escalated = np.where(open_bulk, hard_in_bulk * esc, 0.0)
-    raw = np.column_stack([np.where(np.isnan(c), np.inf, c) for c, _ in options.values()])[np.arange(n), pick]
     bulk_cost = np.where(bulk_req > 0, raw - np.where(open_bulk, escalation_cost, 0.0), 0.0)
 
     sens_req = req * sens
-    sens_cost = fleet_cost(df, sens_req, df.peak_to_average.to_numpy(float), cat, shapes)
+    sens_cost = fleet_cost(df, sens_req, peak, cat, shapes, rows, req)
     closed_cost = req * (to_closed + escalated) * p_closed
 
-    # Share of first answers per tier, and the spill of a base-sized fleet.
+    # Share of first answers per tier, and the spill of a base-sized fleet (to the hosted API, else the closed).
     share = {t: np.zeros(n) for t in TIERS}
-    share["closed_api"] += to_closed + np.where(names == "closed_api", bulk, 0.0)
-    share["hosted_open"] += np.where(names == "hosted_open", bulk, 0.0)
-    share["self_hosted_open"] += sens + np.where(np.isin(names, ["self_peak", "self_base"]), bulk, 0.0)
-    spill = np.where(names == "self_base", bulk * overflow, 0.0)
-    spill_to = np.where(np.isnan(p_hosted), "closed_api", "hosted_open")
+    share["closed_api"] += to_closed + np.where(pick == CLOSED, bulk, 0.0)
+    share["hosted_open"] += np.where(pick == HOSTED, bulk, 0.0)
+    share["self_hosted_open"] += sens + np.where(on_self, bulk, 0.0)
+    spill = np.where(pick == SELF_BASE, bulk * overflow, 0.0)
     share["self_hosted_open"] -= spill
-    for t in ("closed_api", "hosted_open"):
-        share[t] += np.where(spill_to == t, spill, 0.0)
+    share["closed_api"] += np.where(no_hosted, spill, 0.0)
+    share["hosted_open"] += np.where(no_hosted, 0.0, spill)
 
     used = sum((share[t] > 1e-12).astype(int) for t in TIERS) + ((escalated > 0) & (share["closed_api"] <= 1e-12))
     router = np.where(used > 1, router_cost, 0.0)
@@ -140,10 +155,8 @@ def simulate(
             "hybrid_bulk_part": bulk_cost,
             "hybrid_sensitive_part": sens_cost,
             "hybrid_router": router,
-            "hybrid_bulk_tier": np.where(np.isin(names, ["self_peak", "self_base"]), "self_hosted_open", names),
-            "hybrid_bulk_sizing": np.select(
-                [names == "self_peak", names == "self_base"], ["peak", "base + spill to API"], "-"
-            ),
+            "hybrid_bulk_tier": labels(BULK_TIER, pick),
+            "hybrid_bulk_sizing": labels(BULK_SIZING, pick),
             "hybrid_share_closed": share["closed_api"],
             "hybrid_share_hosted": share["hosted_open"],
             "hybrid_share_self": share["self_hosted_open"],
@@ -152,5 +165,5 @@ def simulate(
             "hybrid_threshold": theta,
             "hybrid_tiers": used,
         },
-        index=df.index,
+        copy=False,
     )

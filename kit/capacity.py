@@ -86,18 +86,10 @@ def max_concurrency(n: Any, gpu_memory_gb: Any, weights_gb: Any, kv_seq_gb: Any,
     return np.maximum(0, np.floor(room / np.maximum(np.asarray(kv_seq_gb, float), 1e-12))).astype(np.int64)
 
 
-def replica_sizes(max_per_replica: float) -> tuple[int, ...]:
-    """The GPUs per replica a device may be split over (gpus.csv ``max_per_replica``: 1 for a CPU server)."""
-    return tuple(n for n in TP_SIZES if n <= max_per_replica)
-
-
-def min_gpus(
-    gpu_memory_gb: Any, weights_gb: Any, kv_seq_gb: Any, cat: Catalog, concurrency: Any = 1,
-    max_per_replica: float = TP_SIZES[-1],
-) -> np.ndarray:  # fmt: skip
+def min_gpus(gpu_memory_gb: Any, weights_gb: Any, kv_seq_gb: Any, cat: Catalog, concurrency: Any = 1) -> np.ndarray:
     """Return the fewest GPUs per replica (a tensor-parallel size) holding ``concurrency`` sequences; 0: none does."""
     out = np.zeros(np.broadcast(np.asarray(weights_gb), np.asarray(gpu_memory_gb)).shape, np.int64)
-    for n in reversed(replica_sizes(max_per_replica)):
+    for n in reversed(TP_SIZES):
         fits = max_concurrency(n, gpu_memory_gb, weights_gb, kv_seq_gb, cat) >= np.asarray(concurrency)
         out = np.where(fits, n, out)
     return out
@@ -138,9 +130,9 @@ def size(
     weights = params_b * bits / 8
     kv_seq = float(kv_bytes(kv_full, kv_local, window, context, kv_bits)) / 1e9
     kv = kv_seq * concurrency
-    n = int(min_gpus(g.memory_gb, weights, kv_seq, cat, concurrency, g.max_per_replica))
+    n = int(min_gpus(g.memory_gb, weights, kv_seq, cat, concurrency))
     fits = n > 0
-    n_show = n if fits else replica_sizes(g.max_per_replica)[-1]
+    n_show = n if fits else TP_SIZES[-1]
     overhead = n_show * cat.a("runtime_overhead_gb")
     return {
         "gpu": g.id,
@@ -167,7 +159,7 @@ def size(
             "kv_sliding_window": {"tokens": int(window), "bytes_per_token": round(kv_local)} if window else None,
             "kv_estimated": estimated,
             "usable_fraction": cat.a("gpu_memory_usable"),
-            "largest_replica_gpus": replica_sizes(g.max_per_replica)[-1],
+            "largest_replica_gpus": TP_SIZES[-1],
         },
     }
 
@@ -289,18 +281,14 @@ def candidates(combos: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
         if not use.any():
             continue
         c = combos[use]
-        for n in replica_sizes(gpus.max_per_replica[gid]):
+        for n in TP_SIZES:
             parts.append(c.assign(combo=c.index, gpu_id=gid, n=n))
     cand = _goodput_rows(pd.concat(parts, ignore_index=True), models, gpus, cat)
     # a GPU named by the scenario that cannot hold the model: every GPU type is tried instead
     lost = combos.index.difference(cand.combo[cand.fits].unique())
     if len(lost):
         c = combos.loc[lost]
-        extra = [
-            c.assign(combo=c.index, gpu_id=gid, n=n)
-            for gid in gpus.index
-            for n in replica_sizes(gpus.max_per_replica[gid])
-        ]
+        extra = [c.assign(combo=c.index, gpu_id=gid, n=n) for gid in gpus.index for n in TP_SIZES]
         cand = pd.concat(
             [cand, _goodput_rows(pd.concat(extra, ignore_index=True), models, gpus, cat)], ignore_index=True
         )
@@ -317,7 +305,7 @@ def _goodput_rows(cand: pd.DataFrame, models: pd.DataFrame, gpus: pd.DataFrame, 
         m.kv_bytes_per_token.to_numpy(float), m.kv_local_bytes_per_token.to_numpy(float),
         m.sliding_window_tokens.to_numpy(float), cand.input_tokens.to_numpy(float),
         cand.output_tokens.to_numpy(float), cand.cached_input_share.to_numpy(float), cand.n.to_numpy(float),
-        g.memory_gb.to_numpy(float), g.bandwidth_gbs.to_numpy(float) * g.bandwidth_share.to_numpy(float),
+        g.memory_gb.to_numpy(float), g.bandwidth_gbs.to_numpy(float),
         prefill_tflops(bits, g.bf16_tflops.to_numpy(float), g.fp8_tflops.to_numpy(float)),
         cand.latency_ms.to_numpy(float), cand.tpot_ms.to_numpy(float), cat,
         max_seqs=cand.max_seqs.to_numpy(float) if "max_seqs" in cand else None,
@@ -331,7 +319,7 @@ def decode_tps(model: pd.Series, bits: float, gpu: pd.Series, context: float, ba
     """Generated tokens/s of ``batch`` sequences of ``context`` tokens decoding on one GPU (no prefill)."""
     kv = kv_bytes(model.kv_bytes_per_token, model.kv_local_bytes_per_token, model.sliding_window_tokens, context)
     step = decode_step_s(
-        model.total_params_b, model.active_params_b, bits, kv, 1, gpu.bandwidth_gbs * gpu.bandwidth_share,
+        model.total_params_b, model.active_params_b, bits, kv, 1, gpu.bandwidth_gbs,
         prefill_tflops(bits, gpu.bf16_tflops, gpu.fp8_tflops), batch, cat,
     )  # fmt: skip
     return float(batch / step)

@@ -190,8 +190,6 @@ SCHEMAS: dict[str, dict[str, Callable[[str], Any]]] = {
         "bf16_tflops": _positive,
         "fp8_tflops": _nonneg,
         "board_power_w": _positive,
-        "bandwidth_share": _positive,
-        "max_per_replica": _positive,
         "spec_source": _text,
         "as_of": _date,
     },
@@ -505,15 +503,22 @@ class Catalog:
     def adequate_open(self) -> dict[str, tuple[str, ...]]:
         """Per quality tier, the open models ``open_model = auto`` chooses among: a quality_score at least the
         tier's ``open_min_score`` (tiers.yaml), commercial use allowed, and a hosted offer to price them by the
-        token too. Best score first."""
+        token too; where no model reaches the bar (frontier, 2026-06), the best-scoring such model alone, which
+        the answer flags as short of the bar. Best score first."""
         m = self.open_models
         offered = set(self.hosted_offers.open_model)
         ok = m[m.commercial_use.astype(bool) & m.id.isin(offered) & np.isfinite(m.quality_score.to_numpy(float))]
         ok = ok.sort_values(["quality_score", "id"], ascending=[False, True], kind="stable")
-        return {
-            tier: tuple(ok.id[ok.quality_score.to_numpy(float) >= float(entry["open_min_score"])])
-            for tier, entry in self.tiers.items()
-        }
+        pools = {}
+        for tier, entry in self.tiers.items():
+            above = tuple(ok.id[ok.quality_score.to_numpy(float) >= float(entry["open_min_score"])])
+            pools[tier] = above or tuple(ok.id[:1])
+        return pools
+
+    def open_short_of_bar(self, tier: str) -> bool:
+        """True where no open model reaches the tier's bar: auto then prices the best-scoring one."""
+        best = self.open_models.set_index("id").quality_score[self.adequate_open[tier][0]]
+        return bool(best < float(self.tiers[tier]["open_min_score"]))
 
     @functools.cached_property
     def calibrated_gpus(self) -> frozenset[str]:
@@ -956,9 +961,8 @@ def _check_refs(folder: Path, cat: Catalog) -> None:
             ) from None
         if not cat.adequate_open[tier]:
             raise DataError(
-                f"{folder / 'tiers.yaml'}: tier '{tier}', field 'open_min_score': {entry['open_min_score']!r} "
-                "admits no open model of open_models.csv (quality_score at least that, commercial use, a hosted "
-                "offer); allowed: a score some such model reaches"
+                f"{folder / 'tiers.yaml'}: tier '{tier}': no open model of open_models.csv has a quality_score, "
+                "commercial use and a hosted offer; allowed: at least one such model"
             )
 
 

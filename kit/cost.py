@@ -54,7 +54,21 @@ CHOICE_KEYS = [k for k in COMBO_KEYS if k != "open_id"] + [
     "sensitivity",
     "needs_offline",
     "reasoning_tokens",
+    "hosted_provider",
 ]
+
+
+def open_pool(row: Any, cat: Catalog) -> tuple[str, ...]:
+    """The open models ``open_model = auto`` chooses among for one scenario: those adequate for its quality need
+    (``Catalog.adequate_open``) whose context window holds its input and output, and, where it names a hosted
+    provider, those that provider serves (each only if some model is left)."""
+    pool = cat.adequate_open[row.quality_need]
+    context = cat.open_models.set_index("id").context_tokens
+    fits = tuple(m for m in pool if context[m] >= row.input_tokens + row.output_tokens)
+    pool = fits or pool
+    offers = cat.hosted_offers
+    served = set(offers.open_model[offers.provider == row.hosted_provider])
+    return tuple(m for m in pool if m in served) or pool
 
 
 def self_frame(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
@@ -79,7 +93,7 @@ def cheapest_open(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     """
     row_of, first = distinct_rows(df, CHOICE_KEYS)
     distinct = df.iloc[first].reset_index(drop=True)
-    pools = [cat.adequate_open[q] for q in distinct.quality_need]
+    pools = [open_pool(r, cat) for r in distinct.itertuples()]
     rep = np.repeat(np.arange(len(distinct)), [len(p) for p in pools])
     models = np.concatenate([np.asarray(p, dtype=object) for p in pools])
     shapes = plan(self_frame(distinct.iloc[rep].assign(open_id=models).reset_index(drop=True), cat), cat)
@@ -612,7 +626,7 @@ def cost_steps(scenario: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
             + (
                 f"at least {cat.a('min_replicas'):.0f} for redundancy"
                 if min_replicas(req, cat) > 1
-                else f"one box is enough below {cat.a('redundancy_from_requests'):,.0f} requests a month"
+                else f"at least 1 (no spare replica below {cat.a('redundancy_from_requests'):,.0f} requests a month)"
             ),
             float(row.self_replicas),
             "replicas",

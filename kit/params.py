@@ -206,8 +206,7 @@ PARAMS: tuple[Param, ...] = (
           unit="ms", low=5, high=5_000, log=True, axis="parity", label="Time per token target", flip=False),
     Param("gpu", "choice", "auto",
           "GPU type for self-hosting (data/gpus.csv); 'auto' takes the cheapest type and count that meets the targets.",
-          choices=("auto", "l4_24gb", "l40s_48gb", "a100_80gb", "h100_80gb", "h200_141gb", "b200_192gb", "mi300x_192gb",
-                   "cpu_genoa_1s"),
+          choices=("auto", "l4_24gb", "l40s_48gb", "a100_80gb", "h100_80gb", "h200_141gb", "b200_192gb", "mi300x_192gb"),
           axis="cost", label="GPU", flip=False),
     Param("gpu_pricing", "choice", "on_demand",
           "How the GPUs are paid for: rented spot or on demand (the fleet scales with the load), reserved for 1 or 3 "

@@ -673,10 +673,17 @@ def open_choice(scenario: Scenario, cat: Catalog) -> dict[str, Any]:
     if s["open_model"] != "auto":
         return {"rule": "named", "candidates": {}}
     pick = cheapest_open(frame([scenario]), cat).iloc[0]
-    bar = cat.tiers[s["quality_need"]]["open_min_score"]
+    tier = s["quality_need"]
+    bar = cat.tiers[tier]["open_min_score"]
+    short = (
+        f"; no open model reaches it, so the best-scoring one is priced (open weights trail the closed "
+        f"'{tier}' reference)"
+        if cat.open_short_of_bar(tier)
+        else ""
+    )
     return {
         "rule": f"auto: the cheapest to serve on your GPUs of the open models scoring at least {bar:g} for "
-        f"quality need '{s['quality_need']}' (data/tiers.yaml, quality_score in data/open_models.csv)",
+        f"quality need '{tier}' (data/tiers.yaml, quality_score in data/open_models.csv){short}",
         "candidates": {m: number_or_none(x, 4) for m, x in pick.per_1k.items()},
     }
 

@@ -105,20 +105,3 @@ def test_sliding_window_layers_cap_their_kv_cache(cat):
     short = size(model="gemma-3-27b", bits=4, gpu="h100_80gb", context=1024, cat=cat)["breakdown"]["kv_cache_gb"]
     long = size(model="gemma-3-27b", bits=4, gpu="h100_80gb", context=1024 * 64, cat=cat)["breakdown"]["kv_cache_gb"]
     assert long < 64 * short  # the local layers stop growing past their window
-
-
-def test_a_cpu_server_is_one_box_per_replica_named_only_and_extrapolated(cat):
-    cpu = cat.gpus.set_index("id").loc["cpu_genoa_1s"]
-    assert cpu.max_per_replica == 1 and 0 < cpu.bandwidth_share < 1
-    assert "cpu_genoa_1s" not in cat.calibrated_gpus
-    # a small model fits one box; a trillion-parameter one does not, and is never split over CPU boxes
-    assert size(model="qwen3.6-35b-a3b", bits=4, gpu="cpu_genoa_1s", cat=cat)["gpus"] == 1
-    big = size(model="kimi-k2.6", bits=4, gpu="cpu_genoa_1s", cat=cat)
-    assert big["gpus"] == 0 or not big["fits"]
-    c = costs(
-        [Scenario.make(gpu="cpu_genoa_1s", quality_need="everyday", latency_ms=10_000, monthly_requests=v)
-         for v in (1_000, 10**7)] + [Scenario.make(monthly_requests=1_000)]
-    )  # fmt: skip
-    assert list(c.self_gpu_id[:2]) == ["cpu_genoa_1s"] * 2 and (c.self_gpus_per_replica[:2] == 1).all()
-    assert c.self_extrapolated[:2].all()
-    assert c.self_gpu_id[2] != "cpu_genoa_1s"  # gpu = auto never picks it

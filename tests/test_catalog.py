@@ -19,7 +19,7 @@ def test_real_catalog_loads_and_every_row_is_sourced_and_dated(cat):
         assert source_cols and (table[source_cols] != "").all().all()
     # a quality score carries its source; a model without one is never picked by open_model = auto
     scored = cat.open_models[cat.open_models.quality_score.notna()]
-    assert len(scored) >= 20 and (scored.quality_source.str.contains("Artificial Analysis")).all()
+    assert len(scored) >= 19 and (scored.quality_source.str.contains("Artificial Analysis")).all()
     for meta in cat.assumption_meta.values():
         assert meta["source"] and meta["as_of"]
 
@@ -273,8 +273,11 @@ def test_a_quality_score_without_its_source_is_refused(data_copy):
         load_catalog(data_copy)
 
 
-def test_a_tier_bar_no_open_model_reaches_is_refused(data_copy):
-    text = (data_copy / "tiers.yaml").read_text().replace("open_min_score: 48.8", "open_min_score: 99")
-    (data_copy / "tiers.yaml").write_text(text)
-    with pytest.raises(DataError, match=r"tiers.yaml.*frontier.*open_min_score.*99.*admits no open model"):
-        load_catalog(data_copy)
+def test_a_tier_bar_no_open_model_reaches_leaves_the_best_one_flagged(data_copy):
+    text = (data_copy / "tiers.yaml").read_text()
+    (data_copy / "tiers.yaml").write_text(text.replace("open_min_score: 41.4", "open_min_score: 99"))
+    cat = load_catalog(data_copy)
+    scored = cat.open_models.dropna(subset=["quality_score"])
+    best = scored[scored.id.isin(cat.hosted_offers.open_model)].sort_values("quality_score").id.iloc[-1]
+    assert cat.adequate_open["strong"] == (best,) and cat.open_short_of_bar("strong")
+    assert not cat.open_short_of_bar("everyday")

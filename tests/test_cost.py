@@ -4,6 +4,7 @@ import pytest
 from kit.catalog import profile_params
 from kit.cost import break_even, cheapest_open, costs, frame, resolve_models, utilisation_needed, volume_sweep
 from kit.params import OPTIONS, ParamError, Scenario
+from kit.params import QUALITY_LEVELS as QUALITY
 
 
 def test_closed_cost_is_tokens_times_list_price(cat):
@@ -109,8 +110,10 @@ def test_minimum_fleet_is_redundant_from_the_production_volume_and_one_box_below
     c = costs([Scenario.make(monthly_requests=v) for v in (1_000, edge - 1, edge)])
     assert list(c.self_replicas) == [1, 1, cat.a("min_replicas")]
     # one box at 1,000 requests a month, even when the data may not leave the premises (owned hardware)
-    c = costs([Scenario.make(monthly_requests=1_000, sensitivity="on_prem_only")])
-    assert c.self_replicas[0] == 1 and c.self_gpus[0] == c.self_gpus_per_replica[0] == 1
+    c = costs([Scenario.make(monthly_requests=1_000, sensitivity="on_prem_only", quality_need=q) for q in QUALITY])
+    assert (c.self_replicas == 1).all() and (c.self_gpus == c.self_gpus_per_replica).all()
+    assert (c.self_gpus <= 8).all()  # one server: a node holds 8 GPUs
+    assert c.self_gpus[0] == 1  # everyday work: a single GPU
 
 
 def test_hybrid_limits():
@@ -175,12 +178,17 @@ def test_auto_open_model_is_the_cheapest_to_serve_of_the_adequate_ones(cat, tier
     pick = cheapest_open(frame([s]), cat).iloc[0]
     bar = cat.tiers[tier]["open_min_score"]
     scores = cat.open_models.set_index("id").quality_score
-    # every candidate clears the tier's bar; every scored, commercially usable, hosted model that clears it is a candidate
+    # every candidate clears the tier's bar; every scored, commercially usable, hosted model that clears it is a
+    # candidate; where none clears it, the best-scoring such model alone
     assert set(pick.per_1k) == set(cat.adequate_open[tier])
-    assert all(scores[m] >= bar for m in pick.per_1k)
     offered = set(cat.hosted_offers.open_model)
     usable = cat.open_models[cat.open_models.commercial_use.astype(bool) & cat.open_models.id.isin(offered)]
-    assert set(usable.id[usable.quality_score >= bar]) == set(pick.per_1k)
+    if cat.open_short_of_bar(tier):
+        assert list(pick.per_1k) == [usable.dropna(subset=["quality_score"]).sort_values("quality_score").id.iloc[-1]]
+        assert scores[pick.chosen] < bar
+    else:
+        assert all(scores[m] >= bar for m in pick.per_1k)
+        assert set(usable.id[usable.quality_score >= bar]) == set(pick.per_1k)
     # the pick is the cheapest of them, and the engine prices that model
     assert pick.per_1k[pick.chosen] == min(pick.per_1k.values())
     assert resolve_models(frame([s]), cat).open_id[0] == pick.chosen
@@ -200,3 +208,16 @@ def test_a_low_bar_admits_more_models_and_can_only_lower_the_pick_cost(cat):
     pick = {t: cheapest_open(frame([Scenario.make(quality_need=t)]), cat).iloc[0] for t in ("everyday", "frontier")}
     assert set(pick["frontier"].per_1k) < set(pick["everyday"].per_1k)
     assert pick["everyday"].per_1k[pick["everyday"].chosen] <= pick["frontier"].per_1k[pick["frontier"].chosen]
+
+
+def test_auto_open_model_fits_the_context_and_the_named_provider(cat):
+    # a prompt longer than a model's context window rules it out
+    long = cheapest_open(frame([Scenario.make(quality_need="everyday", input_tokens=200_000)]), cat).iloc[0]
+    context = cat.open_models.set_index("id").context_tokens
+    assert all(context[m] >= 200_300 for m in long.per_1k)
+    # a named provider: the models it serves, so the hosted option stays priced
+    for provider in ("groq", "deepinfra"):
+        s = Scenario.make(quality_need="everyday", hosted_provider=provider)
+        row = costs([s], cat).iloc[0]
+        served = set(cat.hosted_offers.open_model[cat.hosted_offers.provider == provider])
+        assert row.open_id in served and row.allowed_hosted_open

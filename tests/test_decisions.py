@@ -320,11 +320,12 @@ def test_axis_weights_are_inputs_that_change_the_answer():
 
 
 def test_self_hosting_wins_on_cost_at_high_steady_volume_and_never_where_it_cannot_pay_back():
-    """Issue 13: default tokens (1,000 in / 300 out, strong quality), internal data, a team of three, steady
-    traffic. Below some volume the fleet's fixed costs cannot pay back and it must not be chosen; above it,
-    the volume rule picks it because it is the cheapest allowed option."""
+    """Issue 13: default tokens (1,000 in / 300 out), everyday quality (at 'strong' the only adequate open model
+    is the 1-trillion-parameter Kimi K2.6, whose providers stay cheaper than your own fleet), internal data, a
+    team of three, steady traffic. Below some volume the fleet's fixed costs cannot pay back and it must not be
+    chosen; above it, the volume rule picks it because it is the cheapest allowed option."""
     vols = np.unique(np.round(np.geomspace(1e4, 1e10, 121)).astype(np.int64))
-    base = {"sensitivity": "internal", "team_fte": 3.0, "peak_to_average": 1.5}
+    base = {"sensitivity": "internal", "team_fte": 3.0, "peak_to_average": 1.5, "quality_need": "everyday"}
     d = decide([{**base, "monthly_requests": int(v)} for v in vols], CAT)
     on_cost = ((d.choice == "self_hosted_open") & (d.gate == "high_steady_volume")).to_numpy()
     assert on_cost.any()

@@ -98,7 +98,8 @@ def tiers_table(s: Scenario | None = None) -> pd.DataFrame:
                 "quality need": tier,
                 "closed reference": entry["closed"],
                 "open bar (score)": entry["open_min_score"],
-                "adequate open models (score)": ", ".join(f"{m} ({scores[m]:g})" for m in cat.adequate_open[tier]),
+                "adequate open models (score)": ", ".join(f"{m} ({scores[m]:g})" for m in cat.adequate_open[tier])
+                + (" - none reaches the bar: the best-scoring one" if cat.open_short_of_bar(tier) else ""),
                 "auto picks": pick.chosen,
                 "its GPU cost per 1k requests": f"${pick.per_1k[pick.chosen]:.3f}",
             }

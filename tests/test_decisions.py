@@ -194,8 +194,8 @@ def test_along_volume_the_choice_moves_only_where_the_numbers_do():
 @pytest.mark.slow
 def test_the_issue_sweep_changes_no_more_often_than_the_curves_cross():
     """Volume 1e2-1e10 x sensitivity x team x vendor terms x every profile: the choice changes no more
-    often than the allowed cost curves really cross plus the high-spend line, and never returns to an
-    earlier answer without a crossing in between."""
+    often than the allowed cost curves really cross plus the high-spend line and the line where the team can
+    no longer run the fleet, and never returns to an earlier answer without one of those in between."""
     profiles = {"default": {}} | {name: profile_params(name) for name in CAT.profiles}
     keys, rows = [], []
     for (name, values), sens, team, terms in itertools.product(
@@ -213,7 +213,9 @@ def test_the_issue_sweep_changes_no_more_often_than_the_curves_cross():
         ok = {o: g[o].where(g[f"allowed_{o}"]).to_numpy(float) for o in OPTIONS}
         found = [j for a, b in itertools.combinations(OPTIONS, 2) for _, j in crossings(ok[a], ok[b], TOL)]
         high = g.closed_api.where(g.allowed_closed_api).to_numpy(float) >= CAT.a("high_spend_usd_month")
-        lines = [i for i in range(1, n) if high[i] != high[i - 1]]
+        # the team can no longer run the fleet it would need (ops FTE grow with the GPUs): a real boundary too
+        runs = key[2] >= g.self_ops_fte.to_numpy(float)
+        lines = [i for i in range(1, n) if high[i] != high[i - 1] or runs[i] != runs[i - 1]]
         assert len(moves) <= len(found) + len(lines), (key, list(zip(VOLUMES[moves], ch[moves])))
         for a, b in zip(moves, moves[1:]):
             if ch[a - 1] == ch[b]:

@@ -58,17 +58,15 @@ CHOICE_KEYS = [k for k in COMBO_KEYS if k != "open_id"] + [
 ]
 
 
-def open_pool(row: Any, cat: Catalog) -> tuple[str, ...]:
+def open_pool(row: Any, cat: Catalog, context: dict[str, float], served: dict[str, set]) -> tuple[str, ...]:
     """The open models ``open_model = auto`` chooses among for one scenario: those adequate for its quality need
-    (``Catalog.adequate_open``) whose context window holds its input and output, and, where it names a hosted
-    provider, those that provider serves (each only if some model is left)."""
+    (``Catalog.adequate_open``) whose context window (``context``: model -> tokens) holds its input and output,
+    and, where it names a hosted provider (``served``: provider -> the models it serves), those that provider
+    serves (each only if some model is left)."""
     pool = cat.adequate_open[row.quality_need]
-    context = cat.open_models.set_index("id").context_tokens
     fits = tuple(m for m in pool if context[m] >= row.input_tokens + row.output_tokens)
     pool = fits or pool
-    offers = cat.hosted_offers
-    served = set(offers.open_model[offers.provider == row.hosted_provider])
-    return tuple(m for m in pool if m in served) or pool
+    return tuple(m for m in pool if m in served.get(row.hosted_provider, ())) or pool
 
 
 def self_frame(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
@@ -93,7 +91,9 @@ def cheapest_open(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     """
     row_of, first = distinct_rows(df, CHOICE_KEYS)
     distinct = df.iloc[first].reset_index(drop=True)
-    pools = [open_pool(r, cat) for r in distinct.itertuples()]
+    context = cat.open_models.set_index("id").context_tokens.to_dict()
+    served = cat.hosted_offers.groupby("provider").open_model.agg(set).to_dict()
+    pools = [open_pool(r, cat, context, served) for r in distinct.itertuples()]
     rep = np.repeat(np.arange(len(distinct)), [len(p) for p in pools])
     models = np.concatenate([np.asarray(p, dtype=object) for p in pools])
     shapes = plan(self_frame(distinct.iloc[rep].assign(open_id=models).reset_index(drop=True), cat), cat)

@@ -8,7 +8,7 @@ import functools
 import io
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from kit.errors import DataError, ParamError, one_line, shorten
+from kit.errors import DataError, ParamError, listing, one_line, shorten
 from kit.params import QUALITY_LEVELS, SENSITIVITY_LEVELS, TERMS_RANK, VENDOR_TERMS, validate
 from kit.paths import data_dir, read_bytes
 
@@ -493,6 +493,7 @@ class Catalog:
     glossary: list[dict]
     residency: dict[str, Any]
     folder: Path
+    uncertainty: dict[str, dict[str, Any]] = field(default_factory=dict)  # uncertainty.yaml, validated
 
     @functools.cached_property
     def price_table(self) -> pd.DataFrame:
@@ -661,18 +662,11 @@ ASSUMPTION_RANGES: dict[str, Range] = {
     "peak_hours_share": Range(0, 1, low_open=True, high_open=True),  # the load model divides by it and by 1 - it
     "open_quality_easy": FRACTION,
     "open_quality_hard": FRACTION,
+    "misroute_rate": Range(0, 0.5),
     "no_team_below_fte": FTE,
     "lean_cut": FRACTION,
     "cost_tie_tolerance": Range(0, 0.5),
     "inside_premium": Range(0, 10),
-    "strength_stay_inside_team": FRACTION,
-    "strength_stay_inside_no_team": FRACTION,
-    "strength_rule_base": FRACTION,
-    "strength_rule_margin": FRACTION,
-    "strength_frontier": FRACTION,
-    "strength_agree_weight": FRACTION,
-    "strength_floor": FRACTION,
-    "strength_cap": FRACTION,
     "latency_tight_ms": Range(1, 60_000),
     "latency_relaxed_ms": Range(1, 60_000),
     "sweep_low_requests": Range(1, 1e12),
@@ -708,7 +702,6 @@ ASSUMPTION_KEYS = tuple(ASSUMPTION_RANGES)
 ASSUMPTION_ORDER: tuple[tuple[str, str, str], ...] = (
     ("latency_tight_ms", "<", "latency_relaxed_ms"),
     ("sweep_low_requests", "<", "sweep_high_requests"),
-    ("strength_floor", "<=", "strength_cap"),
     ("max_utilisation_tight", "<=", "max_utilisation_relaxed"),
 )
 
@@ -995,10 +988,100 @@ def _load(folder: str) -> Catalog:
         glossary=_check_glossary(path / "glossary.yaml", read_yaml(path / "glossary.yaml", list)),
         residency=_check_residency(path / "residency.yaml", read_yaml(path / "residency.yaml")),
         folder=path,
+        uncertainty=check_ranges(path / "uncertainty.yaml", read_yaml(path / "uncertainty.yaml"), assumptions),
     )
     _check_refs(path, cat)
     _check_overhead_fits(path, cat)
     return cat
+
+
+# The uncertain inputs the engine reads (kit/uncertainty.py): how it reads each draw and the values allowed.
+UNCERTAIN: dict[str, tuple[str, Range]] = {
+    "gpu_price": ("position", Range(-1, 1)),
+    "throughput": ("factor", Range(0, 10, low_open=True)),
+    "utilisation": ("factor", Range(0, 10, low_open=True)),  # and planned utilisation at most 1 (checked below)
+    "ops_fte": ("factor", Range(0, 10)),
+    "setup_weeks": ("ratio", WEEKS),
+    "escalation": ("factor", Range(0, 100)),
+    "misroute_rate": ("value", ASSUMPTION_RANGES["misroute_rate"]),
+    "accuracy_open_easy": ("value", FRACTION),
+    "accuracy_open_hard": ("value", FRACTION),
+    "accuracy_closed_easy": ("value", SHARE),  # the yardstick open accuracy is relative to: never 0
+    "accuracy_closed_hard": ("value", SHARE),
+    "api_price_decline": ("time", Range(0, 1, high_open=True)),
+    "gpu_price_decline": ("time", Range(0, 1, high_open=True)),
+    "volume_growth": ("time", Range(0, 100)),
+}
+RANGE_FIELDS = ("low", "likely", "high")
+
+
+def check_range(
+    name: str, low: Any, likely: Any, high: Any, where: str, assumptions: dict[str, float]
+) -> tuple[float, float, float]:
+    """Return one uncertain input's (low, likely, high) as numbers, or raise DataError naming ``where`` (a file
+    and entry, or a parameter), the value and what is allowed: numbers in the input's range, low <= likely <=
+    high, and a likely value above 0 where the engine divides by it."""
+    engine, allowed = UNCERTAIN[name]
+    out = []
+    for key, raw in zip(RANGE_FIELDS, (low, likely, high)):
+        try:
+            x = float(raw) if not isinstance(raw, bool) else math.nan
+        except (TypeError, ValueError, OverflowError):
+            x = math.nan
+        if not math.isfinite(x) or not allowed.holds(x):
+            raise DataError(f"{where}, field '{key}': got {shorten(raw)}; allowed: {allowed.describe()}")
+        out.append(x)
+    lo, mid, hi = out
+    if not lo <= mid <= hi:
+        raise DataError(
+            f"{where}: got low {_num(lo)}, likely {_num(mid)}, high {_num(hi)}; allowed: low <= likely <= high"
+        )
+    if engine == "factor" and name != "gpu_price" and mid != 1:
+        raise DataError(f"{where}, field 'likely': got {_num(mid)}; allowed: 1 (a factor on the likely figure)")
+    if engine == "position" and mid != 0:
+        raise DataError(f"{where}, field 'likely': got {_num(mid)}; allowed: 0 (the scenario's own price point)")
+    if engine == "ratio" and mid <= 0:
+        raise DataError(f"{where}, field 'likely': got {_num(mid)}; allowed: above 0 (draws are read as draw / likely)")
+    top = assumptions["max_utilisation_relaxed"]
+    if name == "utilisation" and hi * top > 1:
+        raise DataError(
+            f"{where}, field 'high': got {_num(hi)}; allowed: at most 1 / max_utilisation_relaxed "
+            f"({_num(1 / top)}), so no fleet is planned above full load"
+        )
+    return lo, mid, hi
+
+
+def check_ranges(path: Path, raw: dict, assumptions: dict[str, float]) -> dict[str, dict[str, Any]]:
+    """Validate uncertainty.yaml: every input of UNCERTAIN, each with low, likely, high, engine, unit, source
+    and as_of; an entry naming an ``assumption`` has that assumption's value as its likely value."""
+    out = {}
+    for name, (engine, _) in UNCERTAIN.items():
+        entry = raw.get(name)
+        where = f"{path}: entry '{name}'"
+        if not isinstance(entry, dict):
+            raise DataError(f"{path}: missing entry '{name}' (low, likely, high, engine, unit, source, as_of)")
+        for key in (*RANGE_FIELDS, "engine", "label", "unit", "source", "as_of"):
+            if key not in entry:
+                raise DataError(f"{where}, field '{key}' is missing")
+        if entry["engine"] != engine:
+            raise DataError(f"{where}, field 'engine': got {shorten(entry['engine'])}; allowed: {engine}")
+        lo, mid, hi = check_range(name, *(entry[f] for f in RANGE_FIELDS), where, assumptions)
+        assumption = entry.get("assumption")
+        if assumption is not None:
+            if assumption not in assumptions:
+                raise DataError(
+                    f"{where}, field 'assumption': got {shorten(assumption)}; allowed: an assumptions.yaml entry"
+                )
+            if assumptions[assumption] != mid:
+                raise DataError(
+                    f"{where}, field 'likely': got {_num(mid)}; allowed: {_num(assumptions[assumption])}, the value of "
+                    f"'{assumption}' in assumptions.yaml (the deterministic answer's value)"
+                )
+        out[name] = {**{k: str(v) for k, v in entry.items()}, "low": lo, "likely": mid, "high": hi}
+    unknown = sorted(set(raw) - set(UNCERTAIN))
+    if unknown:
+        raise DataError(f"{path}: unknown entry '{unknown[0]}'; allowed: {listing(UNCERTAIN)}")
+    return out
 
 
 def reload() -> None:

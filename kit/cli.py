@@ -24,11 +24,12 @@ from kit.capacity import size
 from kit.catalog import load_catalog, profile_params
 from kit.cost import allowed_costs, costs
 from kit.errors import KitError, ParamError, ScenarioFileError, UsageError, shorten
-from kit.fmt import flip_sentence, money, number_or_none
+from kit.fmt import band_text, driver_sentence, flip_sentence, money, number_or_none, payback_sentence, sure_sentence
 from kit.params import AXIS_LABELS, OPTION_LABELS, SPEC, Scenario, describe, parse_assignments
 from kit.paths import read_bytes
 from kit.recommend import not_allowed, recommend, router_summary
 from kit.results import Recommendation
+from kit.uncertainty import DRAWS, SEED, assess
 
 MAX_JOBS = 256
 SCENARIO_HELP = (
@@ -117,7 +118,8 @@ def scenario_from(profile: str | None, assignments: Sequence[str] | None, scenar
 def render_recommendation(r: Recommendation) -> str:
     """Return a readable summary of ``kit.recommend.recommend()``'s result."""
     lines = [
-        f"Recommendation: {r['choice_label']}  (strength of case {r['strength']:.2f}: a 0-1 score, not a probability)",
+        f"Recommendation: {r['choice_label']}",
+        textwrap.fill(sure_sentence(r), 100, subsequent_indent="  "),
         "",
         "Why:",
     ]
@@ -171,15 +173,40 @@ def render_recommendation(r: Recommendation) -> str:
         lines += ["", "What would flip it:"]
         for f in r["flip"][:5]:
             lines.append(f"  {flip_sentence(f)}")
+    u = r["uncertainty"]
+    if u:
+        lines += ["", f"Monthly cost in plausible worlds (p10 to p90, {u['draws']:,} draws):"]
+        for option, band in u["monthly"].items():
+            chance = u["p_cheapest"].get(option, 0.0)
+            lines.append(f"  {OPTION_LABELS[option]:<38} {band_text(band):>40}  cheapest in {chance:.0%}")
+        if u["drivers"]:
+            lines += ["", "What the answer hangs on (each input swung alone across its range):"]
+            lines += [
+                textwrap.fill(driver_sentence(d), 100, initial_indent="  - ", subsequent_indent="    ")
+                for d in u["drivers"]
+            ]
+        lines += ["", textwrap.fill(payback_sentence(u["payback"]) + ".", 100)]
     return "\n".join(lines)
 
 
 def cmd_recommend(args: argparse.Namespace) -> int:
     """Print the recommendation for a scenario (text or JSON)."""
     scenario = scenario_from(args.profile, args.set, args.scenario)
-    result = recommend(scenario)
+    overrides = parse_ranges(args.range or [])
+    result = assess(recommend(scenario), scenario, n=args.draws, seed=args.seed, overrides=overrides)
     print(json.dumps(result, indent=2) if args.json else render_recommendation(result))
     return 0
+
+
+def parse_ranges(items: Sequence[str]) -> dict[str, str]:
+    """Return --range NAME=LOW:LIKELY:HIGH items as a mapping (checked by kit.uncertainty.ranges)."""
+    out = {}
+    for item in items:
+        name, eq, value = item.partition("=")
+        if not eq:
+            raise ParamError(item, item, "NAME=LOW:LIKELY:HIGH, e.g. setup_weeks=4:5:8", "--range")
+        out[name.strip()] = value.strip()
+    return out
 
 
 def cmd_route_sim(args: argparse.Namespace) -> int:
@@ -399,6 +426,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="set a parameter; repeatable (see `kit params`); applied last",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--range",
+        action="append",
+        metavar="NAME=LOW:LIKELY:HIGH",
+        help="replace an uncertain input's range (data/uncertainty.yaml); repeatable",
+    )
+    p.add_argument(
+        "--draws", type=_whole(100, 1_000_000), default=DRAWS, help=f"plausible worlds to draw (default {DRAWS:,})"
+    )
+    p.add_argument("--seed", type=_whole(0, 2**32 - 1), default=SEED, help=f"random seed (default {SEED})")
     p.set_defaults(func=cmd_recommend)
 
     p = sub.add_parser("route-sim", help="simulate the hybrid router: cost per option, shares per tier")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from kit.catalog import Catalog, check_models, distinct_rows, labels, load_catalog, lookup
-from kit.fleet import AUTOSCALED, COMBO_KEYS, min_replicas, plan, self_hosted_fleet
+from kit.fleet import AUTOSCALED, COMBO_KEYS, factors, min_replicas, plan, self_hosted_fleet
 from kit.fmt import number_or_none
 from kit.params import DEFAULTS, OPTIONS, PARAMS, Scenario
 from kit.residency import on_premises, outside_allowed, sensitive_share, why_inside
@@ -302,12 +302,14 @@ class Priced(NamedTuple):
     rows: np.ndarray
 
 
-def price(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) -> Priced:
+def price(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None, draws: Any = None) -> Priced:
     """Return ``costs(scenarios, cat, thresholds)`` with the distinct scenarios and each row's index among them.
 
     Everything that does not depend on the volume (models, residency, price rows and the hosted market's order,
     replica shapes) is worked out once per distinct scenario; each row's volume then prices its bills, fleets
-    and router.
+    and router. ``draws``: per row, what an uncertainty draw (``kit.uncertainty``) moves - a factor
+    ``token_price`` on every per-token price, the fleets' ``kit.fleet.FLEET_FACTORS`` and the router's (see
+    ``kit.router.simulate``); default none, the likely values.
     """
     cat = cat or load_catalog()
     table = scenarios if isinstance(scenarios, pd.DataFrame) else frame(scenarios)  # read, never changed
@@ -319,20 +321,23 @@ def price(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
     # the hybrid keeps on self-hosted tiers every request whose data may not leave
     df["sensitive_share"] = sensitive_share(df, cat)
 
+    token = factors(draws, n, ("token_price",))["token_price"]
     closed_in, closed_out = rates(df, df.closed_ref, cat).at(rows).bills(requests)
     listed = cat.price_table.reindex(df.closed_ref)  # the closed model's list prices, as shown
-    closed = closed_in + closed_out
+    closed = (closed_in + closed_out) * token
     market = hosted_market(df, cat, requests, rows)
+    for k in ("hosted_open", "hosted_min", "hosted_median", "hosted_max"):
+        market[k] = market[k].to_numpy() * token
     hosted = market.hosted_open.to_numpy()
     own = self_frame(df, cat)
     shapes = plan(own, cat)
-    sh = self_hosted_fleet(own, requests, cat, shapes, rows=rows)
+    sh = self_hosted_fleet(own, requests, cat, shapes, rows=rows, draws=draws)
 
     # Hybrid: the router model of kit/router.py (hard -> closed, sensitive -> self-hosted, the rest to the
     # cheapest adequate tier, escalations paid twice), the same everywhere the option is priced.
     hybrid = simulate(
         own, {"closed_api": closed / requests, "hosted_open": hosted / requests}, cat, threshold=thresholds,
-        shapes=shapes, rows=rows, requests=requests,
+        shapes=shapes, rows=rows, requests=requests, draws=draws,
     )  # fmt: skip
     allowed_outside = outside[rows]
     c = pd.DataFrame(
@@ -362,16 +367,17 @@ def price(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) ->
     return Priced(c, df, rows)
 
 
-def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None) -> pd.DataFrame:
+def costs(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None, draws: Any = None) -> pd.DataFrame:
     """Return monthly USD per option (columns named after OPTIONS), whether each is allowed, and every
     breakdown line.
 
     The option columns are what each would cost; ``allowed_<option>`` says whether the scenario may use
     it at all (residency, a known price, a router with more than one tier), and ``allowed(c)`` masks
     the rest. ``scenarios``: a DataFrame of scenario columns, or an iterable of Scenario / mappings;
-    ``thresholds``: the hybrid router's difficulty threshold per row (default: 1 - hard_share).
+    ``thresholds``: the hybrid router's difficulty threshold per row (default: 1 - hard_share); ``draws``: an
+    uncertainty draw per row (see ``price``).
     """
-    return price(scenarios, cat, thresholds).costs
+    return price(scenarios, cat, thresholds, draws).costs
 
 
 def allowed(c: pd.DataFrame) -> pd.DataFrame:

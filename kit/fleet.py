@@ -90,6 +90,13 @@ def plan(df: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
     priced = (np.bincount(combo, weights=np.isfinite(cand.rate.to_numpy()), minlength=len(combos)) > 0)[combo]
     cand["fallback"] = ~priced
     cand["rate"] = np.where(priced, cand.rate, on_demand)
+    # each shape's listed low and high price in its mode (its own where unlisted), for uncertainty draws
+    for point in ("low", "high"):
+        at = gpu_hour_rate(
+            cand.gpu_id.to_numpy(), np.where(priced, cand.gpu_market, "neocloud"),
+            np.where(priced, cand.gpu_pricing, "on_demand"), np.full(len(cand), point), cat,
+        )  # fmt: skip
+        cand[f"rate_{point}"] = np.where(np.isfinite(at), at, cand.rate)
     cand["owned_rate"] = owned_marginal_rate(cand.gpu_id.to_numpy(), cand.gpu_rate.to_numpy(), cat)
     cand = cand[np.isfinite(cand.rate) & (cand.rps > 0)].sort_values("combo", kind="stable")
     cand = _prune(cand)
@@ -101,7 +108,7 @@ def plan(df: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {"combo_of": combo_of}
     for col, fill in (("rps", np.nan), ("n", np.nan), ("rate", np.nan), ("max_util", np.nan), ("meets", 0.0),
                       ("owned_rate", np.nan), ("concurrency", 0.0), ("tpot_ms", np.nan), ("ttft_ms", np.nan),
-                      ("fallback", 0.0)):  # fmt: skip
+                      ("fallback", 0.0), ("rate_low", np.nan), ("rate_high", np.nan)):  # fmt: skip
         block = np.full((len(combos), k), fill, dtype=float)
         block[rows, cols] = cand[col].to_numpy(float)
         out[col] = block
@@ -124,23 +131,48 @@ def min_replicas(volume: Any, cat: Catalog) -> np.ndarray:
     return np.where(small, 1.0, cat.a("min_replicas"))
 
 
+# what an uncertainty draw (kit.uncertainty) may move in a fleet's bill, with its likely value: the GPU's price
+# as a position in its listed range (-1 its low, 0 the scenario's price point, +1 its high) and factors on
+# goodput, planned peak utilisation, ops FTE and setup weeks; and a factor on every GPU's $/hour (the time view's
+# price decline)
+FLEET_FACTORS = {
+    "gpu_price": 0.0, "throughput": 1.0, "utilisation": 1.0, "ops_fte": 1.0, "setup_weeks": 1.0, "gpu_rate": 1.0,
+}  # fmt: skip
+
+
+def factors(draws: Any, n: int, keys: Any, at: Any = None) -> dict[str, np.ndarray]:
+    """Each of ``keys`` from ``draws`` (a mapping of per-row arrays, or None), as ``n`` values (the rows ``at``
+    of each array, where given); where ``draws`` has none, the likely value: ``keys[k]`` where ``keys`` is a
+    mapping, else 1.0 (a factor)."""
+    out = {}
+    for k in keys:
+        v = None if draws is None else draws.get(k)
+        v = np.asarray(keys[k] if isinstance(keys, dict) else 1.0, float) if v is None else np.asarray(v, float)
+        out[k] = np.broadcast_to(v if at is None or v.ndim == 0 else v[at], (n,))
+    return out
+
+
 def _load(
     shapes: dict[str, np.ndarray], rows: np.ndarray, requests: np.ndarray, peak: np.ndarray, cat: Catalog,
-    volume: np.ndarray,
+    volume: np.ndarray, draws: Any = None,
 ) -> dict[str, np.ndarray]:  # fmt: skip
     """What sizes and prices a fleet for each scenario row, whatever its replica shape: ``requests`` a month as
     an average rate, ``peak`` and the base load (multiples of it), whether the fleet scales with the load and
     the share of hours at its peak size, its staff's monthly cost and its setup, and its fewest replicas: one
     box below ``redundancy_from_requests`` of the scenario's whole ``volume``, else ``min_replicas`` (N+1).
-    ``rows``: each scenario row's row of the frame ``shapes`` was planned on."""
+    ``rows``: each scenario row's row of the frame ``shapes`` was planned on; ``draws``: per row, the factors
+    of FLEET_FACTORS an uncertainty draw puts on GPU $/h, goodput, planned utilisation, ops FTE and setup
+    weeks (default: none, the likely values)."""
     base, _ = base_and_overflow(peak, cat)
     scaled = shapes["scaled"][rows]
+    x = factors(draws, len(rows), FLEET_FACTORS)
     return {
+        "x": x,
         "floor": min_replicas(volume, cat),
         "combo": shapes["combo_of"][rows], "avg_rps": np.asarray(requests, float) / (cat.a("hours_per_month") * 3600),
         "peak": peak, "base": base, "scaled": scaled,
         "w_peak": np.where(scaled, cat.a("peak_hours_share"), 1.0),  # all the hours when not scaled
-        "fte_month": shapes["fte_month"][rows], "setup": shapes["setup"][rows],
+        "fte_month": shapes["fte_month"][rows], "setup": shapes["setup"][rows] * x["setup_weeks"],
     }  # fmt: skip
 
 
@@ -149,14 +181,18 @@ def _size(shapes: dict[str, np.ndarray], at: np.ndarray, load: dict[str, np.ndar
     the base (exact and whole), replica-hours, and the bill (``_bill``'s lines, ``total`` inf where unpriced).
     ``at``: each row's shape, as a flat index into plan()'s (combos, K) blocks (one index, not a (combo, slot)
     pair: numpy gathers it four times faster)."""
-    cap, rate, n = (shapes[key].ravel()[at] for key in ("cap", "rate", "n"))
+    cap, rate, n, low, high = (shapes[key].ravel()[at] for key in ("cap", "rate", "n", "rate_low", "rate_high"))
+    x = load["x"]
+    g = x["gpu_price"]
+    cap = cap * (x["throughput"] * x["utilisation"])
+    rate = (rate + np.maximum(g, 0.0) * (high - rate) + np.minimum(g, 0.0) * (rate - low)) * x["gpu_rate"]
     hours = cat.a("hours_per_month")
     avg_rps, w_peak, floor = load["avg_rps"], load["w_peak"], load["floor"]
     peak_exact = np.maximum(floor, avg_rps * load["peak"] / cap)
     base_exact = np.where(load["scaled"], np.maximum(floor, avg_rps * load["base"] / cap), peak_exact)
     peak_r, base_r = np.ceil(peak_exact), np.ceil(base_exact)
     replica_hours = hours * (w_peak * peak_r + (1 - w_peak) * base_r)
-    bill = _bill(replica_hours * n, peak_r * n, rate, load["fte_month"], load["setup"], cat)
+    bill = _bill(replica_hours * n, peak_r * n, rate, load["fte_month"], load["setup"], cat, x["ops_fte"])
     bill["total"] = np.where(np.isfinite(bill["total"]), bill["total"], np.inf)
     return {"cap": cap, "rate": rate, "n": n, "peak_exact": peak_exact, "base_exact": base_exact, "peak_r": peak_r,
             "base_r": base_r, "replica_hours": replica_hours, "bill": bill}  # fmt: skip
@@ -195,6 +231,7 @@ def self_hosted_fleet(
     peak: np.ndarray | None = None,
     rows: np.ndarray | None = None,
     volume: np.ndarray | None = None,
+    draws: Any = None,
 ) -> dict[str, np.ndarray]:
     """Size and price a self-hosted fleet for ``requests`` a month of each scenario: the cheapest replica
     shape (GPU type x GPUs per replica) that meets the latency targets, else the cheapest of all.
@@ -202,12 +239,13 @@ def self_hosted_fleet(
     ``shapes``: ``plan(df)``, when the caller has it already (the router prices several fleets per row);
     ``peak``: the peak-to-average ratio to size for (default: the scenario's); ``rows``: each of ``requests``'s
     row of ``df`` (default: one figure per row), so scenarios that differ only in volume are planned once;
-    ``volume``: the scenario's whole monthly requests, which sets the redundancy (default: ``requests``).
+    ``volume``: the scenario's whole monthly requests, which sets the redundancy (default: ``requests``);
+    ``draws``: per row of ``requests``, an uncertainty draw's factors (see ``_load``).
     """
     shapes = plan(df, cat) if shapes is None else shapes
     rows = np.arange(len(df)) if rows is None else np.asarray(rows)
     p = df.peak_to_average.to_numpy(float)[rows] if peak is None else np.asarray(peak, float)
-    load = _load(shapes, rows, requests, p, cat, requests if volume is None else volume)
+    load = _load(shapes, rows, requests, p, cat, requests if volume is None else volume, draws)
     at, total = _cheapest(shapes, load, cat)
     none = ~np.isfinite(total)
     s = _size(shapes, at, load, cat)  # the chosen shape's fleet, line by line
@@ -219,14 +257,16 @@ def self_hosted_fleet(
     n_j, rate_j, cap_j, w_peak = s["n"], s["rate"], s["cap"], load["w_peak"]
     hours_j, avg_rps, fte_month, setup = s["replica_hours"], load["avg_rps"], load["fte_month"], load["setup"]
     exact_hours = hours * (w_peak * s["peak_exact"] + (1 - w_peak) * s["base_exact"])
-    smooth = _bill(exact_hours * n_j, s["peak_exact"] * n_j, rate_j, fte_month, setup, cat)["total"]
+    smooth = _bill(exact_hours * n_j, s["peak_exact"] * n_j, rate_j, fte_month, setup, cat, load["x"]["ops_fte"])[
+        "total"
+    ]
     gpus_per_replica = np.where(none, 0, n_j).astype(int)
     peak_replicas = np.where(none, 0, s["peak_r"]).astype(int)
     occupied = avg_rps / cap_j * n_j * hours  # GPU-hours the average load keeps busy
     owned_rate = shape("owned_rate")
     gi = shape("gpu_ix")
     gpu_code = np.where(gi >= 0, gi, len(cat.gpus))  # the last code: no GPU ("")
-    rps_j = shape("rps")
+    rps_j = shape("rps") * load["x"]["throughput"]
     return {
         **{key: np.where(none, np.nan, v) for key, v in s["bill"].items()},
         "smooth_total": np.where(none, np.nan, smooth),
@@ -243,8 +283,8 @@ def self_hosted_fleet(
         "rps_per_replica": rps_j,
         "gpu_rate": rate_j,
         "peak_rps": avg_rps * p,
-        "max_utilisation": shape("max_util"),
-        "setup_weeks": shapes["setup_weeks"][rows],
+        "max_utilisation": shape("max_util") * load["x"]["utilisation"],
+        "setup_weeks": shapes["setup_weeks"][rows] * load["x"]["setup_weeks"],
         "utilisation": avg_rps * hours / np.maximum(hours_j * rps_j, 1e-12),
         "owned_marginal": occupied * owned_rate,
         "owned_rate": owned_rate,
@@ -287,11 +327,13 @@ def _prune(cand: pd.DataFrame) -> pd.DataFrame:
     return cand[~(beats & strictly).any(axis=2)[group, slot]]
 
 
-def _bill(gpu_hours: np.ndarray, peak_gpus: np.ndarray, rate: np.ndarray, fte_month, setup, cat: Catalog) -> dict:
-    """Return a fleet's monthly bill: its lines, its ops FTE (by the GPUs at the peak) and the total."""
+def _bill(
+    gpu_hours: np.ndarray, peak_gpus: np.ndarray, rate: np.ndarray, fte_month, setup, cat: Catalog, ops_x: Any = 1.0
+) -> dict:
+    """Return a fleet's monthly bill: its lines, its ops FTE (by the GPUs at the peak, x ``ops_x``) and the total."""
     gpu_cost = gpu_hours * rate
     overhead = gpu_cost * cat.a("non_gpu_overhead")
-    ops_fte = cat.a("ops_fte_base") + cat.a("ops_fte_per_gpu") * peak_gpus
+    ops_fte = (cat.a("ops_fte_base") + cat.a("ops_fte_per_gpu") * peak_gpus) * ops_x
     ops_staff = ops_fte * fte_month
     setup = np.broadcast_to(setup, gpu_cost.shape)
     return {
@@ -312,16 +354,18 @@ def fleet_cost(
     shapes: dict[str, np.ndarray] | None = None,
     rows: np.ndarray | None = None,
     volume: np.ndarray | None = None,
+    draws: Any = None,
 ) -> np.ndarray:
     """Return the monthly cost of a self-hosted fleet serving ``requests`` sized for ``peak`` x the average rate
-    (``shapes``, ``rows``, ``volume``: as for ``self_hosted_fleet``, which returns the same total with its
-    breakdown)."""
+    (``shapes``, ``rows``, ``volume``, ``draws``: as for ``self_hosted_fleet``, which returns the same total with
+    its breakdown)."""
     shapes = plan(df, cat) if shapes is None else shapes
     rows = np.arange(len(df)) if rows is None else np.asarray(rows)
     requests, peak = np.asarray(requests, float), np.broadcast_to(np.maximum(peak, 1e-9), len(rows))
     volume = requests if volume is None else np.broadcast_to(np.asarray(volume, float), len(rows))
     out = np.zeros(len(rows))  # no traffic, no fleet
     busy = np.flatnonzero(requests > 0)
-    total = _cheapest(shapes, _load(shapes, rows[busy], requests[busy], peak[busy], cat, volume[busy]), cat)[1]
+    x = factors(draws, len(busy), FLEET_FACTORS, busy)
+    total = _cheapest(shapes, _load(shapes, rows[busy], requests[busy], peak[busy], cat, volume[busy], x), cat)[1]
     out[busy] = np.where(np.isfinite(total), total, np.nan)
     return out

@@ -59,3 +59,48 @@ def flip_sentence(flip: dict[str, Any]) -> str:
         f"{SPEC[name].title}: {value_text(name, flip['from'])} → {value_text(name, flip['to'])}{hire} "
         f"gives {OPTION_LABELS[flip['choice']]}"
     )
+
+
+def sure_sentence(r: dict[str, Any]) -> str:
+    """Say how sure an answer is: 'Holds in 97% of 10,000 plausible worlds (...)', or that it is not worked out."""
+    u = r.get("uncertainty") or {}
+    if r.get("confidence") is None or not u:
+        return "How sure: not worked out yet"
+    return (
+        f"Holds in {r['confidence']:.0%} of {u['draws']:,} plausible worlds: the share of draws over the ranges of "
+        f"data/uncertainty.yaml (seed {u['seed']}) whose answer is still {OPTION_LABELS[r['choice']]} - a "
+        "probability under those ranges, not a guarantee"
+    )
+
+
+def band_text(band: dict[str, Any] | None) -> str:
+    """Say a p10-p90 band: '$1,234 to $2,345 (median $1,800)'."""
+    if not band or band.get("p10") is None:
+        return "n/a"
+    return f"{money(band['p10'])} to {money(band['p90'])} (median {money(band['p50'])})"
+
+
+def driver_sentence(d: dict[str, Any]) -> str:
+    """Say one input the answer hangs on: its range and the cost gap between the two cheapest options at each end."""
+    a, b = (OPTION_LABELS[o] for o in d["between"])
+    flips = "; at one end the order of the two reverses" if d["flips"] else ""
+    return (
+        f"{d['label']} ({d['low']:g} to {d['high']:g}, likely {d['likely']:g}): {b} costs "
+        f"{money(d['gap_at_low_usd'])} to {money(d['gap_at_high_usd'])} a month more than {a} "
+        f"(likely {money(d['gap_usd'])}){flips}"
+    )
+
+
+def payback_sentence(p: dict[str, Any]) -> str:
+    """Say when self-hosting's setup pays back over the time view, or why it does not."""
+    if p.get("month") is not None:
+        return (
+            f"Self-hosting pays back its setup in month {p['month']}: from then on its cumulative cost stays at or "
+            f"below every other option's over {p['horizon_months']} months"
+        )
+    if p.get("against"):
+        return (
+            f"Self-hosting does not pay back within {p['horizon_months']} months: its cumulative cost is still above "
+            f"{OPTION_LABELS[p['against']]}'s at the end"
+        )
+    return f"Self-hosting's payback is not shown: {p['why']}"

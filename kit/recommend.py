@@ -146,14 +146,14 @@ def _gates(
     }  # fmt: skip
 
 
-def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
-    """Return, per scenario row, the choice, strength of case, the gate that fired, the axis leans and costs.
+def decide(scenarios: Any, cat: Catalog | None = None, draws: Any = None) -> pd.DataFrame:
+    """Return, per scenario row, the choice, the gate that fired, the axis leans and costs.
 
     Only allowed options are chosen (``allowed_<option>`` columns of ``costs``); costs within the tie
     tolerance count as equal and the simpler option wins.
     """
     cat = cat or load_catalog()
-    c, df, rows = price(scenarios, cat)  # df: the distinct scenarios; rows: each row's among them
+    c, df, rows = price(scenarios, cat, draws=draws)  # df: the distinct scenarios; rows: each row's among them
 
     def col(name: str) -> np.ndarray:  # a scenario column, per row
         return df[name].to_numpy(float)[rows]
@@ -212,38 +212,11 @@ def decide(scenarios: Any, cat: Catalog | None = None) -> pd.DataFrame:
         ],
         by_axes,
     )
-    # Strength of case (a score, not a probability): how firmly the deciding rule holds, nudged by how
-    # many axes agree with the direction of the choice.
-    direction = np.select([choice == COL["closed_api"], choice == COL["hybrid"]], [-1.0, 0.0], 1.0)
-    lean_values = lean.to_numpy()
-    agree = np.where(
-        direction == 0,
-        1 - np.abs(lean_values).mean(axis=1),
-        (np.sign(lean_values) == direction[:, None]).mean(axis=1),
-    )
-    closed_all = c.closed_api.to_numpy(float)
-    spend_margin = np.clip(np.log10(np.maximum(closed_all, 1) / cat.a("high_spend_usd_month")), 0, 1)
-    fast_margin = np.clip(1 - col("weeks_to_launch") / (cat.a("ship_fast_weeks") + 1), 0, 1)
-    rule, margin = cat.a("strength_rule_base"), cat.a("strength_rule_margin")
-    base = np.select(
-        [gate == i for i in range(4)],  # stay_inside, high_steady_volume, ship_fast, frontier
-        [
-            np.where(can_run, cat.a("strength_stay_inside_team"), cat.a("strength_stay_inside_no_team")),
-            rule + margin * spend_margin,
-            rule + margin * fast_margin,
-            cat.a("strength_frontier"),
-        ],
-        0.5 + 0.5 * np.minimum(np.abs(mean), 0.6),
-    )
-    strength = np.clip(
-        base + cat.a("strength_agree_weight") * (agree - 0.5), cat.a("strength_floor"), cat.a("strength_cap")
-    )
     verdict = pd.DataFrame(
         {
             **{f"lean_{a}": lean[a].array for a in lean},
             "choice": labels(OPTIONS, choice),
             "gate": labels(GATES, gate),
-            "strength": np.round(strength, 2),
             "weighted_lean": mean,
             "weighted_lean_self": mean_self,
             "weighted_lean_hosted": mean_hosted,
@@ -661,7 +634,6 @@ def decision_map(scenario: Scenario, cat: Catalog | None = None, points: int = 3
             "monthly_requests": [g["monthly_requests"] for g in grid],
             "sensitivity": [g["sensitivity"] for g in grid],
             "choice": table.choice.to_numpy(),
-            "strength": table.strength.to_numpy(),
         }
     )
 
@@ -710,7 +682,7 @@ def recommend(
     result: Recommendation = {
         "choice": str(row.choice),
         "choice_label": OPTION_LABELS[row.choice],
-        "strength": float(row.strength),
+        "confidence": None,
         "gate": str(row.gate),
         "reasons": _reasons(s, row, ax, cat),
         "warnings": _warnings(s, row, cat),
@@ -760,6 +732,7 @@ def recommend(
             "stale": cat.stale_warning() is not None,
         },
         "scenario": {k: plain(v) for k, v in s.items()},
+        "uncertainty": {},
     }
     return extend(result, scenario, cat, sweep, with_sweep=with_sweep, with_flips=with_flips)
 
@@ -848,7 +821,7 @@ def checklist(scenario: Scenario, cat: Catalog | None = None) -> list[dict[str, 
 def vary(
     scenario: Scenario, name: str, values: Sequence[Any] | None = None, cat: Catalog | None = None
 ) -> pd.DataFrame:
-    """Return choice, confidence, axis leans and costs as input ``name`` takes each of ``values``, all else held.
+    """Return choice, gate, axis leans and costs as input ``name`` takes each of ``values``, all else held.
 
     ``values`` defaults to every choice of the input, or 25 points across its range (log-spaced if it is).
     """

@@ -6,12 +6,15 @@ import datetime as dt
 import html
 
 from kit.catalog import Catalog, load_catalog
-from kit.fmt import flip_sentence, money, value_text
+from kit.fmt import band_text, driver_sentence, flip_sentence, money, payback_sentence, sure_sentence, value_text
 from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SPEC
 from kit.results import Flip, Recommendation
 from kit.style import STYLESHEET
 
-STRENGTH_NOTE = "how firmly the deciding rule holds, from 0 to 1: a score, not a probability"
+SURE_NOTE = (
+    "the share of plausible worlds - draws over the ranges of data/uncertainty.yaml, run through the same engine - "
+    "that give this answer: a probability under those ranges, not a guarantee"
+)
 
 
 def cost_text(r: Recommendation, option: str) -> str:
@@ -27,12 +30,24 @@ def not_allowed_lines(r: Recommendation) -> list[str]:
 
 
 def card_html(r: Recommendation) -> str:
-    """Return the recommendation card: the choice, strength of case, reasons in order, warnings, what is not allowed."""
+    """Return the recommendation card: the choice, how sure it is (the share of plausible worlds that give it, and
+    the chosen option's p10-p90 monthly cost; "working out" until known), reasons in order, warnings, what is not
+    allowed."""
     e = html.escape
     reasons = "".join(f"<li>{e(x)}</li>" for x in r["reasons"])
     warnings = "".join(f"<li>{e(x)}</li>" for x in r["warnings"])
     barred = "".join(f"<li>{e(x)}</li>" for x in not_allowed_lines(r))
-    pct = round(r["strength"] * 100)
+    u = r["uncertainty"]
+    if r["confidence"] is None or not u:
+        sure = '<div class="kit-confidence kit-pending"><span>How sure: working out plausible worlds…</span></div>'
+    else:
+        pct = round(r["confidence"] * 100)
+        sure = (
+            f'<div class="kit-confidence" title="{e(SURE_NOTE)}"><span>Holds in <b>{pct}%</b> of '
+            f'{u["draws"]:,} plausible worlds</span><span class="kit-bar"><span style="width:{pct}%"></span></span>'
+            f'</div><div class="kit-band">Its monthly cost in 8 of 10 of them: '
+            f"{e(band_text(u['monthly'].get(r['choice'])))}</div>"
+        )
     closed = (
         "closed API not allowed"
         if "closed_api" in r["not_allowed"]
@@ -42,10 +57,8 @@ def card_html(r: Recommendation) -> str:
         f'<div class="kit-card" data-choice="{e(r["choice"])}">'
         f'<div class="kit-eyebrow">Recommendation</div>'
         f'<div class="kit-choice kit-{e(r["choice"])}">{e(r["choice_label"])}</div>'
-        f'<div class="kit-confidence" title="{e(STRENGTH_NOTE)}"><span>Strength of case {r["strength"]:.2f} '
-        f'<span class="muted">(a score, not a probability)</span></span>'
-        f'<span class="kit-bar"><span style="width:{pct}%"></span></span></div>'
-        f'<div class="kit-costline">{e(money(r["costs"][r["choice"]]))} per month · {e(closed)}</div>'
+        + sure
+        + f'<div class="kit-costline">{e(money(r["costs"][r["choice"]]))} per month · {e(closed)}</div>'
         f'<ol class="kit-reasons">{reasons}</ol>'
         + (f'<ul class="kit-warnings">{warnings}</ul>' if warnings else "")
         + (f'<ul class="kit-notallowed">{barred}</ul>' if barred else "")
@@ -102,6 +115,21 @@ def market_text(r: Recommendation) -> str:
     return out
 
 
+def uncertainty_lines(r: Recommendation) -> list[str]:
+    """The uncertainty block in sentences: each option's p10-p90 monthly cost and chance of being cheapest, the
+    inputs the answer hangs on, and the payback month."""
+    u = r["uncertainty"]
+    if not u:
+        return []
+    out = [
+        f"{OPTION_LABELS[o]}: {band_text(b)} a month in 8 of 10 plausible worlds; cheapest in "
+        f"{u['p_cheapest'].get(o, 0.0):.0%} of them."
+        for o, b in u["monthly"].items()
+    ]
+    out += [f"Hangs on: {driver_sentence(d)}." for d in u["drivers"]]
+    return out + [payback_sentence(u["payback"]) + "."]
+
+
 def memo_markdown(r: Recommendation, cat: Catalog | None = None, today: dt.date | None = None) -> str:
     """Return the decision memo as Markdown."""
     cat = cat or load_catalog()
@@ -114,7 +142,7 @@ def memo_markdown(r: Recommendation, cat: Catalog | None = None, today: dt.date 
         "",
         f"## Recommendation: {r['choice_label']}",
         "",
-        f"Strength of case: {r['strength']:.2f} ({STRENGTH_NOTE})",
+        sure_sentence(r) + ".",
         "",
         "### Why",
         "",
@@ -153,6 +181,8 @@ def memo_markdown(r: Recommendation, cat: Catalog | None = None, today: dt.date 
         ]
     out += ["", "## What would flip it", ""]
     out += [f"- {flip_sentence(f)}" for f in r["flip"]] or ["- No single change of one input changes the answer."]
+    if r["uncertainty"]:
+        out += ["", "## How sure", ""] + [f"- {x}" for x in uncertainty_lines(r)]
     out += ["", "## The five axes (−1 closed … +1 open)", "", "| axis | lean | why |", "|---|---:|---|"]
     out += [f"| {AXIS_LABELS[k]} | {a['lean']:+.2f} | {a['why']} |" for k, a in r["axes"].items()]
     out += ["", "## Inputs", "", "| input | value |", "|---|---|"]
@@ -193,13 +223,14 @@ def memo_html(r: Recommendation, svgs: dict[str, str], cat: Catalog | None = Non
     figures = "".join(f"<figure>{svgs[k]}</figure>" for k in ("axes", "costs", "volume", "map") if k in svgs)
     warn = "".join(f"<li>{e(w)}</li>" for w in r["warnings"])
     flips = "".join(f"<li>{e(flip_sentence(f))}</li>" for f in r["flip"])
+    uncertain = "".join(f"<p>{e(x)}</p>" for x in uncertainty_lines(r))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Decision memo: {e(r["choice_label"])}</title>
 <style>{STYLESHEET}</style></head><body class="kit-memo">
 <h1>Decision memo: how to run our LLM workload</h1>
 <p class="muted">Prepared {today.isoformat()} with the open-vs-closed LLM decision kit. Prices as of {e(r["data"]["prices_as_of"])} ({e(r["data"]["prices_source"])}).</p>
 <h2>Recommendation</h2>
-<p class="choice">{e(r["choice_label"])}</p><p>Strength of case: {r["strength"]:.2f} ({e(STRENGTH_NOTE)})</p>
+<p class="choice">{e(r["choice_label"])}</p><p>{e(sure_sentence(r))}.</p>{uncertain}
 <ol>{"".join(f"<li>{e(x)}</li>" for x in r["reasons"])}</ol>
 {f'<h3>Warnings</h3><ul class="warn">{warn}</ul>' if warn else ""}
 <h2>Monthly cost</h2>{table(["option", "USD per month", "breakdown or why not allowed"], costs, {1})}

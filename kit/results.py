@@ -111,7 +111,9 @@ class Recommendation(TypedDict):
 
     choice: str
     choice_label: str
-    strength: float  # how firmly the deciding rule holds, 0-1: a score, not a probability
+    confidence: (
+        float | None
+    )  # the share of plausible worlds (kit.uncertainty) that give this answer; None: not worked out
     gate: str
     reasons: list[str]
     warnings: list[str]
@@ -128,3 +130,4 @@ class Recommendation(TypedDict):
     flip: list[Flip]
     data: DataInfo
     scenario: dict[str, Any]
+    uncertainty: dict[str, Any]  # kit.uncertainty.plain_summary(), empty until worked out

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from kit.catalog import Catalog, labels, load_catalog
-from kit.fleet import base_and_overflow, fleet_cost, plan
+from kit.fleet import base_and_overflow, factors, fleet_cost, plan
 
 TIERS = ("closed_api", "hosted_open", "self_hosted_open")
 # The bulk's candidate tiers in the order of simulate()'s options, then none (no bulk traffic); the tier and the
@@ -35,6 +35,23 @@ TIERS = ("closed_api", "hosted_open", "self_hosted_open")
 CLOSED, HOSTED, SELF_PEAK, SELF_BASE, NONE = range(5)
 BULK_TIER = ("closed_api", "hosted_open", "self_hosted_open", "self_hosted_open", "none")
 BULK_SIZING = ("-", "-", "peak", "base + spill to API", "-")
+
+
+# the accuracies the router's quality reads, each 0-1 on a share of requests: the closed and the open model's on
+# easy and on hard work
+ACCURACY = ("accuracy_closed_easy", "accuracy_closed_hard", "accuracy_open_easy", "accuracy_open_hard")
+
+
+def accuracy_defaults(cat: Catalog) -> dict[str, float]:
+    """The likely misrouting rate and accuracies (ACCURACY): the closed model's taken as 1 (the yardstick), the
+    open model's relative to it (``open_quality_easy``, ``open_quality_hard``), unless measured ones are given."""
+    return {
+        "misroute_rate": cat.a("misroute_rate"),
+        "accuracy_closed_easy": 1.0,
+        "accuracy_closed_hard": 1.0,
+        "accuracy_open_easy": cat.a("open_quality_easy"),
+        "accuracy_open_hard": cat.a("open_quality_hard"),
+    }
 
 
 def simulate(
@@ -46,6 +63,7 @@ def simulate(
     shapes: dict[str, np.ndarray] | None = None,
     rows: np.ndarray | None = None,
     requests: np.ndarray | None = None,
+    draws: Any = None,
 ) -> pd.DataFrame:
     """Route each scenario's traffic and return costs, shares per tier, expected quality and savings.
 
@@ -53,7 +71,10 @@ def simulate(
     closed and hosted tiers (NaN where there is no hosted price); ``threshold``: difficulty above which
     non-sensitive requests go to the closed model (default 1 - hard_share); ``residency``: sensitive
     requests stay on the self-hosted tier. ``rows``, ``requests``: route these monthly volumes, each of
-    the scenario at its row of ``df`` (default: each row at its own ``monthly_requests``).
+    the scenario at its row of ``df`` (default: each row at its own ``monthly_requests``). ``draws``: per routed
+    row, an uncertainty draw (kit.uncertainty): the fleets' factors (``kit.fleet.FLEET_FACTORS``), a factor on
+    the escalation rate, the misrouting rate and the accuracies of ``accuracy_defaults`` (default: the likely
+    values).
     """
     cat = cat or load_catalog()
     shapes = plan(df, cat) if shapes is None else shapes  # the replica shapes, once for the three fleets below
@@ -67,7 +88,9 @@ def simulate(
     req = np.asarray(requests, float)
     hard = col("hard_share")
     sens = col("sensitive_share") if residency else np.zeros(n)
-    esc = col("escalation_rate")
+    d = factors(draws, n, {"escalation": 1.0, **accuracy_defaults(cat)})
+    esc = np.clip(col("escalation_rate") * d["escalation"], 0.0, 1.0)
+    m = d["misroute_rate"]
     peak = col("peak_to_average")
     theta = 1 - hard if threshold is None else np.broadcast_to(np.asarray(threshold, float), (n,))
     theta = np.clip(theta, 0.0, 1.0)
@@ -75,9 +98,15 @@ def simulate(
     p_hosted = per_request["hosted_open"]
 
     normal = 1 - sens
-    to_closed = normal * (1 - theta)  # routed up front
-    bulk = normal * theta  # to the cheapest adequate tier
-    hard_in_bulk = normal * np.clip(theta - (1 - hard), 0.0, None)  # hard requests below the threshold
+    # as the policy means them: above the threshold up front to the closed model (the hard ones among them),
+    # the rest, some of them hard where the threshold is above 1 - hard_share, to the cheapest adequate tier
+    up, meant_bulk = normal * (1 - theta), normal * theta
+    hard_up, hard_meant_bulk = normal * np.minimum(hard, 1 - theta), normal * np.clip(theta - (1 - hard), 0.0, None)
+    # the router sends a misrouting rate m of each side to the other
+    to_closed = (1 - m) * up + m * meant_bulk
+    bulk = (1 - m) * meant_bulk + m * up
+    hard_in_bulk = (1 - m) * hard_meant_bulk + m * hard_up
+    hard_to_closed = (1 - m) * hard_up + m * hard_meant_bulk
 
     # Candidate tiers for the bulk, each priced for this volume (the self-hosted fleet is a staircase),
     # with the escalations it causes and the router's engineering if traffic ends up on several tiers.
@@ -92,11 +121,13 @@ def simulate(
         "closed_api": (bulk_req * p_closed, {"closed_api"}),
         "hosted_open": (bulk_req * p_hosted + escalation_cost, {"hosted_open"}),
         "self_peak": (
-            fleet_cost(df, bulk_req, peak, cat, shapes, rows, req) + escalation_cost,
+            fleet_cost(df, bulk_req, peak, cat, shapes, rows, req, draws) + escalation_cost,
             {"self_hosted_open"},
         ),
         "self_base": (
-            fleet_cost(df, bulk_req * (1 - overflow), base / np.maximum(1 - overflow, 1e-9), cat, shapes, rows, req)
+            fleet_cost(
+                df, bulk_req * (1 - overflow), base / np.maximum(1 - overflow, 1e-9), cat, shapes, rows, req, draws
+            )
             + bulk_req * overflow * spill_price
             + escalation_cost,
             {"self_hosted_open", "spill"},
@@ -123,7 +154,7 @@ def simulate(
     bulk_cost = np.where(bulk_req > 0, raw - np.where(open_bulk, escalation_cost, 0.0), 0.0)
 
     sens_req = req * sens
-    sens_cost = fleet_cost(df, sens_req, peak, cat, shapes, rows, req)
+    sens_cost = fleet_cost(df, sens_req, peak, cat, shapes, rows, req, draws)
     closed_cost = req * (to_closed + escalated) * p_closed
 
     # Share of first answers per tier, and the spill of a base-sized fleet (to the hosted API, else the closed).
@@ -139,14 +170,25 @@ def simulate(
     used = sum((share[t] > 1e-12).astype(int) for t in TIERS) + ((escalated > 0) & (share["closed_api"] <= 1e-12))
     router = np.where(used > 1, router_cost, 0.0)
     total = closed_cost + bulk_cost + sens_cost + router
+    # the one-off engineering in that total, spread over amortise_months: the router's and each fleet's setup
+    fleets = (sens_req > 0).astype(float) + (on_self & (bulk_req > 0))
+    setup = shapes["setup"][rows] * factors(draws, n, {"setup_weeks": 1.0})["setup_weeks"]
 
-    # Expected quality, relative to the closed model (= 1) on every request.
-    q_easy, q_hard = cat.a("open_quality_easy"), cat.a("open_quality_hard")
+    # Expected accuracy: each tier's on easy and on hard work, by the requests it answers (an escalated hard
+    # request gets the closed model's answer); quality is that relative to the closed model on every request.
+    a_ce, a_ch, a_oe, a_oh = (d[k] for k in ACCURACY)
     easy_in_bulk = bulk - hard_in_bulk
-    open_quality = np.where(
-        open_bulk, easy_in_bulk * q_easy + hard_in_bulk * ((1 - esc) * q_hard + esc), bulk
-    ) + sens * ((1 - hard) * q_easy + hard * q_hard)
-    quality = to_closed + open_quality
+    bulk_accuracy = np.where(
+        open_bulk,
+        easy_in_bulk * a_oe + hard_in_bulk * ((1 - esc) * a_oh + esc * a_ch),
+        easy_in_bulk * a_ce + hard_in_bulk * a_ch,
+    )
+    accuracy = (
+        (to_closed - hard_to_closed) * a_ce + hard_to_closed * a_ch + bulk_accuracy
+        + sens * ((1 - hard) * a_oe + hard * a_oh)
+    )  # fmt: skip
+    closed_accuracy = (1 - hard) * a_ce + hard * a_ch
+    quality = accuracy / np.where(closed_accuracy > 0, closed_accuracy, np.nan)
 
     return pd.DataFrame(
         {
@@ -155,6 +197,7 @@ def simulate(
             "hybrid_bulk_part": bulk_cost,
             "hybrid_sensitive_part": sens_cost,
             "hybrid_router": router,
+            "hybrid_setup_amortised": router + fleets * setup,
             "hybrid_bulk_tier": labels(BULK_TIER, pick),
             "hybrid_bulk_sizing": labels(BULK_SIZING, pick),
             "hybrid_share_closed": share["closed_api"],
@@ -162,6 +205,8 @@ def simulate(
             "hybrid_share_self": share["self_hosted_open"],
             "hybrid_escalated": escalated,
             "hybrid_quality": quality,
+            "hybrid_accuracy": accuracy,
+            "hybrid_misrouted": m,
             "hybrid_threshold": theta,
             "hybrid_tiers": used,
         },

@@ -157,7 +157,7 @@ def test_every_assumption_has_a_range_and_the_committed_values_are_inside(cat):
         ("min_replicas", "2.5", "2.5", "a whole number from 1 to 100"),
         ("max_num_seqs", "true", "True", "a whole number from 1 to 65,536"),
         ("lean_control_public", "-1.5", "-1.5", "a number from -1 to 1"),
-        ("strength_cap", "abc", "'abc'", "a number from 0 to 1"),
+        ("open_quality_hard", "abc", "'abc'", "a number from 0 to 1"),
     ],
 )
 def test_assumption_out_of_range_names_file_entry_value_and_range(data_copy, key, value, shown, allowed):

@@ -23,7 +23,11 @@ def test_recommend_json_has_the_promised_keys(capsys):
     code, out, err = run(capsys, "recommend", "--profile", "regulated", "--set", "team_fte=3", "--json")
     assert code == 0 and err == ""
     r = json.loads(out)
-    assert {"choice", "strength", "reasons", "warnings", "costs", "not_allowed", "axes", "flip", "scenario"} <= set(r)
+    keys = {"choice", "confidence", "uncertainty", "reasons", "warnings", "costs", "not_allowed", "axes", "flip"}
+    assert keys | {"scenario"} <= set(r)
+    u = r["uncertainty"]
+    assert r["confidence"] == u["holds"] and u["draws"] == 10_000 and u["choice"] == r["choice"]
+    assert {"p_cheapest", "monthly", "per_correct", "drivers", "payback", "seed", "ranges"} <= set(u)
     assert set(r["not_allowed"]) == {"closed_api", "hosted_open", "hybrid"}  # on_prem_only: nothing may leave
     assert r["scenario"]["team_fte"] == 3 and r["scenario"]["sensitivity"] == "on_prem_only"
     expected = recommend(Scenario.make(profile_params("regulated"), team_fte=3))

@@ -26,6 +26,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "kit.axes",
         "kit.results",
         "kit.recommend",
+        "kit.uncertainty",
         "kit.evaluate",
         "kit.local",
         "kit.live",

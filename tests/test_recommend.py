@@ -27,7 +27,7 @@ def test_profiles_land_where_the_seeds_say(profile):
 
 def test_result_shape():
     r = recommend(Scenario.make(profile_params("hybrid")))
-    assert r["choice"] in OPTIONS and 0 <= r["strength"] <= 1
+    assert r["choice"] in OPTIONS and r["confidence"] is None and r["uncertainty"] == {}  # worked out by assess
     assert set(r["costs"]) == set(OPTIONS) and all(v > 0 for v in r["costs"].values())
     assert set(r["axes"]) == set(AXES)
     for a in r["axes"].values():
@@ -107,9 +107,6 @@ def test_residency_without_a_team_warns():
     assert r["choice"] == "self_hosted_open"
     ops = r["self_hosted"]["ops_fte"]
     assert any(f"takes about {ops:.1f} FTE and you have 0" in w and "hire" in w for w in r["warnings"])
-    assert (
-        r["strength"] < recommend(Scenario.make(sensitivity="on_prem_only", team_fte=5), with_flips=False)["strength"]
-    )
 
 
 def test_offline_forces_self_hosting_and_sensitivity_is_monotone():

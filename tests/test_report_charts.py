@@ -1,11 +1,12 @@
 import datetime as dt
 import re
 
-from kit import charts, report
+from kit import charts, fmt, report
 from kit.catalog import profile_params
 from kit.cost import volume_sweep
 from kit.params import OPTION_LABELS, Scenario
 from kit.recommend import decision_map, recommend
+from kit.uncertainty import assess
 
 
 def _result(profile="hybrid"):
@@ -52,11 +53,14 @@ def test_memo_holds_everything_a_meeting_needs():
     assert report.memo_markdown(r, today=day) == md  # same inputs, same memo
 
 
-def test_card_shows_strength_not_a_probability_and_what_is_not_allowed():
-    _, r, _, _ = _result("regulated")
+def test_card_shows_how_sure_once_worked_out_and_what_is_not_allowed():
+    s, r, _, _ = _result("regulated")
+    assert "working out plausible worlds" in report.card_html(r) and "Holds in" not in report.card_html(r)
+    r = assess(r, s, n=500)
     html = report.card_html(r)
-    assert f'data-choice="{r["choice"]}"' in html and f"Strength of case {r['strength']:.2f}" in html
-    assert "not a probability" in html and "Confidence" not in html
+    pct = round(r["confidence"] * 100)
+    assert f'data-choice="{r["choice"]}"' in html and f"Holds in <b>{pct}%</b> of 500 plausible worlds" in html
+    assert fmt.band_text(r["uncertainty"]["monthly"][r["choice"]]) in html and "not a guarantee" in html
     assert set(r["not_allowed"]) == {"closed_api", "hosted_open", "hybrid"}
     assert html.count("<li>") == len(r["reasons"]) + len(r["warnings"]) + len(r["not_allowed"])
     assert "closed API not allowed" in html and "all-closed" not in html

@@ -9,6 +9,7 @@ from kit.catalog import load_catalog, profile_params
 from kit.cost import costs, frame
 from kit.params import Scenario
 from kit.recommend import decide, recommend
+from kit.uncertainty import DRAWS, monte_carlo, summary
 
 
 def timed(fn, repeat=5):
@@ -25,6 +26,8 @@ def main() -> None:
     s = Scenario.make(profile_params("hybrid"))
     print(f"recommend without flips : {timed(lambda: recommend(s, with_flips=False)) * 1000:8.1f} ms")
     print(f"recommend with flips    : {timed(lambda: recommend(s)) * 1000:8.1f} ms")
+    print(f"{DRAWS:,} draws, one scenario: {timed(lambda: monte_carlo(s)) * 1000:8.1f} ms  (aim <= 150 ms)")
+    print(f"draws + tornado + 3 years: {timed(lambda: summary(s)) * 1000:8.1f} ms  (one engine call)")
     n = 100_000
     rng = np.random.default_rng(0)
     df = frame([{}] * n)

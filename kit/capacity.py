@@ -274,16 +274,24 @@ def candidates(combos: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     """
     models = cat.open_models.set_index("id")
     gpus = cat.gpus.set_index("id")
-    parts = []
-    for gid in gpus.index:
-        # 'auto' picks only among GPUs the throughput model was calibrated on; a named GPU is priced anyway
-        use = ((combos.gpu == "auto") & (gid in cat.calibrated_gpus)) | (combos.gpu == gid)
-        if not use.any():
-            continue
-        c = combos[use]
-        for n in TP_SIZES:
-            parts.append(c.assign(combo=c.index, gpu_id=gid, n=n))
-    cand = _goodput_rows(pd.concat(parts, ignore_index=True), models, gpus, cat)
+    gids = gpus.index.to_numpy(object)
+    named = combos.gpu.to_numpy(object)[:, None]
+    # 'auto' picks only among GPUs the throughput model was calibrated on; a named GPU is priced anyway
+    use = ((named == "auto") & np.isin(gids, list(cat.calibrated_gpus))[None, :]) | (named == gids[None, :])
+    # rows GPU by GPU, then size by size, then combo by combo (index arrays first, one frame after)
+    at, gpu_of, size_of = [], [], []
+    for j in range(len(gids)):
+        rows = np.flatnonzero(use[:, j])
+        for n in TP_SIZES if len(rows) else ():
+            at.append(rows)
+            gpu_of.append(np.full(len(rows), j))
+            size_of.append(np.full(len(rows), n))
+    at = np.concatenate(at) if at else np.zeros(0, int)
+    cand = combos.iloc[at].reset_index(drop=True)
+    cand["combo"] = combos.index.to_numpy()[at]
+    cand["gpu_id"] = gids[np.concatenate(gpu_of)] if gpu_of else np.zeros(0, object)
+    cand["n"] = np.concatenate(size_of) if size_of else np.zeros(0, int)
+    cand = _goodput_rows(cand, models, gpus, cat)
     # a GPU named by the scenario that cannot hold the model: every GPU type is tried instead
     lost = combos.index.difference(cand.combo[cand.fits].unique())
     if len(lost):

@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 from kit.errors import DataError, ParamError, listing, one_line, shorten
-from kit.params import QUALITY_LEVELS, SENSITIVITY_LEVELS, TERMS_RANK, VENDOR_TERMS, validate
+from kit.params import QUALITY_LEVELS, SENSITIVITY_LEVELS, TERMS_RANK, UNCERTAIN_INPUTS, VENDOR_TERMS, validate
 from kit.paths import data_dir, read_bytes
 
 # data_dir and DataError stay reachable as kit.catalog.data_dir / kit.catalog.DataError for existing callers.
@@ -557,6 +557,11 @@ class Catalog:
         )
         return pd.concat([rented, owned])
 
+    @functools.cached_property
+    def gpu_rate_lookup(self) -> dict[tuple[str, str, str], tuple[float, float, float]]:
+        """``gpu_rates`` as a dict (gpu_id, market, mode) -> (low, likely, high): fast lookups, row by row."""
+        return {k: tuple(v) for k, v in zip(self.gpu_rates.index, self.gpu_rates.to_numpy(float))}
+
     def a(self, name: str) -> float:
         """Return the value of one assumption."""
         return self.assumptions[name]
@@ -1001,7 +1006,7 @@ UNCERTAIN: dict[str, tuple[str, Range]] = {
     "throughput": ("factor", Range(0, 10, low_open=True)),
     "utilisation": ("factor", Range(0, 10, low_open=True)),  # and planned utilisation at most 1 (checked below)
     "ops_fte": ("factor", Range(0, 10)),
-    "setup_weeks": ("ratio", WEEKS),
+    "setup_weeks": ("shift", WEEKS),
     "escalation": ("factor", Range(0, 100)),
     "misroute_rate": ("value", ASSUMPTION_RANGES["misroute_rate"]),
     "accuracy_open_easy": ("value", FRACTION),
@@ -1009,18 +1014,20 @@ UNCERTAIN: dict[str, tuple[str, Range]] = {
     "accuracy_closed_easy": ("value", SHARE),  # the yardstick open accuracy is relative to: never 0
     "accuracy_closed_hard": ("value", SHARE),
     "api_price_decline": ("time", Range(0, 1, high_open=True)),
-    "gpu_price_decline": ("time", Range(0, 1, high_open=True)),
+    "gpu_price_decline": ("time", Range(-1, 1, high_open=True)),  # negative: prices rise
     "volume_growth": ("time", Range(0, 100)),
 }
 RANGE_FIELDS = ("low", "likely", "high")
+assert tuple(UNCERTAIN) == UNCERTAIN_INPUTS, "kit.params.UNCERTAIN_INPUTS lists the inputs of UNCERTAIN, in order"
 
 
 def check_range(
-    name: str, low: Any, likely: Any, high: Any, where: str, assumptions: dict[str, float]
+    name: str, low: Any, likely: Any, high: Any, where: str, assumptions: dict[str, float], stretch: bool = False
 ) -> tuple[float, float, float]:
     """Return one uncertain input's (low, likely, high) as numbers, or raise DataError naming ``where`` (a file
     and entry, or a parameter), the value and what is allowed: numbers in the input's range, low <= likely <=
-    high, and a likely value above 0 where the engine divides by it."""
+    high (``stretch``: a likely value outside low-high, an assumption's, stretches the range to it), and a likely
+    value above 0 where the engine divides by it."""
     engine, allowed = UNCERTAIN[name]
     out = []
     for key, raw in zip(RANGE_FIELDS, (low, likely, high)):
@@ -1032,6 +1039,8 @@ def check_range(
             raise DataError(f"{where}, field '{key}': got {shorten(raw)}; allowed: {allowed.describe()}")
         out.append(x)
     lo, mid, hi = out
+    if stretch:
+        lo, hi = min(lo, mid), max(hi, mid)
     if not lo <= mid <= hi:
         raise DataError(
             f"{where}: got low {_num(lo)}, likely {_num(mid)}, high {_num(hi)}; allowed: low <= likely <= high"
@@ -1040,8 +1049,6 @@ def check_range(
         raise DataError(f"{where}, field 'likely': got {_num(mid)}; allowed: 1 (a factor on the likely figure)")
     if engine == "position" and mid != 0:
         raise DataError(f"{where}, field 'likely': got {_num(mid)}; allowed: 0 (the scenario's own price point)")
-    if engine == "ratio" and mid <= 0:
-        raise DataError(f"{where}, field 'likely': got {_num(mid)}; allowed: above 0 (draws are read as draw / likely)")
     top = assumptions["max_utilisation_relaxed"]
     if name == "utilisation" and hi * top > 1:
         raise DataError(
@@ -1052,31 +1059,37 @@ def check_range(
 
 
 def check_ranges(path: Path, raw: dict, assumptions: dict[str, float]) -> dict[str, dict[str, Any]]:
-    """Validate uncertainty.yaml: every input of UNCERTAIN, each with low, likely, high, engine, unit, source
-    and as_of; an entry naming an ``assumption`` has that assumption's value as its likely value."""
+    """Validate uncertainty.yaml: every input of UNCERTAIN, each with low, likely, high, engine, label, unit,
+    source and as_of; an entry naming an ``assumption`` takes that assumption's value as its likely value (and
+    has no ``likely`` of its own), the range stretched to include it."""
     out = {}
     for name, (engine, _) in UNCERTAIN.items():
         entry = raw.get(name)
         where = f"{path}: entry '{name}'"
         if not isinstance(entry, dict):
             raise DataError(f"{path}: missing entry '{name}' (low, likely, high, engine, unit, source, as_of)")
-        for key in (*RANGE_FIELDS, "engine", "label", "unit", "source", "as_of"):
+        assumption = entry.get("assumption")
+        needed = ("low", "high", "engine", "label", "unit", "source", "as_of") + (() if assumption else ("likely",))
+        for key in needed:
             if key not in entry:
                 raise DataError(f"{where}, field '{key}' is missing")
         if entry["engine"] != engine:
             raise DataError(f"{where}, field 'engine': got {shorten(entry['engine'])}; allowed: {engine}")
-        lo, mid, hi = check_range(name, *(entry[f] for f in RANGE_FIELDS), where, assumptions)
-        assumption = entry.get("assumption")
+        likely = entry.get("likely")
         if assumption is not None:
             if assumption not in assumptions:
                 raise DataError(
                     f"{where}, field 'assumption': got {shorten(assumption)}; allowed: an assumptions.yaml entry"
                 )
-            if assumptions[assumption] != mid:
+            if likely is not None:
                 raise DataError(
-                    f"{where}, field 'likely': got {_num(mid)}; allowed: {_num(assumptions[assumption])}, the value of "
-                    f"'{assumption}' in assumptions.yaml (the deterministic answer's value)"
+                    f"{where}, field 'likely': got {shorten(likely)}; allowed: no value - the likely value is "
+                    f"'{assumption}' in assumptions.yaml (the deterministic answer's)"
                 )
+            likely = assumptions[assumption]
+        lo, mid, hi = check_range(
+            name, entry["low"], likely, entry["high"], where, assumptions, stretch=bool(assumption)
+        )
         out[name] = {**{k: str(v) for k, v in entry.items()}, "low": lo, "likely": mid, "high": hi}
     unknown = sorted(set(raw) - set(UNCERTAIN))
     if unknown:

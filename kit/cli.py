@@ -29,7 +29,7 @@ from kit.params import AXIS_LABELS, OPTION_LABELS, SPEC, Scenario, describe, par
 from kit.paths import read_bytes
 from kit.recommend import not_allowed, recommend, router_summary
 from kit.results import Recommendation
-from kit.uncertainty import DRAWS, SEED, assess
+from kit.uncertainty import DRAWS, SEED, assess, parse_ranges
 
 MAX_JOBS = 256
 SCENARIO_HELP = (
@@ -192,21 +192,10 @@ def render_recommendation(r: Recommendation) -> str:
 def cmd_recommend(args: argparse.Namespace) -> int:
     """Print the recommendation for a scenario (text or JSON)."""
     scenario = scenario_from(args.profile, args.set, args.scenario)
-    overrides = parse_ranges(args.range or [])
+    overrides = parse_ranges(args.range or [], "--range")
     result = assess(recommend(scenario), scenario, n=args.draws, seed=args.seed, overrides=overrides)
     print(json.dumps(result, indent=2) if args.json else render_recommendation(result))
     return 0
-
-
-def parse_ranges(items: Sequence[str]) -> dict[str, str]:
-    """Return --range NAME=LOW:LIKELY:HIGH items as a mapping (checked by kit.uncertainty.ranges)."""
-    out = {}
-    for item in items:
-        name, eq, value = item.partition("=")
-        if not eq:
-            raise ParamError(item, item, "NAME=LOW:LIKELY:HIGH, e.g. setup_weeks=4:5:8", "--range")
-        out[name.strip()] = value.strip()
-    return out
 
 
 def cmd_route_sim(args: argparse.Namespace) -> int:

@@ -51,11 +51,17 @@ def gpu_hour_rate(
     ``owned``: the purchase price amortised over ``owned_amortise_years`` of hours, plus the GPU's board power
     (and its server's share) x PUE x electricity price, plus colocation per kW.
     """
-    table = cat.gpu_rates
-    col = np.select([point == "low", point == "high"], [0, 2], 1)
-    keys = pd.MultiIndex.from_arrays([gpu_id, np.where(mode == "owned", "owned", market), mode])
-    vals = table.reindex(keys).to_numpy(float)
-    return vals[np.arange(len(col)), col] if len(col) else np.zeros(0)
+    col = np.select([np.asarray(point) == "low", np.asarray(point) == "high"], [0, 2], 1)
+    return gpu_hour_rates(gpu_id, market, mode, cat)[np.arange(len(col)), col] if len(col) else np.zeros(0)
+
+
+def gpu_hour_rates(gpu_id: Any, market: Any, mode: Any, cat: Catalog) -> np.ndarray:
+    """USD per GPU-hour at the listed low, likely and high price (columns) of each (GPU, market, pricing mode);
+    NaN where unpriced (``owned`` rows are looked up whatever the market)."""
+    table = cat.gpu_rate_lookup
+    nan = (np.nan, np.nan, np.nan)
+    keys = zip(gpu_id, np.where(np.asarray(mode) == "owned", "owned", market), mode)
+    return np.array([table.get(k, nan) for k in keys], dtype=float).reshape(-1, 3)
 
 
 def owned_marginal_rate(gpu_id: np.ndarray, point: np.ndarray, cat: Catalog) -> np.ndarray:
@@ -75,29 +81,22 @@ def plan(df: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
     lat = cand.latency_ms.to_numpy(float)
     u_tight, u_relaxed = cat.a("max_utilisation_tight"), cat.a("max_utilisation_relaxed")
     cand["max_util"] = np.interp(lat, [cat.a("latency_tight_ms"), cat.a("latency_relaxed_ms")], [u_tight, u_relaxed])
-    cand["rate"] = gpu_hour_rate(
-        cand.gpu_id.to_numpy(), cand.gpu_market.to_numpy(), cand.gpu_pricing.to_numpy(), cand.gpu_rate.to_numpy(), cat
-    )
+    gpu_ids, point = cand.gpu_id.to_numpy(), cand.gpu_rate.to_numpy()
+    col = (np.arange(len(cand)), np.select([point == "low", point == "high"], [0, 2], 1))
+    listed = gpu_hour_rates(gpu_ids, cand.gpu_market.to_numpy(), cand.gpu_pricing.to_numpy(), cat)
+    cand["rate"] = listed[col]
     # a GPU named by the scenario but not listed under its pricing mode: the neocloud on-demand price stands in
-    on_demand = gpu_hour_rate(
-        cand.gpu_id.to_numpy(),
-        np.full(len(cand), "neocloud"),
-        np.full(len(cand), "on_demand"),
-        cand.gpu_rate.to_numpy(),
-        cat,
-    )
+    fallback = gpu_hour_rates(gpu_ids, np.full(len(cand), "neocloud"), np.full(len(cand), "on_demand"), cat)
+    on_demand = fallback[col]
     combo = cand.combo.to_numpy()
     priced = (np.bincount(combo, weights=np.isfinite(cand.rate.to_numpy()), minlength=len(combos)) > 0)[combo]
     cand["fallback"] = ~priced
     cand["rate"] = np.where(priced, cand.rate, on_demand)
     # each shape's listed low and high price in its mode (its own where unlisted), for uncertainty draws
-    for point in ("low", "high"):
-        at = gpu_hour_rate(
-            cand.gpu_id.to_numpy(), np.where(priced, cand.gpu_market, "neocloud"),
-            np.where(priced, cand.gpu_pricing, "on_demand"), np.full(len(cand), point), cat,
-        )  # fmt: skip
-        cand[f"rate_{point}"] = np.where(np.isfinite(at), at, cand.rate)
-    cand["owned_rate"] = owned_marginal_rate(cand.gpu_id.to_numpy(), cand.gpu_rate.to_numpy(), cat)
+    ends = np.where(priced[:, None], listed, fallback)
+    for j, end in ((0, "low"), (2, "high")):
+        cand[f"rate_{end}"] = np.where(np.isfinite(ends[:, j]), ends[:, j], cand.rate)
+    cand["owned_rate"] = owned_marginal_rate(gpu_ids, point, cat)
     cand = cand[np.isfinite(cand.rate) & (cand.rps > 0)].sort_values("combo", kind="stable")
     cand = _prune(cand)
 
@@ -120,8 +119,13 @@ def plan(df: pd.DataFrame, cat: Catalog) -> dict[str, np.ndarray]:
     out["scaled"] = scales(df.gpu_pricing)
     out["fte_month"] = df.fte_annual_cost_usd.to_numpy(float) / 12
     out["setup_weeks"] = cat.a("setup_weeks") + cat.a("finetune_setup_weeks") * df.needs_finetuning.to_numpy(bool)
-    out["setup"] = out["setup_weeks"] * out["fte_month"] * 12 / 52 / cat.a("amortise_months")
+    out["setup"] = setup_cost(out["setup_weeks"], out["fte_month"], cat)
     return out
+
+
+def setup_cost(weeks: Any, fte_month: Any, cat: Catalog) -> np.ndarray:
+    """Monthly cost of ``weeks`` of engineering at ``fte_month`` a month, spread over ``amortise_months``."""
+    return weeks * fte_month * 12 / 52 / cat.a("amortise_months")
 
 
 def min_replicas(volume: Any, cat: Catalog) -> np.ndarray:
@@ -133,10 +137,10 @@ def min_replicas(volume: Any, cat: Catalog) -> np.ndarray:
 
 # what an uncertainty draw (kit.uncertainty) may move in a fleet's bill, with its likely value: the GPU's price
 # as a position in its listed range (-1 its low, 0 the scenario's price point, +1 its high) and factors on
-# goodput, planned peak utilisation, ops FTE and setup weeks; and a factor on every GPU's $/hour (the time view's
-# price decline)
+# goodput, planned peak utilisation and ops FTE, setup weeks added, and a factor on every GPU's $/hour (the time
+# view's price decline)
 FLEET_FACTORS = {
-    "gpu_price": 0.0, "throughput": 1.0, "utilisation": 1.0, "ops_fte": 1.0, "setup_weeks": 1.0, "gpu_rate": 1.0,
+    "gpu_price": 0.0, "throughput": 1.0, "utilisation": 1.0, "ops_fte": 1.0, "setup_weeks": 0.0, "gpu_rate": 1.0,
 }  # fmt: skip
 
 
@@ -172,7 +176,8 @@ def _load(
         "combo": shapes["combo_of"][rows], "avg_rps": np.asarray(requests, float) / (cat.a("hours_per_month") * 3600),
         "peak": peak, "base": base, "scaled": scaled,
         "w_peak": np.where(scaled, cat.a("peak_hours_share"), 1.0),  # all the hours when not scaled
-        "fte_month": shapes["fte_month"][rows], "setup": shapes["setup"][rows] * x["setup_weeks"],
+        "fte_month": shapes["fte_month"][rows], "setup": shapes["setup"][rows] + setup_cost(x["setup_weeks"],
+        shapes["fte_month"][rows], cat),
     }  # fmt: skip
 
 
@@ -284,7 +289,7 @@ def self_hosted_fleet(
         "gpu_rate": rate_j,
         "peak_rps": avg_rps * p,
         "max_utilisation": shape("max_util") * load["x"]["utilisation"],
-        "setup_weeks": shapes["setup_weeks"][rows] * load["x"]["setup_weeks"],
+        "setup_weeks": shapes["setup_weeks"][rows] + load["x"]["setup_weeks"],
         "utilisation": avg_rps * hours / np.maximum(hours_j * rps_j, 1e-12),
         "owned_marginal": occupied * owned_rate,
         "owned_rate": owned_rate,

@@ -93,14 +93,17 @@ def driver_sentence(d: dict[str, Any]) -> str:
 
 def payback_sentence(p: dict[str, Any]) -> str:
     """Say when self-hosting's setup pays back over the time view, or why it does not."""
-    if p.get("month") is not None:
+    if p.get("why"):
+        return f"Self-hosting's payback is not shown: {p['why']}"
+    h = p["horizon_months"]
+    if p.get("month") is None:
         return (
-            f"Self-hosting pays back its setup in month {p['month']}: from then on its cumulative cost stays at or "
-            f"below every other option's over {p['horizon_months']} months"
+            f"Self-hosting does not pay back its setup within {h} months: its cumulative cost stays above "
+            f"{OPTION_LABELS[p['against']]}'s"
         )
-    if p.get("against"):
-        return (
-            f"Self-hosting does not pay back within {p['horizon_months']} months: its cumulative cost is still above "
-            f"{OPTION_LABELS[p['against']]}'s at the end"
-        )
-    return f"Self-hosting's payback is not shown: {p['why']}"
+    if p["ahead_at_end"]:
+        return f"Self-hosting pays back its setup in month {p['month']} and is still the cheapest after {h} months"
+    return (
+        f"Self-hosting pays back its setup in month {p['month']}, but by month {h} its cumulative cost is above "
+        f"{OPTION_LABELS[p['against']]}'s again (prices and volume move at their likely yearly rates)"
+    )

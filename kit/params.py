@@ -7,6 +7,7 @@ from ``PARAMS``, so the three can never disagree.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +41,7 @@ class Param:
     """One scenario input."""
 
     name: str
-    kind: str  # "int" | "float" | "choice" | "bool" | "model" | "text"
+    kind: str  # "int" | "float" | "choice" | "bool" | "model" | "text" | "ranges"
     default: Any
     help: str
     unit: str = ""
@@ -68,6 +69,10 @@ class Param:
             return "true or false"
         if self.kind == "text":
             return f"text of 1 to {_fmt(self.high)} characters"
+        if self.kind == "ranges":
+            return "'none', or NAME=LOW:LIKELY:HIGH (or NAME=VALUE) items separated by commas, NAME one of " + listing(
+                UNCERTAIN_INPUTS, most=20
+            )
         return "'auto' or a model id from the data catalog"
 
     def coerce(self, value: Any, context: str = "") -> Any:
@@ -105,7 +110,42 @@ class Param:
             if isinstance(value, str) and value.strip() and len(value) <= self.high:
                 return value
             raise err
+        if self.kind == "ranges":
+            if not isinstance(value, str) or len(value) > self.high:
+                raise err
+            try:
+                range_items(value)
+            except ValueError:
+                raise err from None
+            return value.strip()
         raise TypeError(f"unknown parameter kind {self.kind!r}")
+
+
+# The uncertain inputs of data/uncertainty.yaml (kit.catalog.UNCERTAIN says how the engine reads each).
+UNCERTAIN_INPUTS = (
+    "gpu_price", "throughput", "utilisation", "ops_fte", "setup_weeks", "escalation", "misroute_rate",
+    "accuracy_open_easy", "accuracy_open_hard", "accuracy_closed_easy", "accuracy_closed_hard",
+    "api_price_decline", "gpu_price_decline", "volume_growth",
+)  # fmt: skip
+_RANGE_ITEM = re.compile(r"\s*([a-z_]+)\s*=\s*([^:,;=\s]+)\s*(?::\s*([^:,;=\s]+)\s*:\s*([^:,;=\s]+)\s*)?")
+
+
+def range_items(text: str) -> dict[str, tuple[float, float, float]]:
+    """Read 'NAME=LOW:LIKELY:HIGH, NAME=VALUE, ...' ('none': no item) as name -> (low, likely, high); raise
+    ValueError on an item that is not of that form, an unknown name or a value that is not a finite number.
+    Whether the numbers are allowed is data/uncertainty.yaml's to say (kit.uncertainty.ranges)."""
+    out: dict[str, tuple[float, float, float]] = {}
+    if text.strip().lower() == "none":
+        return out
+    for item in re.split(r"[,;]", text):
+        m = _RANGE_ITEM.fullmatch(item)
+        if not m or m.group(1) not in UNCERTAIN_INPUTS:
+            raise ValueError(item)
+        numbers = [_to_number(x) for x in m.groups()[1:] if x is not None]
+        if any(x is None or not math.isfinite(x) for x in numbers):
+            raise ValueError(item)
+        out[m.group(1)] = tuple(numbers) * 3 if len(numbers) == 1 else tuple(numbers)
+    return out
 
 
 _TRUE = {"true", "yes", "1", "on"}
@@ -259,6 +299,12 @@ LOCAL_PARAMS: tuple[Param, ...] = (
     Param("route_threshold", "float", 0.8,
           "Difficulty above which the router sends a request to the closed model (1 - hard share = the hard ones).",
           unit="difficulty", low=0.0, high=1.0, label="Routing threshold"),
+    Param("ranges", "ranges", "none", "Uncertain inputs' ranges to replace, e.g. 'setup_weeks=4:5:13, "
+          "gpu_price=-0.5:0:0.5' (data/uncertainty.yaml lists them; one number holds an input at it).", high=2000,
+          label="Ranges"),
+    Param("draws", "int", 10_000, "Plausible worlds to draw.", unit="draws", low=100, high=1_000_000, label="Draws"),
+    Param("seed", "int", 20261127, "Random seed of the draws (the same seed, the same numbers).", low=0,
+          high=2**32 - 1, label="Seed"),
 )
 # fmt: on
 NOTEBOOK_SPEC: dict[str, Param] = {**SPEC, **{p.name: p for p in LOCAL_PARAMS}}

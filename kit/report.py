@@ -95,6 +95,11 @@ def data_dates(cat: Catalog) -> list[tuple[str, str, str]]:
         ("open_models.csv", str(cat.open_models.as_of.max()), "model cards; see source per row"),
         ("licences.yaml", max(str(x["as_of"]) for x in cat.licences.values()), "licence texts; see text_url per entry"),
         ("residency.yaml", str(cat.residency["as_of"]), "residency rules per sensitivity, from seeds 000, 002, 004"),
+        (
+            "uncertainty.yaml",
+            max(str(x["as_of"]) for x in cat.uncertainty.values()),
+            "low / likely / high of every uncertain input; see source per entry",
+        ),
     ]
 
 

@@ -9,8 +9,11 @@ residency rule, may only be answered by the self-hosted tier.
 
 Policy: non-sensitive requests with d >= ``threshold`` go to the closed model; the rest go to the
 cheapest adequate tier (closed, hosted open, or self-hosted). The default threshold, 1 - hard_share,
-is the rule "hard -> closed, the rest -> cheapest". Hard requests answered by an open tier fail
-detectably at ``escalation_rate`` and are retried on the closed model: paid twice.
+is the rule "hard -> closed, the rest -> cheapest". The router is not perfect: it sends ``misroute_rate`` of
+each side to the other (a hard request to the cheap tier, an easy one to the closed model) wherever its
+threshold splits the traffic. Hard requests answered by an open tier fail detectably at ``escalation_rate``
+and are retried on the closed model: paid twice. Quality comes from each tier's accuracy on easy and on hard
+work (the closed model's is the yardstick, 1, unless measured; the open model's relative to it).
 
 The live router that sends real prompts to servers is ``kit.live``; display tables are in ``kit.lesson``.
 
@@ -27,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from kit.catalog import Catalog, labels, load_catalog
-from kit.fleet import base_and_overflow, factors, fleet_cost, plan
+from kit.fleet import base_and_overflow, factors, fleet_cost, plan, setup_cost
 
 TIERS = ("closed_api", "hosted_open", "self_hosted_open")
 # The bulk's candidate tiers in the order of simulate()'s options, then none (no bulk traffic); the tier and the
@@ -102,7 +105,9 @@ def simulate(
     # the rest, some of them hard where the threshold is above 1 - hard_share, to the cheapest adequate tier
     up, meant_bulk = normal * (1 - theta), normal * theta
     hard_up, hard_meant_bulk = normal * np.minimum(hard, 1 - theta), normal * np.clip(theta - (1 - hard), 0.0, None)
-    # the router sends a misrouting rate m of each side to the other
+    # the router sends a misrouting rate m of each side to the other, where its threshold splits the traffic
+    # (a threshold of 0 or 1 sends everything one way: nothing to classify, nothing misrouted)
+    m = np.where((theta > 0) & (theta < 1), m, 0.0)
     to_closed = (1 - m) * up + m * meant_bulk
     bulk = (1 - m) * meant_bulk + m * up
     hard_in_bulk = (1 - m) * hard_meant_bulk + m * hard_up
@@ -172,7 +177,8 @@ def simulate(
     total = closed_cost + bulk_cost + sens_cost + router
     # the one-off engineering in that total, spread over amortise_months: the router's and each fleet's setup
     fleets = (sens_req > 0).astype(float) + (on_self & (bulk_req > 0))
-    setup = shapes["setup"][rows] * factors(draws, n, {"setup_weeks": 1.0})["setup_weeks"]
+    more = factors(draws, n, {"setup_weeks": 0.0})["setup_weeks"]
+    setup = shapes["setup"][rows] + setup_cost(more, shapes["fte_month"][rows], cat)
 
     # Expected accuracy: each tier's on easy and on hard work, by the requests it answers (an escalated hard
     # request gets the closed model's answer); quality is that relative to the closed model on every request.

@@ -34,6 +34,7 @@ from kit.fmt import flip_sentence, money
 from kit.params import NOTEBOOK_SPEC, OPTIONS, SPEC, Scenario, validate
 from kit.recommend import recommend
 from kit.scenario_io import check_values
+from kit.uncertainty import assess
 
 MAX_NUMBER = 10**15  # above every parameter's range: a params file with a bigger number is refused on load
 
@@ -321,7 +322,8 @@ def offline_html(body: str) -> str:
 
 
 def summary_rows(runs: dict[str, dict[str, Any]], outcomes: list[Outcome]) -> list[dict[str, Any]]:
-    """One row per run, from the engine: recommendation, strength of case, monthly costs ("not allowed" where the
+    """One row per run, from the engine: recommendation, how sure (the share of plausible worlds that give it),
+    monthly costs ("not allowed" where the
     data may not reach an option), the nearest flip, status."""
     failed: dict[str, list[str]] = {}
     for o in outcomes:
@@ -329,13 +331,14 @@ def summary_rows(runs: dict[str, dict[str, Any]], outcomes: list[Outcome]) -> li
             failed.setdefault(o.job.profile, []).append(o.job.notebook.name)
     rows = []
     for name, values in runs.items():
-        r = recommend(Scenario.make({k: v for k, v in values.items() if k in SPEC}))
+        s = Scenario.make({k: v for k, v in values.items() if k in SPEC})
+        r = assess(recommend(s), s)
         flip = r["flip"][0] if r["flip"] else None
         rows.append(
             {
                 "profile": name,
                 "recommendation": r["choice"],
-                "strength": f"{r['strength']:.2f}",
+                "holds_in": f"{r['confidence']:.4f}",
                 **{
                     f"{o}_usd_month": "not allowed"
                     if o in r["not_allowed"]
@@ -360,7 +363,7 @@ def write_summary(rows: list[dict[str, Any]], out: Path) -> tuple[Path, Path]:
     head = [
         "profile",
         "recommendation",
-        "strength (0-1, not a probability)",
+        "holds in (share of plausible worlds)",
         "closed API",
         "hosted open",
         "self-hosted",
@@ -381,7 +384,7 @@ def write_summary(rows: list[dict[str, Any]], out: Path) -> tuple[Path, Path]:
                 [
                     r["profile"],
                     r["recommendation"],
-                    r["strength"],
+                    f"{float(r['holds_in']):.0%}",
                     *costs,
                     r["flip"] or "-",
                     r["notebooks_failed"] or "-",

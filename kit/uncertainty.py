@@ -14,7 +14,7 @@ one input's range leaves every other input's draws as they were.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ import pandas as pd
 from kit.catalog import RANGE_FIELDS, UNCERTAIN, Catalog, check_range, load_catalog
 from kit.cost import allowed
 from kit.errors import DataError, ParamError, listing
-from kit.params import OPTIONS, Scenario
+from kit.params import NOTEBOOK_SPEC, OPTIONS, Scenario, range_items
 from kit.recommend import cheapest, decide
 from kit.results import Recommendation
 
@@ -36,7 +36,8 @@ OPEN_OPTIONS = ("hosted_open", "self_hosted_open")  # the options the open model
 
 def ranges(cat: Catalog | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, tuple[float, ...]]:
     """Return every uncertain input's (low, likely, high): data/uncertainty.yaml's, with ``overrides`` (name ->
-    (low, likely, high), or a 'low:likely:high' string) in their place. A bad override raises ParamError naming
+    (low, likely, high), a 'low:likely:high' string, or one number) in their place: a likely value other than
+    the data's moves the plausible worlds, not the deterministic answer. A bad override raises ParamError naming
     it, the value and what is allowed."""
     cat = cat or load_catalog()
     out = {k: tuple(float(v[f]) for f in RANGE_FIELDS) for k, v in cat.uncertainty.items()}
@@ -53,13 +54,30 @@ def ranges(cat: Catalog | None = None, overrides: Mapping[str, Any] | None = Non
             out[name] = check_range(name, *parts, where, cat.assumptions)
         except DataError as exc:
             raise ParamError(where, value, str(exc).split("allowed: ", 1)[-1]) from None
-        if UNCERTAIN[name][0] in ("value", "ratio") and out[name][1] != cat.uncertainty[name]["likely"]:
-            likely = cat.uncertainty[name]["likely"]
-            raise ParamError(
-                where, value, f"a likely value of {likely:g}, the one the deterministic answer uses (change it in "
-                "data/assumptions.yaml to move both)",
-            )  # fmt: skip
     return out
+
+
+def parse_ranges(items: str | Sequence[str], context: str = "") -> dict[str, tuple[float, float, float]]:
+    """Read 'NAME=LOW:LIKELY:HIGH' items (a list, or one text separated by commas; NAME=VALUE holds an input at
+    VALUE; 'none' or no item: none) as overrides for ``ranges``, checked by the ``ranges`` parameter of the spec
+    (the same check for the CLI's --range, the notebooks and papermill); ``ranges`` then checks the values."""
+    text = items if isinstance(items, str) else ", ".join(items) or "none"
+    return range_items(NOTEBOOK_SPEC["ranges"].coerce(text, context))
+
+
+def measured(result: Mapping[str, Any]) -> tuple[float, float, float]:
+    """An accuracy measured with ``kit.evaluate`` (its ``summary()``: ``accuracy`` and the 95% Wilson interval
+    ``ci95_low`` - ``ci95_high``) as a range (low, likely, high) for an ``accuracy_*`` input, so the
+    measurement's uncertainty is carried into the plausible worlds."""
+    try:
+        low, likely, high = (float(result[k]) for k in ("ci95_low", "accuracy", "ci95_high"))
+    except (KeyError, TypeError, ValueError):
+        raise ParamError(
+            "accuracy", result, "kit.evaluate's summary(): accuracy, ci95_low and ci95_high, numbers from 0 to 1"
+        ) from None
+    if not 0 <= low <= likely <= high <= 1:
+        raise ParamError("accuracy", result, "0 <= ci95_low <= accuracy <= ci95_high <= 1")
+    return low, likely, high
 
 
 def collapsed(cat: Catalog | None = None) -> dict[str, tuple[float, float, float]]:
@@ -82,14 +100,15 @@ def sample(rs: Mapping[str, tuple[float, ...]], n: int = DRAWS, seed: int = SEED
     return {k: quantile(u[:, j], *rs[k]) for j, k in enumerate(UNCERTAIN)}
 
 
-def engine_draws(values: Mapping[str, np.ndarray], rs: Mapping[str, tuple[float, ...]]) -> dict[str, np.ndarray]:
-    """The draws as the engine reads them (``kit.cost.price``): factors and positions as drawn, a ratio as the
-    draw / its likely value, values as drawn; the time inputs are left out."""
+def engine_draws(values: Mapping[str, np.ndarray], cat: Catalog) -> dict[str, np.ndarray]:
+    """The draws as the engine reads them (``kit.cost.price``): factors and positions as drawn, a shift as the
+    draw less the value the deterministic answer uses (data/uncertainty.yaml's likely value, that of its
+    assumption), values as drawn; the time inputs are left out."""
     out = {}
     for k, v in values.items():
         engine = UNCERTAIN[k][0]
-        if engine == "ratio":
-            out[k] = v / rs[k][1]
+        if engine == "shift":
+            out[k] = v - cat.uncertainty[k]["likely"]
         elif engine != "time":
             out[k] = v
     return out
@@ -147,7 +166,7 @@ def _run(
     n = sum(p.n for p in parts)
     df = _frame(scenario, n).assign(monthly_requests=np.concatenate([p.volume for p in parts]))
     values = {k: np.concatenate([p.values[k] for p in parts]) for k in UNCERTAIN}
-    draws = engine_draws(values, rs) | {
+    draws = engine_draws(values, cat) | {
         "token_price": np.concatenate([p.token for p in parts]),
         "gpu_rate": np.concatenate([p.gpu for p in parts]),
     }
@@ -343,21 +362,25 @@ def over_time(
 
 
 def payback(view: pd.DataFrame) -> dict[str, Any]:
-    """The month from which self-hosting's cumulative cost (its setup paid up front) stays at or below every other
-    allowed option's; else None, with why and (when it is still dearer at the end) the option it stays above."""
+    """When self-hosting's setup pays back over a time view (``over_time``): ``month``, the first month its
+    cumulative cost (setup paid up front) is at or below every other allowed option's (None: never within the
+    horizon); ``ahead_at_end``, whether it still is at the last month; ``against``, the option cheapest at the
+    end when self-hosting is not; ``why`` when there is nothing to compare."""
     cum = {o: view[f"cum_{o}"].to_numpy(float) for o in OPTIONS}
     own = cum["self_hosted_open"]
     others = [o for o in OPTIONS if o != "self_hosted_open" and np.isfinite(cum[o]).all()]
     horizon = int(view.month.iloc[-1])
+    out: dict[str, Any] = {"month": None, "horizon_months": horizon, "ahead_at_end": False, "against": None, "why": ""}
     if not np.isfinite(own).all() or not others:
-        why = "self-hosting is not allowed" if not np.isfinite(own).all() else "no other option is allowed"
-        return {"month": None, "horizon_months": horizon, "against": None, "why": why}
-    below = own <= np.min([cum[o] for o in others], axis=0)
-    start = int(np.flatnonzero(~below)[-1]) + 1 if (~below).any() else 0
-    if start >= len(below):
-        rival = min(others, key=lambda o: cum[o][-1])
-        return {"month": None, "horizon_months": horizon, "against": rival, "why": "still dearer at the end"}
-    return {"month": int(view.month.iloc[start]), "horizon_months": horizon, "against": None, "why": ""}
+        out["why"] = "self-hosting is not allowed" if not np.isfinite(own).all() else "no other option is allowed"
+        return out
+    best = np.min([cum[o] for o in others], axis=0)
+    below = np.flatnonzero(own <= best)
+    out["month"] = int(view.month.iloc[below[0]]) if len(below) else None
+    out["ahead_at_end"] = bool(own[-1] <= best[-1])
+    if not out["ahead_at_end"]:
+        out["against"] = min(others, key=lambda o: cum[o][-1])
+    return out
 
 
 def summary(

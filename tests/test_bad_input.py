@@ -124,7 +124,7 @@ def _fake_summary_rows(plan_runs: dict, outcomes: list) -> list[dict]:
         {
             "profile": n,
             "recommendation": "closed_api",
-            "strength": "0.50",
+            "holds_in": "0.5000",
             **empty,
             "flip": "",
             "notebooks_failed": "",
@@ -542,6 +542,7 @@ YAML_FILES = (
     "glossary.yaml",
     "local_models.yaml",
     "residency.yaml",
+    "uncertainty.yaml",
 )
 NUMERIC = {
     "prices.csv": "input_usd_per_mtok",
@@ -595,7 +596,26 @@ DATA_CASES |= {
     "assumptions.yaml:missing-entry": (_A, lambda: _raw(_A).replace(b"\nhours_per_month:", b"\nhours_per_month_x:")),
     "assumptions.yaml:tight-above-relaxed": (_A, lambda: _assumption("latency_tight_ms", "3000")),
     "assumptions.yaml:sweep-low-above-high": (_A, lambda: _assumption("sweep_low_requests", "100000000000")),
-    "assumptions.yaml:floor-above-cap": (_A, lambda: _assumption("strength_floor", "0.99")),
+    "uncertainty.yaml:low-above-high": (
+        "uncertainty.yaml",
+        lambda: _raw("uncertainty.yaml").replace(b"  low: 0.76\n", b"  low: 1.76\n", 1),
+    ),
+    "uncertainty.yaml:missing-entry": (
+        "uncertainty.yaml",
+        lambda: _raw("uncertainty.yaml").replace(b"\nthroughput:\n", b"\nthroughputs:\n", 1),
+    ),
+    "uncertainty.yaml:no-source": (
+        "uncertainty.yaml",
+        lambda: _raw("uncertainty.yaml").replace(b"\n  source: low and likely", b"\n  sourc: low and likely", 1),
+    ),
+    "uncertainty.yaml:likely-beside-an-assumption": (
+        "uncertainty.yaml",
+        lambda: _raw("uncertainty.yaml").replace(b"  low: 0.05\n", b"  low: 0.05\n  likely: 0.2\n", 1),
+    ),
+    "uncertainty.yaml:text-for-a-number": (
+        "uncertainty.yaml",
+        lambda: _raw("uncertainty.yaml").replace(b"  high: 1.53\n", b"  high: lots\n", 1),
+    ),
     "assumptions.yaml:overhead-fills-a-gpu": (_A, lambda: _assumption("runtime_overhead_gb", "30")),
     "residency.yaml:level-missing": (
         "residency.yaml",
@@ -684,13 +704,6 @@ ZERO_OK = LEANS | {  # decided here, key by key (alphabetical), not copied from 
     "step_overhead_ms",
     "tp_sync_ms",
     "inside_premium",
-    "strength_agree_weight",
-    "strength_floor",
-    "strength_frontier",
-    "strength_rule_base",
-    "strength_rule_margin",
-    "strength_stay_inside_no_team",
-    "strength_stay_inside_team",
     "cpu_server_usd_per_hour",
     "finetune_setup_weeks",
     "lean_cut",
@@ -698,6 +711,7 @@ ZERO_OK = LEANS | {  # decided here, key by key (alphabetical), not copied from 
     "non_gpu_overhead",
     "open_quality_easy",
     "open_quality_hard",
+    "misroute_rate",
     "ops_fte_base",
     "ops_fte_per_gpu",
     "router_setup_weeks",

@@ -17,7 +17,7 @@ from kit.cost import costs, frontier
 from kit.errors import KitError
 from kit.evaluate import Completion
 from kit.params import QUALITY_LEVELS, SENSITIVITY_LEVELS, Scenario
-from kit.recommend import recommend
+from kit.recommend import decide, recommend
 
 N = 1500
 
@@ -104,9 +104,13 @@ def test_the_engine_prices_hybrid_with_the_router():
     r = recommend(s, with_flips=False, with_sweep=False)
     assert r["costs"]["hybrid"] == pytest.approx(r["router"]["monthly_usd"], abs=0.01)
     assert sum(r["router"]["share"].values()) == pytest.approx(1.0)
-    # the default threshold is the rule "hard -> closed"
-    assert r["router"]["threshold"] == pytest.approx(1 - s["hard_share"])
-    assert r["router"]["share"]["closed_api"] == pytest.approx(s["hard_share"])
+    # the default threshold is the rule "hard -> closed", and the router misroutes misroute_rate of each side
+    h, m = s["hard_share"], load_catalog().a("misroute_rate")
+    assert r["router"]["threshold"] == pytest.approx(1 - h)
+    assert r["router"]["share"]["closed_api"] == pytest.approx((1 - m) * h + m * (1 - h))
+    perfect = recommend(s, with_flips=False, with_sweep=False)  # with a perfect router: exactly the hard share
+    d = decide([s], draws={"misroute_rate": np.zeros(1)})
+    assert d.hybrid_share_closed.iloc[0] == pytest.approx(h) and perfect["costs"]["hybrid"] > d.hybrid.iloc[0]
 
 
 def test_base_load_and_spill():

@@ -35,13 +35,16 @@ from kit.lesson.quiz import Question, QuickCheck, questions, quick_check
 from kit.lesson.router_demo import log_summary, router_log, router_view, summary_table
 from kit.lesson.tables import (
     assumptions,
+    bands_table,
     break_even_table,
     by_hand_table,
     cost_table,
     glossary,
     headline,
+    how_sure,
     licence_card,
     licences,
+    ranges_table,
     residency_rules,
     seed003_reconciliation,
     sources,
@@ -59,10 +62,17 @@ from kit.lesson.views import (
     parity_view,
     security_view,
     staffing,
+    time_view,
+    tornado,
     warnings_html,
 )
 
 __all__ = [
+    "bands_table",
+    "how_sure",
+    "time_view",
+    "tornado",
+    "ranges_table",
     "by_hand_table",
     "seed003_reconciliation",
     "Explorer",

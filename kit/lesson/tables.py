@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from kit import report
+from kit import report, uncertainty
 from kit.catalog import load_catalog, profile_params
 from kit.cost import (
     by_hand,
@@ -190,9 +190,10 @@ def utilisation_table(result: Recommendation) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("self-hosting beats")
 
 
-def headline(s: Scenario) -> str:
-    """Return the recommendation card with its flips, for a first look."""
-    r = recommend(s, with_sweep=False)
+def headline(s: Scenario, sure: dict | None = None) -> str:
+    """Return the recommendation card (with how sure it is: ``sure``, a ``how_sure`` block, or the default ranges)
+    and its flips, for a first look."""
+    r = uncertainty.assess(recommend(s, with_sweep=False), s, block=sure)
     return _page(
         f'<div class="kit-panel" style="max-width:640px">{report.card_html(r)}'
         f"{report.flips_html(r['flip'], limit=3)}</div>"
@@ -265,3 +266,52 @@ def by_hand_table(s: Scenario) -> pd.DataFrame:
         ),
     ]
     return pd.DataFrame(rows, columns=["quantity", "by hand", "the engine"]).set_index("quantity")
+
+
+def ranges_table(ranges: str = "") -> pd.DataFrame:
+    """Return every uncertain input's range (data/uncertainty.yaml, with ``ranges`` - 'NAME=LOW:LIKELY:HIGH, ...'
+    - in place) with its unit, source and date."""
+    cat = load_catalog()
+    rs = uncertainty.ranges(cat, uncertainty.parse_ranges(ranges))
+    meta = cat.uncertainty
+    return pd.DataFrame(
+        [
+            {
+                "input": meta[k]["label"],
+                "low": lo,
+                "likely": mid,
+                "high": hi,
+                "unit": meta[k]["unit"],
+                "source": meta[k]["source"],
+                "as of": meta[k]["as_of"],
+            }  # fmt: skip
+            for k, (lo, mid, hi) in rs.items()
+        ]
+    ).set_index("input")
+
+
+def bands_table(block: dict) -> pd.DataFrame:
+    """Return, per allowed option, its monthly cost in plausible worlds (p10 / median / p90), how often it is the
+    cheapest and the one recommended, its cost per 1,000 correct answers and its three-year cumulative cost."""
+    rows = []
+    for o, band in block["monthly"].items():
+        correct = block["per_correct"][o]
+        rows.append(
+            {
+                "option": OPTION_LABELS[o],
+                "p10 / month": money(band["p10"]),
+                "median / month": money(band["p50"]),
+                "p90 / month": money(band["p90"]),
+                "cheapest in": f"{block['p_cheapest'].get(o, 0.0):.0%}",
+                "recommended in": f"{block['p_chosen'].get(o, 0.0):.0%}",
+                "per 1,000 correct (p10-p90)": f"${correct['p10']:,.2f} - ${correct['p90']:,.2f}",
+                "3 years, cumulative": money(block["three_years"].get(o)),
+            }
+        )
+    return pd.DataFrame(rows).set_index("option")
+
+
+def how_sure(s: Scenario, ranges: str = "none", draws: int = uncertainty.DRAWS, seed: int = uncertainty.SEED) -> dict:
+    """Return ``kit.uncertainty.summary`` for a notebook's scenario, with its ``ranges`` parameter
+    ('NAME=LOW:LIKELY:HIGH, ...' or 'none') in place of data/uncertainty.yaml's; ParamError on a bad one."""
+    return uncertainty.summary(s, n=draws, seed=seed, overrides=uncertainty.parse_ranges(ranges, "notebook"))

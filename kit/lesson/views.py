@@ -10,7 +10,8 @@ from kit.cost import (
     break_even,
     volume_sweep,
 )
-from kit.lesson.figures import _inline, _page, _row
+from kit.fmt import driver_sentence, payback_sentence
+from kit.lesson.figures import HTML, _inline, _page, _row
 from kit.params import (
     AXIS_LABELS,
     Scenario,
@@ -18,6 +19,7 @@ from kit.params import (
 from kit.recommend import checklist, decision_map, recommend, vary
 from kit.results import Recommendation
 from kit.style import COLORS, MUTED, TRACK
+from kit.uncertainty import assess
 
 e = html.escape
 
@@ -123,8 +125,9 @@ def parity_view(s: Scenario) -> str:
 
 
 def decision_view(s: Scenario) -> str:
-    """The whole decision: checklist, recommendation card, what would flip it, axes and costs."""
-    r = recommend(s, with_sweep=False)
+    """The whole decision: checklist, recommendation card (with how sure it is), what would flip it, axes and
+    costs."""
+    r = assess(recommend(s, with_sweep=False), s)
     return _page(
         checklist_html(s),
         _row(
@@ -155,4 +158,22 @@ def checklist_html(s: Scenario) -> str:
         '<div class="kit-panel" style="margin-bottom:10px"><b>The checklist, in order (stop at the first yes)</b>'
         '<table style="border-collapse:collapse;font-size:12.5px;margin-top:4px"><tr><th>#</th><th>question</th>'
         f"<th>answer</th><th>result</th><th>evidence</th></tr>{rows}</table></div>"
+    )
+
+
+def tornado(sure: dict) -> HTML:
+    """What the answer hangs on (a ``how_sure`` block): the tornado chart and the top drivers in sentences."""
+    items = "".join(f"<li>{e(driver_sentence(d))}.</li>" for d in sure["drivers"])
+    return HTML(
+        _page(
+            _inline(charts.tornado_chart(sure["tornado"]), "sure-tornado"),
+            f'<ol class="kit-reasons">{items}</ol>' if items else "",
+        )
+    )
+
+
+def time_view(sure: dict) -> HTML:
+    """The three-year view (a ``how_sure`` block): cumulative cost per option and when self-hosting pays back."""
+    return HTML(
+        _page(_inline(charts.time_chart(sure["time"]), "sure-time"), f"<p>{e(payback_sentence(sure['payback']))}.</p>")
     )

@@ -5,7 +5,9 @@
 1. navigation -> interactive recommendation: from page.goto() until the recommendation card is on
    screen (Voila only shows the page once every widget is live, so the card means "interactive");
 2. slider change -> updated answer: from a key press on the volume slider until both the card's
-   cost line and the live chart (axes + costs) have been redrawn.
+   cost line and the live chart (axes + costs) have been redrawn;
+3. slider change -> how sure: from the same key press until the new card says "Holds in X% of N
+   plausible worlds" (the uncertainty phase, after the volume sweep).
 For comparison it also times an empty one-widget Voila page served the same way (the floor).
 """
 
@@ -24,6 +26,8 @@ from kit import serve
 from kit.procs import CHROMIUM, CHROMIUM_ARGS, stop, wait_until_up
 
 ARGS = list(CHROMIUM_ARGS)
+# The kernels import this checkout's kit, whichever one the venv installed (a shared venv, a git worktree).
+ENV = {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
 POOL_WARM_S = 25  # let the pre-heated kernel pool fill before the first visit
 
 
@@ -44,8 +48,16 @@ CARD_AND_CHART = """(before) => {
 }"""
 
 
-def slider_changes(page, n: int) -> list[tuple[float, float]]:
-    """Press PageUp/PageDown on the volume slider; time the card, then card + chart showing the new cost."""
+HOW_SURE = """(before) => {
+    const card = document.querySelector('.kit-card');
+    const line = document.querySelector('.kit-costline');
+    return !!(card && line && line.innerText !== before && card.innerText.includes('Holds in'));
+}"""
+
+
+def slider_changes(page, n: int) -> list[tuple[float, float, float]]:
+    """Press PageUp/PageDown on the volume slider; time the card, then card + chart showing the new cost, then
+    the card saying how sure it is."""
     page.wait_for_function("() => !document.querySelector('.kit-status-busy')", timeout=60_000)
     handle = page.locator(".kit-param-monthly_requests .noUi-handle").first
     out = []
@@ -59,7 +71,9 @@ def slider_changes(page, n: int) -> list[tuple[float, float]]:
         )
         card = time.perf_counter() - t
         page.wait_for_function(CARD_AND_CHART, arg=before, timeout=60_000, polling=5)
-        out.append((card, time.perf_counter() - t))
+        both = time.perf_counter() - t
+        page.wait_for_function(HOW_SURE, arg=before, timeout=60_000, polling=5)
+        out.append((card, both, time.perf_counter() - t))
         page.wait_for_function("() => !document.querySelector('.kit-status-busy')", timeout=60_000)
     return out
 
@@ -89,7 +103,7 @@ def main() -> None:
         for label, folder in (("app", serve.NOTEBOOKS), ("empty voila page", Path(tmp))):
             if label != "app":
                 floor_notebook(folder)
-            proc, url = serve.start(log_path=Path(tmp) / f"{label}.log", folder=folder)
+            proc, url = serve.start(log_path=Path(tmp) / f"{label}.log", folder=folder, env=ENV)
             try:
                 wait_until_up(url, proc)
                 time.sleep(POOL_WARM_S)
@@ -111,8 +125,9 @@ def main() -> None:
         f"(runs: {', '.join(f'{x:.2f}' for x in results['app'])})"
     )
     print(f"empty one-widget Voila page, same server:  median {med(results['empty voila page']):.2f} s")
-    cards = [c for c, _ in results["changes"]]
-    both = [b for _, b in results["changes"]]
+    cards = [c for c, _, _ in results["changes"]]
+    both = [b for _, b, _ in results["changes"]]
+    sure = [h for _, _, h in results["changes"]]
     print(
         f"slider change -> updated recommendation card: median {med(cards) * 1000:.0f} ms, max {max(cards) * 1000:.0f} ms"
     )
@@ -121,7 +136,19 @@ def main() -> None:
         f"max {max(both) * 1000:.0f} ms over {len(both)} changes"
     )
     print(
-        json.dumps({"app": results["app"], "empty": results["empty voila page"], "card": cards, "card_and_chart": both})
+        f"slider change -> card says how sure ('Holds in'): median {med(sure) * 1000:.0f} ms, "
+        f"max {max(sure) * 1000:.0f} ms over {len(sure)} changes"
+    )
+    print(
+        json.dumps(
+            {
+                "app": results["app"],
+                "empty": results["empty voila page"],
+                "card": cards,
+                "card_and_chart": both,
+                "how_sure": sure,
+            }
+        )
     )
 
 

@@ -20,11 +20,12 @@ import anywidget
 import ipywidgets as w
 import traitlets as t
 
-from kit import charts, report, scenario_io
+from kit import charts, report, scenario_io, uncertainty
 from kit.catalog import load_catalog
 from kit.cost import volume_sweep
 from kit.errors import KitError, ParamError, one_line
-from kit.params import PARAMS, SPEC, Param, Scenario
+from kit.fmt import driver_sentence, payback_sentence
+from kit.params import OPTION_LABELS, PARAMS, SPEC, Param, Scenario
 from kit.recommend import decision_map, extend, recommend
 from kit.results import Recommendation
 from kit.style import COLORS, STYLE
@@ -46,6 +47,7 @@ GROUPS = (
 )
 ADVANCED_TITLE = "Advanced: models, GPUs and prices"
 LIVE_CHART = "live"  # axes and costs, drawn together in the browser
+SURE_CHARTS = ("tornado", "time")  # the How-sure panel's two charts, rendered to SVG on the server
 
 
 @dataclass
@@ -59,6 +61,9 @@ class UI:
     header: w.HTML
     card: w.HTML
     flips: w.HTML
+    hangs: w.HTML  # "What it hangs on": the top drivers, under "what would flip it"
+    sure: w.Box  # the How-sure panel: tornado and time charts, payback
+    sure_text: w.HTML
     charts: dict[str, w.Widget]
     memo_button: w.Button
     memo_links: w.HTML
@@ -170,6 +175,21 @@ def build_preset() -> w.Dropdown:
     return picker
 
 
+def build_sure(boxes: list[w.Widget]) -> tuple[w.Box, w.HTML]:
+    """Return the How-sure panel (a title, the two chart boxes side by side, a line of text) and its text line."""
+    title = w.HTML(
+        '<div class="kit-sure-title"><b>How sure</b> <span class="muted">what the answer hangs on, and the costs '
+        "over three years</span></div>"
+    )
+    text = w.HTML()
+    # the tornado's labels make it the wider of the two (about 500 px against 350 at their app widths)
+    grid = w.GridBox(boxes, layout=w.Layout(grid_template_columns="10fr 7fr", grid_gap="10px"))
+    panel = w.VBox([title, grid, text], layout=w.Layout(overflow="hidden"))
+    panel.add_class("kit-panel")
+    panel.add_class("kit-sure")
+    return panel, text
+
+
 def build_ui() -> UI:
     """Build every widget of the app and lay them out; no callbacks yet."""
     cat = load_catalog()
@@ -198,6 +218,7 @@ def build_ui() -> UI:
         LIVE_CHART: alt.JupyterChart(placeholder, embed_options={"renderer": "svg", "actions": False}),
         "volume": w.HTML(),
         "map": w.HTML(),
+        **{key: w.HTML() for key in SURE_CHARTS},
     }
     for key, box in chart_boxes.items():
         box.add_class("kit-chart")
@@ -226,17 +247,22 @@ def build_ui() -> UI:
     )
     inputs = build_inputs(controls, preset, take_away)
     card.add_class("kit-panel")
-    flips.add_class("kit-panel")
+    hangs = w.HTML()
+    side = w.VBox([flips, hangs])  # what would flip it, and what it hangs on, in one panel
+    side.add_class("kit-panel")
     panels = {}
     for key, box in chart_boxes.items():
+        if key in SURE_CHARTS:
+            continue
         panels[key] = w.Box([box], layout=w.Layout(overflow="hidden"))
         panels[key].add_class("kit-panel")
-    answer_top = w.GridBox([card, flips], layout=w.Layout(grid_template_columns="3fr 2fr", grid_gap="10px"))
+    sure, sure_text = build_sure([chart_boxes[k] for k in SURE_CHARTS])
+    answer_top = w.GridBox([card, side], layout=w.Layout(grid_template_columns="3fr 2fr", grid_gap="10px"))
     chart_grid = w.GridBox(
         [panels["volume"], panels["map"]], layout=w.Layout(grid_template_columns="1fr 1fr", grid_gap="10px")
     )
     answer = w.VBox(
-        [status, answer_top, panels[LIVE_CHART], chart_grid], layout=w.Layout(width="100%", grid_gap="10px")
+        [status, answer_top, panels[LIVE_CHART], sure, chart_grid], layout=w.Layout(width="100%", grid_gap="10px")
     )
     body = w.GridBox(
         [inputs, answer],
@@ -245,19 +271,22 @@ def build_ui() -> UI:
     root = w.VBox([w.HTML(STYLE), header, body], layout=w.Layout(width="100%", padding="0 8px"))
     root.add_class("kit-app")
     return UI(
-        root,
-        controls,
-        preset,
-        status,
-        header,
-        card,
-        flips,
-        chart_boxes,
-        memo_button,
-        memo_links,
-        save_link,
-        share,
-        upload,
+        root=root,
+        controls=controls,
+        preset=preset,
+        status=status,
+        header=header,
+        card=card,
+        flips=flips,
+        hangs=hangs,
+        sure=sure,
+        sure_text=sure_text,
+        charts=chart_boxes,
+        memo_button=memo_button,
+        memo_links=memo_links,
+        save_link=save_link,
+        share=share,
+        upload=upload,
     )
 
 
@@ -335,6 +364,35 @@ def show_svg(ui: UI, state: State, key: str, chart: alt.Chart) -> None:
     ui.charts[key].value = charts.svg(chart, scope=key)
 
 
+def hangs_html(block: dict[str, Any]) -> str:
+    """Return 'What it hangs on': the top drivers of an uncertainty summary as sentences."""
+    e = html.escape
+    table = block["tornado"]
+    if block["drivers"]:
+        items = "".join(f"<li>{e(driver_sentence(d))}</li>" for d in block["drivers"])
+        body = f"<ul>{items}</ul>"
+    elif len(table):
+        first, second = (OPTION_LABELS[table[k].iloc[0]] for k in ("first", "second"))
+        body = f"<p>No range moves the cost gap between {e(first)} and {e(second)}.</p>"
+    else:
+        body = "<p>Fewer than two options are allowed: there is no cost gap to move.</p>"
+    return (
+        '<div class="kit-hangs"><b>What it hangs on</b> <span class="muted">(the plausible ranges that move the '
+        f"cost gap between the two cheapest options most)</span>{body}</div>"
+    )
+
+
+def show_sure(ui: UI, state: State, block: dict[str, Any]) -> None:
+    """Show how sure the answer is: the drivers beside the flips, the tornado and time charts, the payback."""
+    ui.hangs.value = hangs_html(block)
+    show_svg(ui, state, "tornado", charts.tornado_chart(block["tornado"], width=260))
+    show_svg(ui, state, "time", charts.time_chart(block["time"], width=280, height=180))
+    ui.sure_text.value = (
+        f'<div class="kit-payback">{html.escape(payback_sentence(block["payback"]))}.</div>'
+        f'<div class="muted">{html.escape(block["note"])}.</div>'
+    )
+
+
 def show_error(ui: UI, message: str) -> None:
     """Show a readable message above the (unchanged) last good answer."""
     ui.status.value = (
@@ -371,20 +429,30 @@ def refresh(ui: UI, state: State) -> None:
     """Recompute and redraw everything for the current controls; never raise."""
     if state.holding:
         return
-    with reported(ui, "updating the answer"):
+    with reported(ui, "updating the answer") as failed:
         t0 = time.perf_counter()
         scenario = Scenario.make(read_values(ui.controls))
         quick = recommend(scenario, with_flips=False, with_sweep=False)
         ui.card.value = report.card_html(quick)
         show_live(ui, state, charts.axes_chart(quick["axes"]), charts.cost_chart(quick["breakdown"], quick["choice"]))
-        ui.status.value = '<div class="kit-status-busy">Updating break-even points, decision map and flips…</div>'
+        ui.status.value = (
+            '<div class="kit-status-busy">Working out how sure (plausible worlds), break-even points, decision map '
+            "and flips…</div>"
+        )
         t1 = time.perf_counter()
         sweep = volume_sweep(scenario)
-        full = extend(quick, scenario, sweep=sweep)
+        block = uncertainty.summary(scenario, choice=quick["choice"])
+        # the card only needs how sure it is: shown now, before the slower flips (they do not change the card)
+        ui.card.value = report.card_html(uncertainty.assess(quick, scenario, block=block))
+        t2 = time.perf_counter()
+        show_sure(ui, state, block)
+        ui.status.value = '<div class="kit-status-busy">Updating break-even points, decision map and flips…</div>'
+        full = uncertainty.assess(extend(quick, scenario, sweep=sweep), scenario, block=block)
         grid = decision_map(scenario)
         show_svg(ui, state, "volume", charts.volume_chart(sweep, full["break_even"], scenario["monthly_requests"]))
         show_svg(ui, state, "map", charts.map_chart(grid, scenario["monthly_requests"], scenario["sensitivity"]))
         ui.flips.value = report.flips_html(full["flip"])
+        ui.card.value = report.card_html(full)  # the same card as above (nothing is sent when unchanged)
         state.scenario, state.result = scenario, full
         ui.save_link.value = _download(
             scenario_io.to_json(scenario, state.profile), "scenario.json", "application/json", "Save scenario (JSON)"
@@ -393,7 +461,17 @@ def refresh(ui: UI, state: State) -> None:
         ui.share.value = f'<div class="muted">Link to this scenario: <code>?{html.escape(query)}</code></div>'
         ui.memo_links.value = ""
         ui.status.value = ""
-        state.timings = {"quick_s": t1 - t0, "full_s": time.perf_counter() - t0}
+        state.timings = {"quick_s": t1 - t0, "sure_s": t2 - t0, "full_s": time.perf_counter() - t0}
+    if failed and state.result is not None:
+        show_last_good(ui, state)
+
+
+def show_last_good(ui: UI, state: State) -> None:
+    """Put the last good answer's card and live chart back (a failure after the quick card replaced them)."""
+    r = state.result
+    with reported(ui, "showing the last good answer"):
+        ui.card.value = report.card_html(r)
+        show_live(ui, state, charts.axes_chart(r["axes"]), charts.cost_chart(r["breakdown"], r["choice"]))
 
 
 def apply_preset(ui: UI, state: State, name: str) -> None:
@@ -489,7 +567,12 @@ def warm_up() -> None:
     load_catalog()
     charts.enable_offline()
     charts.warm_up()
-    recommend(Scenario.make(), with_flips=True)
+    scenario = Scenario.make()
+    result = recommend(scenario, with_flips=True)
+    block = uncertainty.summary(scenario, choice=result["choice"])
+    report.card_html(uncertainty.assess(result, scenario, block=block))
+    for chart in (charts.tornado_chart(block["tornado"], width=260), charts.time_chart(block["time"], width=280)):
+        charts.svg(chart)
 
 
 def build_app() -> tuple[UI, State]:

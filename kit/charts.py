@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import vl_convert as vlc  # noqa: E402
 
-from kit.params import AXIS_LABELS, OPTIONS, SENSITIVITY_LEVELS  # noqa: E402
+from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SENSITIVITY_LEVELS  # noqa: E402
 from kit.paths import cache_dir  # noqa: E402
-from kit.style import COLORS  # noqa: E402
+from kit.style import COLORS, INK, MUTED, RANGE_HIGH, RANGE_LOW  # noqa: E402
 
 SHORT = {
     "closed_api": "Closed API",
@@ -446,6 +447,124 @@ def shares_chart(shares: dict[str, float], width: int = 420, height: int = 70) -
         height,
         "Where the requests go",
     )
+
+
+TORNADO_ENDS = ("input at its low", "input at its high")
+
+
+def _note(text: str, width: int, height: int, title: str) -> alt.Chart:
+    """A chart that only says something (nothing to draw), styled like the others."""
+    lines = textwrap.wrap(text, max(20, width // 7))
+    note = (
+        alt.Chart(pd.DataFrame({"text": [lines]}))
+        .mark_text(align="left", baseline="top", fontSize=12, color=MUTED, lineHeight=16)
+        .encode(x=alt.value(0), y=alt.value(8), text="text:N")
+    )
+    return _theme(note, width, height, title)
+
+
+def tornado_chart(table: pd.DataFrame, width: int = 420, height: int | None = None) -> alt.Chart:
+    """Draw what the answer hangs on (a table from ``uncertainty.tornado``): one bar per input that moves the cost
+    gap between the two cheapest options, from the gap with the input at its low to the gap at its high, around
+    the likely gap (a rule); ranked top to bottom by swing, with a rule at 0 where a range reverses the two.
+
+    Inputs that do not move the gap are left out; with none left (or an empty table: fewer than two options
+    allowed) the chart is one sentence saying there is nothing to rank."""
+    title = "What the answer hangs on (each range alone)"
+    rows = table[table.swing > 0].sort_values("swing", ascending=False, kind="stable") if len(table) else table
+    if not len(rows):
+        why = (
+            "Nothing to rank: fewer than two options are allowed."
+            if not len(table)
+            else f"Nothing to rank: no range moves the cost gap between {OPTION_LABELS[table['first'].iloc[0]]} "
+            f"and {OPTION_LABELS[table['second'].iloc[0]]}."
+        )
+        return _note(why, width, height or 50, title)
+    first, second = rows["first"].iloc[0], rows["second"].iloc[0]
+    names = [f"{r.label} ({r.low:g} to {r.high:g})" for r in rows.itertuples()]
+    gap = float(rows.gap.iloc[0])
+    long = pd.DataFrame(
+        [
+            {
+                "input": name,
+                "end": end,
+                "gap": gap,
+                "at_end": float(value),
+                "range": f"{r.low:g} to {r.high:g}",
+                "likely": r.likely,
+                "unit": r.unit,
+                "flips": bool(r.flips),
+            }  # fmt: skip
+            for name, r in zip(names, rows.itertuples())
+            for end, value in zip(TORNADO_ENDS, (r.gap_low, r.gap_high))
+        ]
+    )
+    y = alt.Y("input:N", sort=names, scale=alt.Scale(domain=names), title=None, axis=alt.Axis(labelLimit=230))
+    bars = (
+        alt.Chart(long)
+        .mark_bar(height=14)
+        .encode(
+            y=y,
+            x=alt.X("gap:Q", title=f"USD/month: {SHORT[second]} minus {SHORT[first]}", axis=alt.Axis(format="$~s")),
+            x2="at_end:Q",
+            color=alt.Color(
+                "end:N", title=None, scale=alt.Scale(domain=list(TORNADO_ENDS), range=[RANGE_LOW, RANGE_HIGH])
+            ),
+            tooltip=[
+                "input",
+                "end",
+                alt.Tooltip("at_end:Q", format="$,.0f", title="gap at this end"),
+                alt.Tooltip("gap:Q", format="$,.0f", title="likely gap"),
+                "unit",
+            ],
+        )
+    )
+    likely = alt.Chart(pd.DataFrame({"x": [gap]})).mark_rule(color=INK, strokeWidth=1.5).encode(x="x:Q")
+    layers = [bars, likely]
+    if float(np.fmin(rows.gap_low, rows.gap_high).min()) < 0 < float(np.fmax(rows.gap_low, rows.gap_high).max()):
+        zero = alt.Chart(pd.DataFrame({"x": [0.0], "label": ["0: the order of the two options reverses"]}))
+        layers += [
+            zero.mark_rule(color=COLORS["hybrid"], strokeDash=[4, 3]).encode(x="x:Q"),
+            zero.mark_text(align="left", dx=4, dy=-4, fontSize=10, color=COLORS["hybrid"]).encode(
+                x="x:Q", y=alt.value(0), text="label:N"
+            ),
+        ]
+    return _theme(alt.layer(*layers), width, height or 24 * len(names) + 20, title)
+
+
+def time_chart(view: pd.DataFrame, width: int = 420, height: int = 200) -> alt.Chart:
+    """Draw each allowed option's cumulative cost month by month (a table from ``uncertainty.over_time``: volume
+    growing, prices falling, one-off setup paid up front); options not allowed are left out."""
+    years = len(view) / 12
+    title = f"Cumulative cost over {years:g} year{'s' if years != 1 else ''} (volume grows, prices fall)"
+    shown = [o for o in OPTIONS if f"cum_{o}" in view and np.isfinite(view[f"cum_{o}"].to_numpy(float)).all()]
+    if not shown:
+        return _note("No option is allowed: nothing to add up.", width, height, title)
+    long = view[["month"] + [f"cum_{o}" for o in shown]].melt(id_vars="month", var_name="option", value_name="usd")
+    long["option"] = long.option.str[4:].map(OPTION_LABELS)
+    labels = [OPTION_LABELS[o] for o in shown]
+    lines = (
+        alt.Chart(long)
+        .mark_line(strokeWidth=2)
+        .encode(
+            x=alt.X(
+                "month:Q",
+                title="month",
+                scale=alt.Scale(domain=[1, int(view.month.max())], nice=False),
+                axis=alt.Axis(values=list(range(12, int(view.month.max()) + 1, 12)) or None, format="d"),
+            ),
+            y=alt.Y("usd:Q", title="cumulative USD", axis=alt.Axis(format="$~s")),
+            color=alt.Color(
+                "option:N",
+                title=None,
+                sort=labels,
+                scale=alt.Scale(domain=labels, range=[COLORS[o] for o in shown]),
+                legend=alt.Legend(columns=1, labelLimit=260),
+            ),
+            tooltip=["option", "month", alt.Tooltip("usd:Q", format="$,.0f", title="cumulative USD")],
+        )
+    )
+    return _theme(lines, width, height, title)
 
 
 def svg(chart: alt.Chart, scope: str = "kit") -> str:

@@ -7,6 +7,8 @@ COLORS = {"closed_api": "#3556a3", "hosted_open": "#1f7a6f", "self_hosted_open":
 # Everything else: text, muted text, rules, panels, messages.
 INK, MUTED, LINE, PANEL = "#1d2330", "#5b6272", "#e3e6ee", "#f4f6fa"
 ERROR, WARN, GOOD, TRACK = "#8b1a10", "#7a4300", "#1f7a3a", "#e9ecf2"
+# The two ends of a range in the tornado chart: an input at its low, at its high.
+RANGE_LOW, RANGE_HIGH = "#a9b4cc", "#4b5874"
 
 STYLESHEET = """
 .kit-app {{ font-family: Helvetica, Arial, sans-serif; color: {ink}; }}
@@ -31,7 +33,12 @@ STYLESHEET = """
 .kit-app .kit-warnings {{ margin: 6px 0 0 0; padding: 6px 10px 6px 26px; background: #fff6e8; border-radius: 6px; color: {warn}; font-size: 12.5px; }}
 .kit-app .kit-notallowed {{ margin: 6px 0 0 0; padding: 6px 10px 6px 26px; background: #f1f2f5; border-radius: 6px; color: #444; font-size: 12.5px; }}
 .kit-app .kit-flips {{ font-size: 13px; line-height: 1.35; }} .kit-app .kit-flips ul {{ padding-left: 18px; margin: 4px 0; }}
-.kit-app .kit-flips li, .kit-app .kit-reasons li, .kit-app .kit-warnings li {{ margin: 2px 0; line-height: 1.35; }}
+.kit-app .kit-hangs {{ font-size: 13px; line-height: 1.35; margin-top: 10px; padding-top: 8px; border-top: 1px solid {line}; }} .kit-app .kit-hangs ul {{ padding-left: 18px; margin: 4px 0; }}
+.kit-app .kit-flips li, .kit-app .kit-hangs li, .kit-app .kit-reasons li, .kit-app .kit-warnings li {{ margin: 2px 0; line-height: 1.35; }}
+.kit-app .kit-pending {{ color: {muted}; }}
+.kit-app .kit-band {{ font-size: 12.5px; color: {muted}; margin: 2px 0 0 0; }}
+.kit-app .kit-sure-title {{ font-size: 14px; margin-bottom: 4px; }}
+.kit-app .kit-payback {{ font-size: 13px; margin: 6px 0 2px 0; }}
 .kit-app .muted {{ color: {muted}; font-size: 12px; }}
 .kit-app .kit-chart svg {{ max-width: 100%; height: auto; }}
 .kit-app .kit-status-error {{ background: #fdecea; color: {error}; border: 1px solid #f5c2bc; border-radius: 6px; padding: 8px 12px; font-size: 13px; }}

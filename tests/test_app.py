@@ -1,16 +1,20 @@
 """The app's wiring, in-process (the browser test covers the served page)."""
 
+import base64
 import datetime as dt
 import html
+import re
 
 import pytest
 from test_scenario_io import BAD_FILES, BAD_QUERIES
 
 from kit import app
 from kit.catalog import load_catalog, profile_params
+from kit.fmt import driver_sentence, payback_sentence
 from kit.params import PARAMS, Scenario
 from kit.recommend import recommend
 from kit.scenario_io import MAX_FILE_BYTES
+from kit.uncertainty import assess
 
 STAMP = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -95,6 +99,66 @@ def test_memo_links(built):
     assert (
         'download="decision-memo.md"' in ui.memo_links.value and 'download="decision-memo.html"' in ui.memo_links.value
     )
+    md = base64.b64decode(re.search(r'download="decision-memo.md" href="data:[^,]+,([^"]+)"', ui.memo_links.value)[1])
+    assert "## How sure" in md.decode() and "plausible worlds" in md.decode()  # the memo says how sure
+
+
+def _svgs(widget) -> list[str]:
+    return [x.value for x in _widgets_under(widget) if isinstance(x, app.w.HTML) and "<svg" in x.value]
+
+
+def test_after_a_change_the_card_says_how_sure_and_the_panel_shows_what_it_hangs_on(built):
+    ui, state = built
+    ui.preset.value = "cost_at_scale"
+    ui.controls["monthly_requests"].value = 30_000_000
+    s = state.scenario
+    assert s["monthly_requests"] == 30_000_000
+    expected = assess(recommend(s, with_flips=False, with_sweep=False), s)
+    pct = round(expected["confidence"] * 100)
+    assert 0 < pct < 100  # an answer that does not hold in every plausible world
+    assert f"Holds in <b>{pct}%</b> of 10,000 plausible worlds" in ui.card.value
+    assert "working out" not in ui.card.value and ui.status.value == ""
+    # the assessed result is the one remembered (so the memo says how sure)
+    assert state.result["confidence"] == expected["confidence"]
+    assert state.result["uncertainty"] == expected["uncertainty"] and state.result["flip"]
+    # the How-sure panel: the tornado and the time chart, the payback
+    assert len(_svgs(ui.sure)) == 2
+    assert "What the answer hangs on" in ui.charts["tornado"].value and "cumulative USD" in ui.charts["time"].value
+    assert html.escape(payback_sentence(expected["uncertainty"]["payback"])) in ui.sure_text.value
+    # the top three drivers as sentences, beside what would flip it
+    drivers = expected["uncertainty"]["drivers"]
+    assert len(drivers) == 3
+    assert "What it hangs on" in ui.hangs.value and ui.hangs.value.count("<li>") == 3
+    for d in drivers:
+        assert html.escape(driver_sentence(d)) in ui.hangs.value
+    side = next(x for x in _widgets_under(ui.root) if ui.flips in getattr(x, "children", ()))
+    assert ui.hangs in side.children
+    assert state.timings["quick_s"] <= state.timings["sure_s"] <= state.timings["full_s"]
+
+
+def test_nothing_to_rank_is_said_not_drawn_as_an_error(built):
+    ui, state = built
+    ui.preset.value = "regulated"  # only self-hosting is allowed
+    assert "Holds in <b>100%</b>" in ui.card.value and len(_svgs(ui.sure)) == 2
+    assert "Nothing to rank" in ui.charts["tornado"].value and "Fewer than two options" in ui.hangs.value
+    assert ui.status.value == ""
+
+
+def test_a_failure_while_working_out_how_sure_keeps_the_last_good_answer(built, monkeypatch):
+    ui, state = built
+    card, result, live = ui.card.value, state.result, ui.charts["live"].spec
+
+    def boom(*a, **k):
+        raise RuntimeError("worlds exploded")
+
+    monkeypatch.setattr(app.uncertainty, "summary", boom)
+    ui.controls["monthly_requests"].value = 20_000_000  # the quick card is shown, then the second phase fails
+    assert "worlds exploded" in ui.status.value and "last good answer" in ui.status.value
+    assert "Traceback" not in ui.status.value and state.result is result
+    assert ui.card.value == card and ui.charts["live"].spec == live  # the last good answer is put back
+    monkeypatch.undo()
+    _still_responsive(ui, state)
+    assert "Holds in" in ui.card.value
 
 
 # ---------------------------------------------------------------- bad input never freezes the app

@@ -66,10 +66,18 @@ class Page:
         self.settle()
 
     def settle(self) -> None:
-        """Wait until the second phase (sweep, map, flips) has finished."""
+        """Wait until the second phase (how sure, sweep, map, flips) has finished."""
         self.page.wait_for_function(
             "() => !document.querySelector('.kit-status-busy') && document.querySelector('.kit-chart-map svg')"
+            " && (document.querySelector('.kit-card').innerText.includes('Holds in')"
+            " || document.querySelector('.kit-status-error'))"
         )
+
+    def how_sure(self) -> str:
+        """Wait for the card to say how sure it is; return the card's text (no traceback on the page)."""
+        self.page.wait_for_function("() => document.querySelector('.kit-card').innerText.includes('Holds in')")
+        assert "Traceback" not in self.page.content()
+        return self.page.locator(".kit-card").inner_text()
 
     def choice(self) -> str:
         return self.page.locator(".kit-card").get_attribute("data-choice")
@@ -109,6 +117,7 @@ def test_app_end_to_end(server, browser):
     p = Page(browser, url)
     page = p.page
     assert "Traceback" not in page.content()
+    p.how_sure()
 
     # two profiles, two different answers, each what the engine says
     p.pick_profile("regulated")
@@ -128,6 +137,11 @@ def test_app_end_to_end(server, browser):
     after = p.costline()
     closed = [int(re.sub(r"\D", "", m)) for m in re.findall(r"all-closed \$([\d,]+)", before + " " + after)]
     assert closed[1] > closed[0], (before, after)
+    # ... and the card comes to say how sure it is; the How-sure panel shows its two charts and the drivers
+    assert re.search(r"Holds in \d+% of 10,000 plausible worlds", p.how_sure())
+    assert page.locator(".kit-sure svg").count() == 2
+    assert "What it hangs on" in page.locator(".kit-hangs").inner_text()
+    assert "Self-hosting" in page.locator(".kit-payback").inner_text()
 
     # the memo, both formats
     page.locator(".kit-memo button, button:has-text('Prepare decision memo')").first.click()
@@ -197,8 +211,8 @@ def test_url_parameters_preload_a_scenario(server, browser):
     p.settle()
     assert p.selected(".kit-preset") == load_catalog().profiles["regulated"]["title"]
     assert "2.00M" in page.locator(".kit-param-monthly_requests").inner_text()
-    card = page.locator(".kit-card").inner_text()
-    assert "hire or contract" in card and "not allowed" in card and "not a probability" in card
+    card = p.how_sure()
+    assert "hire or contract" in card and "not allowed" in card and "Holds in 100% of 10,000 plausible worlds" in card
     assert "profile=regulated" in page.locator(".kit-share").inner_text()
     assert p.hosts() == {"127.0.0.1"}
     p.close()

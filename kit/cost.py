@@ -91,6 +91,28 @@ def cheapest_open(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
     """
     row_of, first = distinct_rows(df, CHOICE_KEYS)
     distinct = df.iloc[first].reset_index(drop=True)
+    if len(distinct) > REMEMBERED:
+        chosen, per_1k = _cheapest_open(distinct, cat)
+    else:  # a few scenarios, as in the app, a recommendation or its plausible worlds: remembered
+        key = (cat, tuple(tuple(r) for r in distinct[CHOICE_KEYS].itertuples(index=False)))
+        if key not in _PICKS:
+            if len(_PICKS) >= 256:
+                _PICKS.clear()
+            _PICKS[key] = _cheapest_open(distinct, cat)
+        chosen, remembered = _PICKS[key]
+        per_1k = [dict(d) for d in remembered]  # the caller's own copies
+    return pd.DataFrame({"chosen": np.asarray(chosen, dtype=object)[row_of], "per_1k": np.asarray(per_1k)[row_of]})
+
+
+# Picks already made, by catalog and the distinct scenarios' CHOICE_KEYS (the pick depends on nothing else, and
+# the catalog is immutable): a recommendation asks for the same pick several times. Calls with more than
+# REMEMBERED distinct scenarios (sweeps) are not remembered.
+REMEMBERED = 64
+_PICKS: dict[tuple, tuple[list[str], list[dict]]] = {}
+
+
+def _cheapest_open(distinct: pd.DataFrame, cat: Catalog) -> tuple[list[str], list[dict]]:
+    """``cheapest_open``'s pick and costs for each row of ``distinct`` (one row per distinct scenario)."""
     context = cat.open_models.set_index("id").context_tokens.to_dict()
     served = cat.hosted_offers.groupby("provider").open_model.agg(set).to_dict()
     pools = [open_pool(r, cat, context, served) for r in distinct.itertuples()]
@@ -117,7 +139,7 @@ def cheapest_open(df: pd.DataFrame, cat: Catalog) -> pd.DataFrame:
         # the cheapest (the pool is best score first, so a tie keeps the better model)
         chosen.append(pool[int(np.lexsort((cost, ~any_meets[mine], ~fits_named[mine]))[0])])
         per_1k.append({m: float(x) * 1000 for m, x in zip(pool, cost)})
-    return pd.DataFrame({"chosen": np.asarray(chosen, dtype=object)[row_of], "per_1k": np.asarray(per_1k)[row_of]})
+    return chosen, per_1k
 
 
 class Rates(NamedTuple):

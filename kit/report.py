@@ -225,7 +225,9 @@ def memo_html(r: Recommendation, svgs: dict[str, str], cat: Catalog | None = Non
         ]
         for o in OPTIONS
     ]
-    figures = "".join(f"<figure>{svgs[k]}</figure>" for k in ("axes", "costs", "volume", "map") if k in svgs)
+    figures = "".join(
+        f"<figure>{svgs[k]}</figure>" for k in ("axes", "costs", "volume", "map", "tornado", "time") if k in svgs
+    )
     warn = "".join(f"<li>{e(w)}</li>" for w in r["warnings"])
     flips = "".join(f"<li>{e(flip_sentence(f))}</li>" for f in r["flip"])
     uncertain = "".join(f"<p>{e(x)}</p>" for x in uncertainty_lines(r))

@@ -33,7 +33,7 @@ def main() -> None:
     df = frame([{}] * n)
     df["monthly_requests"] = rng.integers(1_000, 1_000_000_000, n)
     df["sensitivity"] = rng.choice(["public", "internal", "confidential", "regulated", "on_prem_only"], n)
-    print(f"costs, {n:,} scenarios : {timed(lambda: costs(df), 3):8.2f} s")
+    print(f"costs, {n:,} scenarios : {timed(lambda: costs(df), 3):8.2f} s  (aim <= 0.05 s)")
     print(f"decide, {n:,} scenarios: {timed(lambda: decide(df), 3):8.2f} s")
 
 

@@ -24,7 +24,7 @@ from kit import charts, report, scenario_io, uncertainty
 from kit.catalog import load_catalog
 from kit.cost import volume_sweep
 from kit.errors import KitError, ParamError, one_line
-from kit.fmt import driver_sentence, payback_sentence
+from kit.fmt import driver_sentence, time_sentence
 from kit.params import OPTION_LABELS, PARAMS, SPEC, Param, Scenario
 from kit.recommend import decision_map, extend, recommend
 from kit.results import Recommendation
@@ -388,7 +388,7 @@ def show_sure(ui: UI, state: State, block: dict[str, Any]) -> None:
     show_svg(ui, state, "tornado", charts.tornado_chart(block["tornado"], width=260))
     show_svg(ui, state, "time", charts.time_chart(block["time"], width=280, height=180))
     ui.sure_text.value = (
-        f'<div class="kit-payback">{html.escape(payback_sentence(block["payback"]))}.</div>'
+        f'<div class="kit-payback">{html.escape(time_sentence(block))}</div>'
         f'<div class="muted">{html.escape(block["note"])}.</div>'
     )
 

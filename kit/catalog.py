@@ -1003,6 +1003,7 @@ def _load(folder: str) -> Catalog:
 # The uncertain inputs the engine reads (kit/uncertainty.py): how it reads each draw and the values allowed.
 UNCERTAIN: dict[str, tuple[str, Range]] = {
     "gpu_price": ("position", Range(-1, 1)),
+    "hosted_price": ("position", Range(-1, 1)),
     "throughput": ("factor", Range(0, 10, low_open=True)),
     "utilisation": ("factor", Range(0, 10, low_open=True)),  # and planned utilisation at most 1 (checked below)
     "ops_fte": ("factor", Range(0, 10)),
@@ -1022,12 +1023,20 @@ assert tuple(UNCERTAIN) == UNCERTAIN_INPUTS, "kit.params.UNCERTAIN_INPUTS lists 
 
 
 def check_range(
-    name: str, low: Any, likely: Any, high: Any, where: str, assumptions: dict[str, float], stretch: bool = False
+    name: str,
+    low: Any,
+    likely: Any,
+    high: Any,
+    where: str,
+    assumptions: dict[str, float],
+    stretch: bool = False,
+    data: bool = True,
 ) -> tuple[float, float, float]:
     """Return one uncertain input's (low, likely, high) as numbers, or raise DataError naming ``where`` (a file
     and entry, or a parameter), the value and what is allowed: numbers in the input's range, low <= likely <=
     high (``stretch``: a likely value outside low-high, an assumption's, stretches the range to it), and a likely
-    value above 0 where the engine divides by it."""
+    value above 0 where the engine divides by it. In the data file (``data``) a factor's likely value is 1 and a
+    position's 0, the deterministic answer's; an override may centre its worlds elsewhere."""
     engine, allowed = UNCERTAIN[name]
     out = []
     for key, raw in zip(RANGE_FIELDS, (low, likely, high)):
@@ -1045,9 +1054,9 @@ def check_range(
         raise DataError(
             f"{where}: got low {_num(lo)}, likely {_num(mid)}, high {_num(hi)}; allowed: low <= likely <= high"
         )
-    if engine == "factor" and name != "gpu_price" and mid != 1:
+    if data and engine == "factor" and mid != 1:
         raise DataError(f"{where}, field 'likely': got {_num(mid)}; allowed: 1 (a factor on the likely figure)")
-    if engine == "position" and mid != 0:
+    if data and engine == "position" and mid != 0:
         raise DataError(f"{where}, field 'likely': got {_num(mid)}; allowed: 0 (the scenario's own price point)")
     top = assumptions["max_utilisation_relaxed"]
     if name == "utilisation" and hi * top > 1:

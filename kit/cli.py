@@ -24,7 +24,7 @@ from kit.capacity import size
 from kit.catalog import load_catalog, profile_params
 from kit.cost import allowed_costs, costs
 from kit.errors import KitError, ParamError, ScenarioFileError, UsageError, shorten
-from kit.fmt import band_text, driver_sentence, flip_sentence, money, number_or_none, payback_sentence, sure_sentence
+from kit.fmt import band_text, driver_sentence, flip_sentence, money, number_or_none, sure_sentence, time_sentence
 from kit.params import AXIS_LABELS, OPTION_LABELS, SPEC, Scenario, describe, parse_assignments
 from kit.paths import read_bytes
 from kit.recommend import not_allowed, recommend, router_summary
@@ -179,13 +179,16 @@ def render_recommendation(r: Recommendation) -> str:
         for option, band in u["monthly"].items():
             chance = u["p_cheapest"].get(option, 0.0)
             lines.append(f"  {OPTION_LABELS[option]:<38} {band_text(band):>40}  cheapest in {chance:.0%}")
+        lines += ["", "Cost per 1,000 correct answers (p10 to p90; accuracy from the ranges or your measurements):"]
+        for option, band in u["per_correct"].items():
+            lines.append(f"  {OPTION_LABELS[option]:<38} ${band['p10']:,.2f} to ${band['p90']:,.2f}")
         if u["drivers"]:
             lines += ["", "What the answer hangs on (each input swung alone across its range):"]
             lines += [
                 textwrap.fill(driver_sentence(d), 100, initial_indent="  - ", subsequent_indent="    ")
                 for d in u["drivers"]
             ]
-        lines += ["", textwrap.fill(payback_sentence(u["payback"]) + ".", 100)]
+        lines += ["", textwrap.fill(time_sentence(u), 100)]
     return "\n".join(lines)
 
 

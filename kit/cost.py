@@ -16,7 +16,12 @@ from kit.params import DEFAULTS, OPTIONS, PARAMS, Scenario
 from kit.residency import on_premises, outside_allowed, sensitive_share, why_inside
 from kit.router import simulate
 
-VOLUME = "monthly_requests"  # the one scenario column the engine prices row by row
+VOLUME = "monthly_requests"
+HOSTED_RULES = (
+    "median",
+    "cheapest",
+    "priciest",
+)  # hosted_provider values that pick by price, not by name  # the one scenario column the engine prices row by row
 
 
 def frame(scenarios: Iterable[Scenario | Mapping[str, Any]] | pd.DataFrame) -> pd.DataFrame:
@@ -350,6 +355,14 @@ def price(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None, dr
     market = hosted_market(df, cat, requests, rows)
     for k in ("hosted_open", "hosted_min", "hosted_median", "hosted_max"):
         market[k] = market[k].to_numpy() * token
+    # a draw's hosted price: a position between the cheapest (-1) and the priciest (+1) provider of the model,
+    # 0 the one the scenario's rule picks; a provider the scenario names keeps its own price
+    g = np.where(
+        np.isin(df.hosted_provider.to_numpy(object)[rows], HOSTED_RULES),
+        factors(draws, n, {"hosted_price": 0.0})["hosted_price"], 0.0,
+    )  # fmt: skip
+    pick, low, high = (market[k].to_numpy() for k in ("hosted_open", "hosted_min", "hosted_max"))
+    market["hosted_open"] = pick + np.maximum(g, 0.0) * (high - pick) + np.minimum(g, 0.0) * (pick - low)
     hosted = market.hosted_open.to_numpy()
     own = self_frame(df, cat)
     shapes = plan(own, cat)

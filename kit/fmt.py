@@ -69,8 +69,19 @@ def sure_sentence(r: dict[str, Any]) -> str:
     return (
         f"Holds in {r['confidence']:.0%} of {u['draws']:,} plausible worlds: the share of draws over the ranges of "
         f"data/uncertainty.yaml (seed {u['seed']}) whose answer is still {OPTION_LABELS[r['choice']]} - a "
-        "probability under those ranges, not a guarantee"
+        f"probability under those ranges, not a guarantee. {runner_up(r)}"
     )
+
+
+def runner_up(r: dict[str, Any]) -> str:
+    """Say what the plausible worlds answer instead, or that none of them changes the answer."""
+    u = r.get("uncertainty") or {}
+    others = {o: p for o, p in (u.get("p_chosen") or {}).items() if o != r["choice"] and p > 0}
+    if not others:
+        return "No plausible world changes it: none of the ranges moves the rule or the costs that decide it."
+    o, p = max(others.items(), key=lambda kv: kv[1])
+    close = "A close call: " if p >= 0.3 else ""
+    return f"{close}{OPTION_LABELS[o]} is the answer in {p:.0%} of them."
 
 
 def band_text(band: dict[str, Any] | None) -> str:
@@ -80,14 +91,31 @@ def band_text(band: dict[str, Any] | None) -> str:
     return f"{money(band['p10'])} to {money(band['p90'])} (median {money(band['p50'])})"
 
 
+def _gap(x: float) -> str:
+    """'$1,234 more' or '$1,234 less'."""
+    return f"{money(abs(x))} {'more' if x >= 0 else 'less'}"
+
+
 def driver_sentence(d: dict[str, Any]) -> str:
-    """Say one input the answer hangs on: its range and the cost gap between the two cheapest options at each end."""
+    """Say one input the answer hangs on: its range and how much more its challenger costs than the
+    recommendation at each end of it (less, where the recommendation is the dearer)."""
     a, b = (OPTION_LABELS[o] for o in d["between"])
-    flips = "; at one end the order of the two reverses" if d["flips"] else ""
+    flips = "; at one end the recommendation turns from cheaper to dearer, or back" if d["flips"] else ""
     return (
         f"{d['label']} ({d['low']:g} to {d['high']:g}, likely {d['likely']:g}): {b} costs "
-        f"{money(d['gap_at_low_usd'])} to {money(d['gap_at_high_usd'])} a month more than {a} "
-        f"(likely {money(d['gap_usd'])}){flips}"
+        f"{_gap(d['gap_at_low_usd'])} a month than {a} at the low end, {_gap(d['gap_at_high_usd'])} at the high "
+        f"end (likely {_gap(d['gap_usd'])}){flips}"
+    )
+
+
+def worlds_sentence(w: dict[str, Any]) -> str:
+    """Say how often self-hosting pays back over the drawn worlds' own yearly rates (empty: nothing to compare)."""
+    if not w or w.get("p_pays_back") is None:
+        return ""
+    return (
+        f"Across {w['worlds']:,} plausible worlds, each with its own price falls and growth, self-hosting pays back "
+        f"within {w['months']} months in {w['p_pays_back']:.0%} of them and is still the cheapest at the end in "
+        f"{w['p_ahead_at_end']:.0%}"
     )
 
 
@@ -107,3 +135,9 @@ def payback_sentence(p: dict[str, Any]) -> str:
         f"Self-hosting pays back its setup in month {p['month']}, but by month {h} its cumulative cost is above "
         f"{OPTION_LABELS[p['against']]}'s again (prices and volume move at their likely yearly rates)"
     )
+
+
+def time_sentence(u: dict[str, Any]) -> str:
+    """Say the time view of an uncertainty block: the payback at the likely rates, then over the drawn worlds."""
+    worlds = worlds_sentence(u.get("time_worlds") or {})
+    return payback_sentence(u["payback"]) + "." + (f" {worlds}." if worlds else "")

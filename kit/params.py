@@ -123,7 +123,7 @@ class Param:
 
 # The uncertain inputs of data/uncertainty.yaml (kit.catalog.UNCERTAIN says how the engine reads each).
 UNCERTAIN_INPUTS = (
-    "gpu_price", "throughput", "utilisation", "ops_fte", "setup_weeks", "escalation", "misroute_rate",
+    "gpu_price", "hosted_price", "throughput", "utilisation", "ops_fte", "setup_weeks", "escalation", "misroute_rate",
     "accuracy_open_easy", "accuracy_open_hard", "accuracy_closed_easy", "accuracy_closed_hard",
     "api_price_decline", "gpu_price_decline", "volume_growth",
 )  # fmt: skip

@@ -6,7 +6,16 @@ import datetime as dt
 import html
 
 from kit.catalog import Catalog, load_catalog
-from kit.fmt import band_text, driver_sentence, flip_sentence, money, payback_sentence, sure_sentence, value_text
+from kit.fmt import (
+    band_text,
+    driver_sentence,
+    flip_sentence,
+    money,
+    runner_up,
+    sure_sentence,
+    time_sentence,
+    value_text,
+)
 from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SPEC
 from kit.results import Flip, Recommendation
 from kit.style import STYLESHEET
@@ -46,7 +55,8 @@ def card_html(r: Recommendation) -> str:
             f'<div class="kit-confidence" title="{e(SURE_NOTE)}"><span>Holds in <b>{pct}%</b> of '
             f'{u["draws"]:,} plausible worlds</span><span class="kit-bar"><span style="width:{pct}%"></span></span>'
             f'</div><div class="kit-band">Its monthly cost in 8 of 10 of them: '
-            f"{e(band_text(u['monthly'].get(r['choice'])))}</div>"
+            f"{e(band_text(u['monthly'].get(r['choice'])))}. {e(runner_up(r))} "
+            '<span class="muted">(a probability under the stated ranges, not a guarantee)</span></div>'
         )
     closed = (
         "closed API not allowed"
@@ -132,7 +142,7 @@ def uncertainty_lines(r: Recommendation) -> list[str]:
         for o, b in u["monthly"].items()
     ]
     out += [f"Hangs on: {driver_sentence(d)}." for d in u["drivers"]]
-    return out + [payback_sentence(u["payback"]) + "."]
+    return out + [time_sentence(u)]
 
 
 def memo_markdown(r: Recommendation, cat: Catalog | None = None, today: dt.date | None = None) -> str:

@@ -21,13 +21,15 @@ import numpy as np
 import pandas as pd
 
 from kit.catalog import RANGE_FIELDS, UNCERTAIN, Catalog, check_range, load_catalog
-from kit.cost import allowed
+from kit.cost import allowed, frame, gpu_pricing_as_priced
 from kit.errors import DataError, ParamError, listing
+from kit.fleet import scales
 from kit.params import NOTEBOOK_SPEC, OPTIONS, Scenario, range_items
 from kit.recommend import cheapest, decide
 from kit.results import Recommendation
 
 DRAWS = 10_000  # draws per scenario
+TIME_WORLDS = 400  # of them, followed month by month over three years (36 engine rows each)
 SEED = 20261127
 PERCENTILES = (10, 50, 90)
 MONTHLY = tuple(k for k, (engine, _) in UNCERTAIN.items() if engine != "time")  # what moves a monthly cost
@@ -51,7 +53,7 @@ def ranges(cat: Catalog | None = None, overrides: Mapping[str, Any] | None = Non
         if not isinstance(parts, (list, tuple)) or len(parts) != 3:
             raise ParamError(where, value, "three numbers low, likely, high (or 'low:likely:high', or one number)")
         try:
-            out[name] = check_range(name, *parts, where, cat.assumptions)
+            out[name] = check_range(name, *parts, where, cat.assumptions, data=False)
         except DataError as exc:
             raise ParamError(where, value, str(exc).split("allowed: ", 1)[-1]) from None
     return out
@@ -68,7 +70,8 @@ def parse_ranges(items: str | Sequence[str], context: str = "") -> dict[str, tup
 def measured(result: Mapping[str, Any]) -> tuple[float, float, float]:
     """An accuracy measured with ``kit.evaluate`` (its ``summary()``: ``accuracy`` and the 95% Wilson interval
     ``ci95_low`` - ``ci95_high``) as a range (low, likely, high) for an ``accuracy_*`` input, so the
-    measurement's uncertainty is carried into the plausible worlds."""
+    measurement's uncertainty is carried into the plausible worlds: the ends are set so that the draws' 2.5th
+    and 97.5th percentiles are the interval's ends (within 0 to 1)."""
     try:
         low, likely, high = (float(result[k]) for k in ("ci95_low", "accuracy", "ci95_high"))
     except (KeyError, TypeError, ValueError):
@@ -77,7 +80,8 @@ def measured(result: Mapping[str, Any]) -> tuple[float, float, float]:
         ) from None
     if not 0 <= low <= likely <= high <= 1:
         raise ParamError("accuracy", result, "0 <= ci95_low <= accuracy <= ci95_high <= 1")
-    return low, likely, high
+    stretch = 1 - np.sqrt(0.05)  # the two-piece triangle's 2.5th percentile lies this far from likely to low
+    return max(0.0, likely - (likely - low) / stretch), likely, min(1.0, likely + (high - likely) / stretch)
 
 
 def collapsed(cat: Catalog | None = None) -> dict[str, tuple[float, float, float]]:
@@ -148,10 +152,12 @@ class Part:
     """A block of engine rows for one scenario: each input's value per row (``values``, every key of UNCERTAIN),
     the volume of each row and the time view's price factors."""
 
-    def __init__(self, values: dict[str, np.ndarray], volume: np.ndarray, token: Any = 1.0, gpu: Any = 1.0):
+    def __init__(
+        self, values: dict[str, np.ndarray], volume: np.ndarray, token: Any = 1.0, gpu: Any = 1.0, gain: Any = 1.0
+    ):
         self.values, self.volume = values, np.asarray(volume, float)
         self.n = len(self.volume)
-        self.token, self.gpu = np.broadcast_to(token, (self.n,)), np.broadcast_to(gpu, (self.n,))
+        self.token, self.gpu, self.gain = (np.broadcast_to(np.asarray(x, float), (self.n,)) for x in (token, gpu, gain))
 
 
 def _likely(rs: Mapping[str, tuple[float, ...]], n: int) -> dict[str, np.ndarray]:
@@ -170,6 +176,7 @@ def _run(
         "token_price": np.concatenate([p.token for p in parts]),
         "gpu_rate": np.concatenate([p.gpu for p in parts]),
     }
+    draws["throughput"] = draws["throughput"] * np.concatenate([p.gain for p in parts])
     d = decide(df, cat, draws=draws)
     edges = np.cumsum([0] + [p.n for p in parts])
     return [d.iloc[a:b].reset_index(drop=True) for a, b in zip(edges[:-1], edges[1:])]
@@ -234,10 +241,12 @@ def monte_carlo(
     return _read_mc(_run(scenario, cat, rs, [part])[0], part, scenario, choice, rs, seed)
 
 
-def top_two(ok: np.ndarray) -> tuple[int, int] | None:
-    """The two cheapest allowed options of one row of allowed costs (OPTIONS indices), or None if fewer."""
-    order = [j for j in np.argsort(np.where(np.isnan(ok), np.inf, ok), kind="stable") if np.isfinite(ok[j])]
-    return (int(order[0]), int(order[1])) if len(order) >= 2 else None
+def top_two(ok: np.ndarray, choice: int) -> tuple[int, int] | None:
+    """The recommendation (``choice``, an OPTIONS index) and its challenger, the cheapest other allowed option,
+    in one row of allowed costs; None where no other option is allowed."""
+    others = [j for j in np.argsort(np.where(np.isnan(ok), np.inf, ok), kind="stable") if np.isfinite(ok[j])]
+    others = [j for j in others if j != choice]
+    return (int(choice), int(others[0])) if others and np.isfinite(ok[choice]) else None
 
 
 TORNADO_COLUMNS = ["input", "label", "low", "likely", "high", "gap_low", "gap_high", "gap", "swing", "flips",
@@ -255,7 +264,7 @@ def _tornado_part(scenario: Scenario, rs: Mapping[str, tuple[float, ...]]) -> tu
 
 def _read_tornado(d: pd.DataFrame, names: list[str], rs, cat: Catalog) -> pd.DataFrame:
     ok = allowed(d).to_numpy(float)
-    pair = top_two(ok[0])
+    pair = top_two(ok[0], OPTIONS.index(str(d.choice.iloc[0])))
     if pair is None or not names:
         return pd.DataFrame(columns=TORNADO_COLUMNS)
     a, b = pair
@@ -278,7 +287,8 @@ def _read_tornado(d: pd.DataFrame, names: list[str], rs, cat: Catalog) -> pd.Dat
         }
     )
     out["swing"] = (out.gap_high - out.gap_low).abs()
-    out["flips"] = (np.fmin(out.gap_low, out.gap_high) < 0).to_numpy()
+    sign = np.sign(gap[0])
+    out["flips"] = ((np.sign(out.gap_low) != sign) | (np.sign(out.gap_high) != sign)).to_numpy()
     return out.sort_values(["swing", "input"], ascending=[False, True], kind="stable").reset_index(drop=True)[
         TORNADO_COLUMNS
     ]
@@ -286,10 +296,11 @@ def _read_tornado(d: pd.DataFrame, names: list[str], rs, cat: Catalog) -> pd.Dat
 
 def tornado(scenario: Scenario, cat: Catalog | None = None, overrides: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """What the answer hangs on: each monthly input swung alone to its low and its high (the rest at their likely
-    values), with the cost gap between the two cheapest allowed options at the likely values (second minus
-    first) at each end. Ranked by the swing, how far the input moves that gap; ``flips`` where an end reverses
-    the order of the two. Inputs whose range is a single value are left out. Empty where fewer than two options
-    are allowed."""
+    values), with the cost gap between the recommendation (``first``) and its challenger, the cheapest other
+    allowed option (``second``): second minus first, so positive where the recommendation costs less, at the
+    likely values and at each end. Ranked by the swing, how far the input moves that gap; ``flips`` where an end
+    changes the gap's sign. Inputs whose range is a single value are left out. Empty where no other option is
+    allowed."""
     cat = cat or load_catalog()
     rs = ranges(cat, overrides)
     part, names = _tornado_part(scenario, rs)
@@ -316,34 +327,70 @@ def drivers(table: pd.DataFrame, most: int = 3) -> list[dict[str, Any]]:
     ]
 
 
-def _time_part(scenario: Scenario, rs: Mapping[str, tuple[float, ...]], years: Any) -> Part:
-    """Month by month over ``years``: the volume grown and the prices fallen by their likely yearly rates."""
+def _time_part(
+    scenario: Scenario, rs: Mapping[str, tuple[float, ...]], years: Any, cat: Catalog, values: Any = None
+) -> Part:
+    """Month by month over ``years``, for each world of ``values`` (default: the likely one alone; each input one
+    value per world): the volume grown by ``volume_growth`` a year; per-token prices fallen by
+    ``api_price_decline``, and the self-hosted fleet's goodput grown as much (the same curve: newer open models
+    and serving stacks a team moves to, as API buyers move to cheaper models); and GPU $/hour fallen by
+    ``gpu_price_decline`` where the GPUs are rented by the hour (spot, on demand), not where they are reserved
+    or owned. Rows world by world, month by month."""
     if isinstance(years, bool) or years not in (1, 2, 3):
         raise ParamError("years", years, "1, 2 or 3")
-    growth, api_fall, gpu_fall = (rs[k][1] for k in ("volume_growth", "api_price_decline", "gpu_price_decline"))
-    t = np.arange(12 * int(years)) / 12
-    volume = float(scenario["monthly_requests"]) * (1 + growth) ** t
-    return Part(_likely(rs, len(t)), volume, token=(1 - api_fall) ** t, gpu=(1 - gpu_fall) ** t)
+    values = {k: np.array([rs[k][1]]) for k in UNCERTAIN} if values is None else values
+    worlds, months = len(values["volume_growth"]), 12 * int(years)
+    t = np.tile(np.arange(months) / 12, worlds)
+
+    def yearly(name: str) -> np.ndarray:
+        return np.repeat(np.asarray(values[name], float), months)
+
+    rented = bool(scales(gpu_pricing_as_priced(frame([scenario]), cat))[0])
+    volume = float(scenario["monthly_requests"]) * (1 + yearly("volume_growth")) ** t
+    api = (1 - yearly("api_price_decline")) ** t
+    gpu = (1 - yearly("gpu_price_decline")) ** t if rented else np.ones_like(t)
+    per_row = {k: np.repeat(np.asarray(v, float), months) for k, v in values.items()}
+    return Part(per_row, volume, token=api, gpu=gpu, gain=1 / api)
+
+
+def _cumulative(d: pd.DataFrame, cat: Catalog, shape: tuple[int, int]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each option's monthly cost and cumulative cost as (worlds, months) arrays, one-off engineering paid in
+    full when first needed (the monthly figure spreads it over ``amortise_months``); NaN where not allowed."""
+    ok = allowed(d)
+    one_off = {"self_hosted_open": d.self_setup_amortised, "hybrid": d.hybrid_setup_amortised}
+    out = {}
+    for o in OPTIONS:
+        cost = ok[o].to_numpy(float).reshape(shape)
+        if o in one_off:
+            amortised = np.nan_to_num(one_off[o].to_numpy(float)).reshape(shape)
+            paid = np.diff(np.maximum.accumulate(amortised, axis=1), axis=1, prepend=0.0) * cat.a("amortise_months")
+            out[o] = (cost, np.cumsum(cost - amortised + paid, axis=1))
+        else:
+            out[o] = (cost, np.cumsum(cost, axis=1))
+    return out
 
 
 def _read_time(d: pd.DataFrame, part: Part, cat: Catalog) -> pd.DataFrame:
-    ok = allowed(d)
     out = pd.DataFrame({"month": np.arange(1, part.n + 1), "monthly_requests": part.volume})
-    spread = cat.a("amortise_months")
-    one_off = {
-        "self_hosted_open": d.self_setup_amortised.to_numpy(float),
-        "hybrid": d.hybrid_setup_amortised.to_numpy(float),
-    }
-    for o in OPTIONS:
-        cost = ok[o].to_numpy(float)
-        out[o] = cost
-        if o in one_off:
-            amortised = np.nan_to_num(one_off[o])
-            # pay each one-off once, in full, when first needed (the monthly figure spreads it instead)
-            paid = np.diff(np.maximum.accumulate(amortised), prepend=0.0) * spread
-            out[f"cum_{o}"] = np.cumsum(cost - amortised + paid)
-        else:
-            out[f"cum_{o}"] = np.cumsum(cost)
+    for o, (cost, cum) in _cumulative(d, cat, (1, part.n)).items():
+        out[o], out[f"cum_{o}"] = cost[0], cum[0]
+    return out
+
+
+def _read_time_worlds(d: pd.DataFrame, part: Part, worlds: int, cat: Catalog) -> dict[str, Any]:
+    """Over the drawn worlds: the share in which self-hosting pays back its setup within the horizon and in which
+    it is still ahead at the end, and p10 / p50 / p90 of each option's cumulative cost at the end."""
+    months = part.n // worlds
+    cum = {o: c for o, (_, c) in _cumulative(d, cat, (worlds, months)).items()}
+    own = cum["self_hosted_open"]
+    others = [o for o in OPTIONS if o != "self_hosted_open" and np.isfinite(cum[o]).any()]
+    out: dict[str, Any] = {"worlds": worlds, "months": months, "p_pays_back": None, "p_ahead_at_end": None}
+    if np.isfinite(own).any() and others:
+        # in each world, the cheapest other option allowed there (an option not allowed in a world is no rival)
+        best = np.fmin.reduce([np.where(np.isfinite(cum[o]), cum[o], np.inf) for o in others])
+        out["p_pays_back"] = float(np.mean((own <= best).any(axis=1)))
+        out["p_ahead_at_end"] = float(np.mean(own[:, -1] <= best[:, -1]))
+    out["cumulative"] = {o: _bands(cum[o][:, -1]) for o in OPTIONS if np.isfinite(cum[o][:, -1]).any()}
     return out
 
 
@@ -357,7 +404,7 @@ def over_time(
     router and its fleets' setup). NaN where an option is not allowed."""
     cat = cat or load_catalog()
     rs = ranges(cat, overrides)
-    part = _time_part(scenario, rs, years)
+    part = _time_part(scenario, rs, years, cat)
     return _read_time(_run(scenario, cat, rs, [part])[0], part, cat)
 
 
@@ -392,31 +439,41 @@ def summary(
     choice: str | None = None,
 ) -> dict[str, Any]:
     """The ``uncertainty`` block of a recommendation, from one engine call: the Monte Carlo (``monte_carlo``), the
-    top three drivers of the tornado, and the three-year view's payback month and cumulative costs. Its
-    ``tornado`` and ``time`` entries are the two tables, for charts (not JSON: ``plain_summary`` drops them)."""
+    top three drivers of the tornado, the three-year view at the likely rates (payback month, cumulative costs)
+    and over ``TIME_WORLDS`` of the drawn worlds, each with its own yearly rates (``time_worlds``: how often
+    self-hosting pays back, p10 / p50 / p90 of each option's three-year cost). Its ``tornado`` and ``time``
+    entries are the two tables, for charts (not JSON: ``plain_summary`` drops them)."""
     cat = cat or load_catalog()
     rs = ranges(cat, overrides)
-    mc, (tor, names), view = _mc_part(scenario, rs, n, seed), _tornado_part(scenario, rs), _time_part(scenario, rs, 3)
-    d_mc, d_tor, d_time = _run(scenario, cat, rs, [mc, tor, view])
+    mc, (tor, names), view = (
+        _mc_part(scenario, rs, n, seed),
+        _tornado_part(scenario, rs),
+        _time_part(scenario, rs, 3, cat),
+    )
+    worlds = min(TIME_WORLDS, n)
+    many = _time_part(scenario, rs, 3, cat, sample(rs, worlds, seed))  # the first draws of the same worlds
+    d_mc, d_tor, d_time, d_many = _run(scenario, cat, rs, [mc, tor, view, many])
     out = _read_mc(d_mc, mc, scenario, choice, rs, seed)
     table, time_view = _read_tornado(d_tor, names, rs, cat), _read_time(d_time, view, cat)
+    by_year = {  # each option's cumulative cost after one, two and three years (None: not allowed)
+        y: {o: _usd(time_view[f"cum_{o}"].iloc[12 * y - 1]) for o in OPTIONS} for y in (1, 2, 3)
+    }
     return {
         **out,
         "drivers": drivers(table),
         "payback": payback(time_view),
-        "three_years": {
-            o: (
-                None
-                if not np.isfinite(time_view[f"cum_{o}"].iloc[-1])
-                else round(float(time_view[f"cum_{o}"].iloc[-1]), 2)
-            )
-            for o in OPTIONS
-        },
+        "three_years": by_year[3],
+        "cumulative_by_year": by_year,
+        "time_worlds": _read_time_worlds(d_many, many, worlds, cat),
         "note": f"{out['holds']:.0%} of {out['draws']:,} plausible worlds give this answer (draws over the ranges of "
         f"data/uncertainty.yaml, seed {seed}): a probability under those ranges, not a guarantee",
         "tornado": table,
         "time": time_view,
     }
+
+
+def _usd(x: float) -> float | None:
+    return round(float(x), 2) if np.isfinite(x) else None
 
 
 def plain_summary(block: Mapping[str, Any]) -> dict[str, Any]:

@@ -120,13 +120,16 @@ def test_a_wider_range_does_widen_the_band_it_moves():
 
 
 def test_throughput_range_is_the_spread_of_the_cited_measurements():
-    """The goodput range's ends are the 10th and 90th percentiles of measured / predicted throughput on the
+    """The goodput draws' 10th and 90th percentiles are those of measured / predicted throughput on the
     calibration rows of data/throughput.csv (an anchor, not a guess)."""
     rows = CAT.throughput[CAT.throughput.role == "calibration"]
     ratio = rows.output_tok_s.to_numpy(float) / predict_cited(rows, CAT)
     low, high = np.percentile(ratio, [10, 90])
     r = CAT.uncertainty["throughput"]
-    assert r["low"] == pytest.approx(low, abs=0.01) and r["high"] == pytest.approx(high, abs=0.01)
+    p10, p90 = U.quantile(np.array([0.1, 0.9]), r["low"], r["likely"], r["high"])
+    assert p10 == pytest.approx(low, abs=0.01) and p90 == pytest.approx(high, abs=0.01)
+    drawn = U.sample(U.ranges(CAT), 20_000)["throughput"]
+    assert np.percentile(drawn, 10) == pytest.approx(low, abs=0.015)
 
 
 def test_every_range_has_a_source_and_the_likely_value_the_answer_uses():
@@ -137,13 +140,19 @@ def test_every_range_has_a_source_and_the_likely_value_the_answer_uses():
 
 
 def test_tornado_ranks_by_swing_and_moves_the_gap_the_right_way():
-    s = scenario("hybrid")
+    s = scenario("cost_at_scale")
     t = U.tornado(s, CAT)
+    row = decide([s], CAT)
+    ok = allowed(row).iloc[0]
     assert list(t.swing) == sorted(t.swing, reverse=True)
     assert (t.swing == (t.gap_high - t.gap_low).abs()).all()
-    assert {t["first"].iloc[0], t["second"].iloc[0]} == {"hosted_open", "self_hosted_open"}
+    # the recommendation against its challenger, the cheapest other allowed option
+    assert t["first"].iloc[0] == row.choice.iloc[0] == "self_hosted_open"
+    challenger = ok.drop("self_hosted_open").dropna().idxmin()
+    assert t["second"].iloc[0] == challenger and t.gap.iloc[0] == pytest.approx(ok[challenger] - ok.self_hosted_open)
     gpu = t.set_index("input").loc["gpu_price"]
-    assert gpu.gap_high > gpu.gap > gpu.gap_low  # dearer GPUs widen self-hosting's gap to hosted
+    assert gpu.gap_high < gpu.gap < gpu.gap_low  # dearer GPUs shrink self-hosting's lead
+    assert gpu.flips == (min(gpu.gap_low, gpu.gap_high) < 0 < gpu.gap)
     # an input held at one value is not in the tornado
     assert "ops_fte" not in set(U.tornado(s, CAT, overrides={"ops_fte": 1}).input)
     # one allowed option: nothing to rank
@@ -229,6 +238,12 @@ def test_confidence_is_the_share_of_worlds_with_the_same_answer():
     assert block["holds"] == mc["holds"] and block["monthly"] == mc["monthly"]  # one engine call, same numbers
     assert len(block["drivers"]) <= 3 and block["tornado"].shape[0] >= len(block["drivers"])
     assert "not a guarantee" in block["note"]
+    view = U.over_time(s, CAT, years=3)
+    for y in (1, 2, 3):  # the one-, two- and three-year views are the time view's running totals
+        for o in OPTIONS:
+            got, want = block["cumulative_by_year"][y][o], view[f"cum_{o}"].iloc[12 * y - 1]
+            assert (got is None and not np.isfinite(want)) or got == pytest.approx(want, abs=0.01)
+    assert block["three_years"] == block["cumulative_by_year"][3]
 
 
 @pytest.mark.parametrize(
@@ -254,11 +269,49 @@ def test_a_measured_accuracy_carries_its_interval_into_the_worlds():
     lo, hi = wilson(41, 50)
     summary = {"accuracy": 41 / 50, "ci95_low": round(lo, 3), "ci95_high": round(hi, 3)}
     rng = U.measured(summary)
-    assert rng == (round(lo, 3), 0.82, round(hi, 3)) and lo < 0.82 < hi
+    assert rng[1] == 0.82 and 0 <= rng[0] < lo < 0.82 < hi < rng[2] <= 1
+    # the draws' 2.5th and 97.5th percentiles are the interval's ends
+    ends = U.quantile(np.array([0.025, 0.975]), *rng)
+    assert ends == pytest.approx([round(lo, 3), round(hi, 3)], abs=1e-9)
     s = scenario("hybrid")
-    mc = U.monte_carlo(s, CAT, n=2_000, overrides={"accuracy_open_easy": rng, "accuracy_open_hard": rng})
-    held = U.monte_carlo(s, CAT, n=2_000, overrides={"accuracy_open_easy": 0.82, "accuracy_open_hard": 0.82})
+    others = U.collapsed(CAT)
+    mc = U.monte_carlo(s, CAT, n=2_000, overrides={**others, "accuracy_open_easy": rng, "accuracy_open_hard": rng})
+    held = U.monte_carlo(s, CAT, n=2_000, overrides={**others, "accuracy_open_easy": 0.82, "accuracy_open_hard": 0.82})
     band, point = mc["per_correct"]["hosted_open"], held["per_correct"]["hosted_open"]
     assert band["p10"] < point["p50"] < band["p90"] and point["p10"] == point["p90"]
     with pytest.raises(ParamError, match="'accuracy'"):
         U.measured({"accuracy": 0.9, "ci95_low": 0.95, "ci95_high": 0.99})
+
+
+@pytest.mark.parametrize("profile", ["cost_at_scale", "hybrid", None])
+def test_time_worlds_collapse_to_the_likely_view_and_give_shares(profile):
+    s = scenario(profile)
+    held = U.summary(s, CAT, n=300, overrides=U.collapsed(CAT))["time_worlds"]
+    view = U.over_time(s, CAT)
+    for o, band in held["cumulative"].items():
+        assert band["p10"] == band["p90"] == pytest.approx(view[f"cum_{o}"].iloc[-1], rel=1e-12)
+    p = U.payback(view)
+    assert held["p_pays_back"] == float(p["month"] is not None)
+    assert held["p_ahead_at_end"] == float(p["ahead_at_end"])
+    spread = U.summary(s, CAT, n=1_000)["time_worlds"]
+    assert 0 <= spread["p_ahead_at_end"] <= spread["p_pays_back"] <= 1
+    assert spread["worlds"] == 400 and spread["months"] == 36
+
+
+def test_time_view_gives_self_hosting_the_same_curve_and_rented_gpus_their_price_fall():
+    """Self-hosted goodput grows as per-token prices fall (newer open models and stacks); GPU $/hour falls only
+    where GPUs are rented by the hour."""
+    still = {"volume_growth": 0, "api_price_decline": 0.5, "gpu_price_decline": 0}
+    for pricing in ("on_demand", "owned"):
+        s = scenario("cost_at_scale", gpu_pricing=pricing, sensitivity="internal")
+        view = U.over_time(s, CAT, overrides=still)
+        assert view.self_hosted_open.iloc[-1] < view.self_hosted_open.iloc[0]  # fewer GPUs for the same load
+    on_demand = scenario("cost_at_scale", gpu_pricing="on_demand", sensitivity="internal")
+    owned = scenario("cost_at_scale", gpu_pricing="owned", sensitivity="internal")
+    gpu_only = {"volume_growth": 0, "api_price_decline": 0, "gpu_price_decline": 0.3}
+    assert (
+        U.over_time(on_demand, CAT, overrides=gpu_only).self_hosted_open.iloc[-1]
+        < U.over_time(on_demand, CAT, overrides=gpu_only).self_hosted_open.iloc[0]
+    )
+    flat = U.over_time(owned, CAT, overrides=gpu_only).self_hosted_open
+    assert flat.iloc[-1] == pytest.approx(flat.iloc[0])  # owned hardware is bought: its price does not fall

@@ -10,7 +10,7 @@ from kit.cost import (
     break_even,
     volume_sweep,
 )
-from kit.fmt import driver_sentence, payback_sentence
+from kit.fmt import driver_sentence, time_sentence
 from kit.lesson.figures import HTML, _inline, _page, _row
 from kit.params import (
     AXIS_LABELS,
@@ -174,6 +174,4 @@ def tornado(sure: dict) -> HTML:
 
 def time_view(sure: dict) -> HTML:
     """The three-year view (a ``how_sure`` block): cumulative cost per option and when self-hosting pays back."""
-    return HTML(
-        _page(_inline(charts.time_chart(sure["time"]), "sure-time"), f"<p>{e(payback_sentence(sure['payback']))}.</p>")
-    )
+    return HTML(_page(_inline(charts.time_chart(sure["time"]), "sure-time"), f"<p>{e(time_sentence(sure))}</p>"))

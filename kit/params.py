@@ -70,9 +70,8 @@ class Param:
         if self.kind == "text":
             return f"text of 1 to {_fmt(self.high)} characters"
         if self.kind == "ranges":
-            return "'none', or NAME=LOW:LIKELY:HIGH (or NAME=VALUE) items separated by commas, NAME one of " + listing(
-                UNCERTAIN_INPUTS, most=20
-            )
+            names = listing(UNCERTAIN_INPUTS, most=3)
+            return f"'none' or NAME=LOW:LIKELY:HIGH items, comma-separated (NAME: {names}; data/uncertainty.yaml)"
         return "'auto' or a model id from the data catalog"
 
     def coerce(self, value: Any, context: str = "") -> Any:

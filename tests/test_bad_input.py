@@ -598,7 +598,7 @@ DATA_CASES |= {
     "assumptions.yaml:sweep-low-above-high": (_A, lambda: _assumption("sweep_low_requests", "100000000000")),
     "uncertainty.yaml:low-above-high": (
         "uncertainty.yaml",
-        lambda: _raw("uncertainty.yaml").replace(b"  low: 0.76\n", b"  low: 1.76\n", 1),
+        lambda: _raw("uncertainty.yaml").replace(b"  low: 0.56\n", b"  low: 1.56\n", 1),
     ),
     "uncertainty.yaml:missing-entry": (
         "uncertainty.yaml",
@@ -614,7 +614,7 @@ DATA_CASES |= {
     ),
     "uncertainty.yaml:text-for-a-number": (
         "uncertainty.yaml",
-        lambda: _raw("uncertainty.yaml").replace(b"  high: 1.53\n", b"  high: lots\n", 1),
+        lambda: _raw("uncertainty.yaml").replace(b"  high: 1.95\n", b"  high: lots\n", 1),
     ),
     "assumptions.yaml:overhead-fills-a-gpu": (_A, lambda: _assumption("runtime_overhead_gb", "30")),
     "residency.yaml:level-missing": (

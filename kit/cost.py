@@ -348,7 +348,8 @@ def price(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None, dr
     # the hybrid keeps on self-hosted tiers every request whose data may not leave
     df["sensitive_share"] = sensitive_share(df, cat)
 
-    token = factors(draws, n, ("token_price",))["token_price"]
+    drawn = factors(draws, n, {"token_price": 1.0, "hosted_price": 0.0})
+    token = drawn["token_price"]
     closed_in, closed_out = rates(df, df.closed_ref, cat).at(rows).bills(requests)
     listed = cat.price_table.reindex(df.closed_ref)  # the closed model's list prices, as shown
     closed = (closed_in + closed_out) * token
@@ -359,7 +360,7 @@ def price(scenarios: Any, cat: Catalog | None = None, thresholds: Any = None, dr
     # 0 the one the scenario's rule picks; a provider the scenario names keeps its own price
     g = np.where(
         np.isin(df.hosted_provider.to_numpy(object)[rows], HOSTED_RULES),
-        factors(draws, n, {"hosted_price": 0.0})["hosted_price"], 0.0,
+        drawn["hosted_price"], 0.0,
     )  # fmt: skip
     pick, low, high = (market[k].to_numpy() for k in ("hosted_open", "hosted_min", "hosted_max"))
     market["hosted_open"] = pick + np.maximum(g, 0.0) * (high - pick) + np.minimum(g, 0.0) * (pick - low)

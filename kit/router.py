@@ -45,6 +45,11 @@ BULK_SIZING = ("-", "-", "peak", "base + spill to API", "-")
 ACCURACY = ("accuracy_closed_easy", "accuracy_closed_hard", "accuracy_open_easy", "accuracy_open_hard")
 
 
+def blend(easy: Any, hard: Any, hard_share: Any) -> Any:
+    """A tier's accuracy over traffic whose ``hard_share`` is hard, from its accuracy on easy and on hard work."""
+    return (1 - hard_share) * easy + hard_share * hard
+
+
 def accuracy_defaults(cat: Catalog) -> dict[str, float]:
     """The likely misrouting rate and accuracies (ACCURACY): the closed model's taken as 1 (the yardstick), the
     open model's relative to it (``open_quality_easy``, ``open_quality_hard``), unless measured ones are given."""
@@ -91,7 +96,7 @@ def simulate(
     req = np.asarray(requests, float)
     hard = col("hard_share")
     sens = col("sensitive_share") if residency else np.zeros(n)
-    d = factors(draws, n, {"escalation": 1.0, **accuracy_defaults(cat)})
+    d = factors(draws, n, {"escalation": 1.0, "setup_weeks": 0.0, **accuracy_defaults(cat)})
     esc = np.clip(col("escalation_rate") * d["escalation"], 0.0, 1.0)
     m = d["misroute_rate"]
     peak = col("peak_to_average")
@@ -177,8 +182,7 @@ def simulate(
     total = closed_cost + bulk_cost + sens_cost + router
     # the one-off engineering in that total, spread over amortise_months: the router's and each fleet's setup
     fleets = (sens_req > 0).astype(float) + (on_self & (bulk_req > 0))
-    more = factors(draws, n, {"setup_weeks": 0.0})["setup_weeks"]
-    setup = shapes["setup"][rows] + setup_cost(more, shapes["fte_month"][rows], cat)
+    setup = shapes["setup"][rows] + setup_cost(d["setup_weeks"], shapes["fte_month"][rows], cat)
 
     # Expected accuracy: each tier's on easy and on hard work, by the requests it answers (an escalated hard
     # request gets the closed model's answer); quality is that relative to the closed model on every request.
@@ -191,9 +195,9 @@ def simulate(
     )
     accuracy = (
         (to_closed - hard_to_closed) * a_ce + hard_to_closed * a_ch + bulk_accuracy
-        + sens * ((1 - hard) * a_oe + hard * a_oh)
+        + sens * blend(a_oe, a_oh, hard)
     )  # fmt: skip
-    closed_accuracy = (1 - hard) * a_ce + hard * a_ch
+    closed_accuracy = blend(a_ce, a_ch, hard)
     quality = accuracy / np.where(closed_accuracy > 0, closed_accuracy, np.nan)
 
     return pd.DataFrame(

@@ -27,13 +27,13 @@ from kit.fleet import scales
 from kit.params import NOTEBOOK_SPEC, OPTIONS, Scenario, range_items
 from kit.recommend import cheapest, decide
 from kit.results import Recommendation
+from kit.router import ACCURACY, blend
 
 DRAWS = 10_000  # draws per scenario
 TIME_WORLDS = 400  # of them, followed month by month over three years (36 engine rows each)
 SEED = 20261127
 PERCENTILES = (10, 50, 90)
 MONTHLY = tuple(k for k, (engine, _) in UNCERTAIN.items() if engine != "time")  # what moves a monthly cost
-OPEN_OPTIONS = ("hosted_open", "self_hosted_open")  # the options the open model answers
 
 
 def ranges(cat: Catalog | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, tuple[float, ...]]:
@@ -123,15 +123,9 @@ def accuracy(values: Mapping[str, Any], hard_share: Any) -> dict[str, np.ndarray
     model's and the open model's, easy and hard work weighted by the hard share (the hybrid's comes from the
     router, ``kit.router.simulate``)."""
     h = np.asarray(hard_share, float)
-
-    def mix(easy: str, hard: str) -> np.ndarray:
-        return (1 - h) * np.asarray(values[easy], float) + h * np.asarray(values[hard], float)
-
-    closed, opened = (
-        mix("accuracy_closed_easy", "accuracy_closed_hard"),
-        mix("accuracy_open_easy", "accuracy_open_hard"),
-    )
-    return {"closed_api": closed, "hosted_open": opened, "self_hosted_open": opened}
+    a_ce, a_ch, a_oe, a_oh = (np.asarray(values[k], float) for k in ACCURACY)
+    opened = blend(a_oe, a_oh, h)
+    return {"closed_api": blend(a_ce, a_ch, h), "hosted_open": opened, "self_hosted_open": opened}
 
 
 def _frame(scenario: Scenario, n: int) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from kit.capacity import predict_cited
 from kit.catalog import UNCERTAIN, load_catalog, profile_params
 from kit.cost import allowed
 from kit.errors import ParamError
-from kit.params import OPTIONS, Scenario
+from kit.params import OPTIONS, UNCERTAIN_INPUTS, Scenario
 from kit.recommend import decide
 
 CAT = load_catalog()
@@ -130,6 +130,10 @@ def test_throughput_range_is_the_spread_of_the_cited_measurements():
     assert p10 == pytest.approx(low, abs=0.01) and p90 == pytest.approx(high, abs=0.01)
     drawn = U.sample(U.ranges(CAT), 20_000)["throughput"]
     assert np.percentile(drawn, 10) == pytest.approx(low, abs=0.015)
+
+
+def test_the_spec_names_the_uncertain_inputs_the_engine_reads():
+    assert tuple(UNCERTAIN) == UNCERTAIN_INPUTS  # kit.params lists them for the ranges parameter, in order
 
 
 def test_every_range_has_a_source_and_the_likely_value_the_answer_uses():

@@ -853,10 +853,20 @@ def _check_residency(path: Path, data: dict) -> dict[str, Any]:
 
 
 def _check_glossary(path: Path, glossary: list) -> list[dict]:
+    seen: dict[str, int] = {}
     for i, entry in enumerate(glossary, 1):
         for field_name in ("term", "meaning", "source"):
             if not isinstance(entry, dict) or not entry.get(field_name):
                 raise DataError(f"{path}: entry {i}, field '{field_name}' is missing")
+        aliases = entry.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+            raise DataError(f"{path}: entry {i} ({entry['term']}), 'aliases' must be a list of words, got {aliases!r}")
+        for name in [entry["term"], *aliases]:
+            if name.lower() in seen:
+                raise DataError(
+                    f"{path}: entry {i} ({entry['term']}) repeats '{name}', already named by entry {seen[name.lower()]}"
+                )
+            seen[name.lower()] = i
     return glossary
 
 

@@ -16,9 +16,9 @@ from kit.cost import (
     costs,
     frame,
 )
-from kit.errors import ParamError
+from kit.errors import DataError, ParamError
 from kit.fmt import money
-from kit.lesson.figures import _page
+from kit.lesson.figures import HTML, _page
 from kit.params import (
     AXIS_LABELS,
     OPTION_LABELS,
@@ -26,6 +26,7 @@ from kit.params import (
 )
 from kit.recommend import recommend
 from kit.results import Recommendation
+from kit.style import MUTED
 
 e = html.escape
 
@@ -41,9 +42,37 @@ def assumptions(names: Sequence[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["assumption", "value", "source", "as of"]).set_index("assumption")
 
 
-def glossary() -> pd.DataFrame:
-    """Return the kit's glossary (data/glossary.yaml)."""
-    return pd.DataFrame(load_catalog().glossary).set_index("term")
+def glossary_entries(terms: Sequence[str] | None = None) -> list[dict]:
+    """Return the glossary entries (all, or those named by ``terms``, by term or alias, in that order)."""
+    entries = load_catalog().glossary
+    if terms is None:
+        return list(entries)
+    index = {n.lower(): x for x in entries for n in [x["term"], *x.get("aliases", [])]}
+    unknown = [t for t in terms if t.lower() not in index]
+    if unknown:
+        raise DataError(
+            f"data/glossary.yaml: no entry for {', '.join(map(repr, unknown))}; add one (term, meaning, source)"
+        )
+    return [index[t.lower()] for t in terms]
+
+
+def glossary(terms: Sequence[str] | None = None) -> pd.DataFrame:
+    """Return the kit's glossary (data/glossary.yaml), or the entries for ``terms``."""
+    rows = [{k: x[k] for k in ("term", "meaning", "source")} for x in glossary_entries(terms)]
+    return pd.DataFrame(rows).set_index("term")
+
+
+def terms(names: Sequence[str]) -> HTML:
+    """Return a folded box defining the glossary terms a notebook uses, shown before their first use."""
+    items = "".join(
+        f"<dt><b>{e(x['term'])}</b></dt><dd style='margin:0 0 6px 16px'>{e(x['meaning'])} "
+        f"<span style='color:{MUTED}'>({e(x['source'])})</span></dd>"
+        for x in glossary_entries(names)
+    )
+    return HTML(
+        f"<details class='kit-terms'><summary><b>Terms used in this notebook</b> ({len(names)}; "
+        f"all in <code>data/glossary.yaml</code>)</summary><dl>{items}</dl></details>"
+    )
 
 
 def licences() -> pd.DataFrame:

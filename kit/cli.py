@@ -328,6 +328,11 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     from kit import notebooks  # delayed: nbformat (jsonschema) adds ~1.6 s to every other command
 
     paths = notebooks.sequence()
+    if args.only:
+        paths = [p for p in paths if any(p.name.startswith(o) for o in args.only)]
+        if not paths:
+            print(f"error: no notebook starts with {', '.join(args.only)}", file=sys.stderr)
+            return 2
     if not args.refresh:
         for path in paths:
             print(f"{path.name:<30} parameters: {', '.join(notebooks.parameters(path))}")
@@ -470,6 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("notebooks", help="list the teaching notebooks, or re-execute them to refresh their outputs")
     p.add_argument("--refresh", action="store_true", help="execute every notebook in place (stored outputs)")
+    p.add_argument("only", nargs="*", metavar="NN", help="only the notebooks whose names start with these, e.g. 02 07")
     p.set_defaults(func=cmd_notebooks)
 
     p = sub.add_parser("run", help="run the notebooks headless for one or more profiles (papermill)")

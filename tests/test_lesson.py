@@ -130,25 +130,35 @@ def test_explorer_redraws_and_reports_bad_input():
 
 def test_quick_check_grades_and_renders_answers():
     items = [
-        {"q": "Two plus two?", "options": ["3", "4"], "answer": 1, "why": "Arithmetic."},
-        {"q": "Sky?", "options": ["blue", "green", "red"], "answer": 0, "why": "Rayleigh."},
+        {
+            "q": "Two plus two?",
+            "options": ["3", "4", "5"],
+            "feedback": ["One short.", "Arithmetic.", "One over."],
+            "answer": 1,
+        },
+        {
+            "q": "Sky?",
+            "options": ["blue", "green", "red"],
+            "feedback": ["Rayleigh.", "Not by day.", "At dusk."],
+            "answer": 0,
+        },
     ]
     qc = lesson.quick_check(items)
     q = qc.questions[0]
     assert q.grade(None) == (None, "")
     assert q.grade(1)[0] is True and "Arithmetic." in q.grade(1)[1]
     ok, text = q.grade(0)
-    assert ok is False and "\u201c4\u201d" in text
+    assert ok is False and "One short." in text and "\u201c4\u201d" not in text  # no answer on a wrong try
     qc.pickers[1].value = 2
-    assert "Not quite" in qc.feedback[1].value and qc.feedback[0].value == ""
+    assert "At dusk." in qc.feedback[1].value and qc.feedback[0].value == ""
     qc.pickers[1].value = 0
     assert "Right." in qc.feedback[1].value
     static = qc._repr_mimebundle_()["text/html"]
-    assert static.count("<details>") == 2 and "Rayleigh." in static
-    with pytest.raises(ValueError, match="question 1: answer must be an index from 0 to 1"):
-        lesson.quick_check([{"q": "x", "options": ["a", "b"], "answer": 2, "why": ""}])
-    with pytest.raises(ValueError, match="question 1: missing why"):
-        lesson.quick_check([{"q": "x", "options": ["a", "b"], "answer": 0}])
+    assert static.count("<summary>Answer</summary>") == 2 and "Rayleigh." in static
+    with pytest.raises(ValueError, match="question 1: answer must be an option index from 0 to 2"):
+        lesson.quick_check([{"q": "x", "options": ["a", "b", "c"], "feedback": ["1", "2", "3"], "answer": 3}])
+    with pytest.raises(ValueError, match="question 1: missing feedback"):
+        lesson.quick_check([{"q": "x", "options": ["a", "b", "c"], "answer": 0}])
 
 
 def test_every_open_model_has_its_licence_terms():

@@ -116,11 +116,39 @@ def clean(nb: nbformat.NotebookNode, seed: str = "") -> nbformat.NotebookNode:
     return stable_widget_ids(nb, seed) if seed else nb
 
 
+TERMS_TAG = "terms"
+
+
+def sync_terms(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Rewrite every terms cell (tagged ``terms``) from data/glossary.yaml, keeping its list of names."""
+    from kit.lesson import terms_markdown, terms_names  # delayed: kit.lesson loads ipywidgets; only refreshing needs it
+
+    for cell in nb.cells:
+        if TERMS_TAG in cell.get("metadata", {}).get("tags", []):
+            cell.source = terms_markdown(terms_names(cell.source))
+    return nb
+
+
+def set_terms(path: Path | str, names: list[str]) -> None:
+    """Write a notebook's terms cell (after the title cell) defining ``names``, replacing any earlier one."""
+    from kit.lesson import terms_markdown  # delayed: kit.lesson loads ipywidgets; only editing needs it
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    source = terms_markdown(names)
+    cells = [c for c in nb.cells if TERMS_TAG in c.get("metadata", {}).get("tags", [])]
+    if cells:
+        cells[0].source = source
+    else:
+        nb.cells.insert(1, nbformat.v4.new_markdown_cell(source, metadata={"tags": [TERMS_TAG]}))
+    nbformat.write(nb, path)
+
+
 def execute(path: Path, out: Path | None = None, timeout: int = 600) -> nbformat.NotebookNode:
     """Execute a notebook top to bottom in its own folder and write it (in place unless ``out``)."""
     from nbclient import NotebookClient  # delayed: ~0.5 s to import; only refreshing notebooks needs it
 
-    nb = nbformat.read(path, as_version=4)
+    nb = sync_terms(nbformat.read(path, as_version=4))
     NotebookClient(
         nb,
         timeout=timeout,

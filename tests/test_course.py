@@ -90,7 +90,7 @@ def markdown_cells(path: Path) -> list[tuple[int, str]]:
     nb = nbformat.read(path, as_version=4)
     out = []
     for i, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown":
+        if cell.cell_type != "markdown" or "terms" in cell.metadata.get("tags", []):
             continue
         text = re.sub(r"```.*?```", " ", cell.source, flags=re.S)
         text = re.sub(r"`[^`]*`", " ", text)
@@ -225,36 +225,46 @@ def test_every_term_of_art_used_in_the_notes_is_in_the_glossary():
     assert not missing, "terms used but not in data/glossary.yaml:\n" + "\n".join(sorted(set(missing)))
 
 
+def terms_cells(path: Path) -> list[tuple[int, set[str]]]:
+    """Return (cell index, glossary terms it defines) for each terms cell of a notebook."""
+    out = []
+    for i, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if "terms" in cell.metadata.get("tags", []):
+            names = lesson.terms_names(cell.source)
+            assert cell.source == lesson.terms_markdown(names), (
+                f"{path.stem} cell {i}: the terms cell differs from data/glossary.yaml; run `make notebooks`"
+            )
+            out.append((i, {entry_of(n) for n in names}))
+    return out
+
+
 def test_every_glossary_term_is_defined_before_its_first_use_in_the_course():
-    """The first notebook using a term shows it in its terms box (lesson.terms) above the first use."""
+    """The first notebook using a term defines it in a terms cell above that use (title cell excepted)."""
     pats = patterns()
-    boxes: dict[str, list[tuple[int, set[str]]]] = {}
-    for path in NOTEBOOK_PATHS:
-        boxes[path.stem] = []
-        for i, call in calls(path, "terms"):
-            listed = {entry_of(n) for n in ast.literal_eval(call.args[0])}
-            assert None not in listed, f"{path.stem} cell {i}: lesson.terms names a word with no glossary entry"
-            boxes[path.stem].append((i, listed))
     seen: set[str] = set()
     late = []
     for path in NOTEBOOK_PATHS:
+        boxes = terms_cells(path)
         first: dict[str, int] = {}
         for i, text in markdown_cells(path)[1:]:  # the title cell comes before any box
             for term, pat in pats.items():
                 if term not in seen and term not in first and pat.search(text):
                     first[term] = i
         for term, i in first.items():
-            if not any(cell < i and term in listed for cell, listed in boxes[path.stem]):
-                late.append(f"{path.stem} cell {i}: '{term}' (first use in the course) is not in a terms box above it")
+            if not any(cell < i and term in listed for cell, listed in boxes):
+                late.append(f"{path.stem} cell {i}: '{term}' (first use in the course) is not in a terms cell above it")
         seen |= set(first)
     assert not late, "\n".join(late)
 
 
-def test_the_terms_box_names_only_glossary_terms():
+def test_a_terms_cell_names_only_glossary_terms_and_keeps_its_names():
     with pytest.raises(Exception, match="no entry for 'no such term'"):
-        lesson.terms(["Token", "no such term"])
-    html = lesson.terms(["KV cache", "ttft"])._repr_html_()
-    assert "KV cache" in html and "TTFT" in html and "<details" in html
+        lesson.terms_markdown(["Token", "no such term"])
+    cell = lesson.terms_markdown(["KV cache", "ttft"])
+    assert lesson.terms_names(cell) == ["KV cache", "ttft"]
+    assert "<b>KV cache</b>" in cell and "<b>TTFT</b>" in cell and "<details>" in cell
+    with pytest.raises(Exception, match="a terms cell must start with"):
+        lesson.terms_names("## not a terms cell")
 
 
 # --- structure -------------------------------------------------------------------------------------

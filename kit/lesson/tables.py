@@ -18,7 +18,7 @@ from kit.cost import (
 )
 from kit.errors import DataError, ParamError
 from kit.fmt import money
-from kit.lesson.figures import HTML, _page
+from kit.lesson.figures import _page
 from kit.params import (
     AXIS_LABELS,
     OPTION_LABELS,
@@ -26,7 +26,6 @@ from kit.params import (
 )
 from kit.recommend import recommend
 from kit.results import Recommendation
-from kit.style import MUTED
 
 e = html.escape
 
@@ -62,17 +61,30 @@ def glossary(terms: Sequence[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("term")
 
 
-def terms(names: Sequence[str]) -> HTML:
-    """Return a folded box defining the glossary terms a notebook uses, shown before their first use."""
+TERMS_MARK = "<!-- terms: "
+
+
+def terms_markdown(names: Sequence[str]) -> str:
+    """Return the folded "Terms used in this notebook" cell for ``names``, written from data/glossary.yaml.
+
+    The first line keeps the names, so ``kit notebooks --refresh`` rewrites the cell when the glossary changes.
+    """
     items = "".join(
-        f"<dt><b>{e(x['term'])}</b></dt><dd style='margin:0 0 6px 16px'>{e(x['meaning'])} "
-        f"<span style='color:{MUTED}'>({e(x['source'])})</span></dd>"
+        f"<dt><b>{e(x['term'])}</b></dt><dd>{e(x['meaning'])} <i>({e(x['source'])})</i></dd>\n"
         for x in glossary_entries(names)
     )
-    return HTML(
-        f"<details class='kit-terms'><summary><b>Terms used in this notebook</b> ({len(names)}; "
-        f"all in <code>data/glossary.yaml</code>)</summary><dl>{items}</dl></details>"
+    return (
+        f"{TERMS_MARK}{'; '.join(names)} -->\n<details><summary><b>Terms used in this notebook</b> ({len(names)}, "
+        f"from <code>data/glossary.yaml</code>; click to open)</summary>\n<dl>\n{items}</dl>\n</details>"
     )
+
+
+def terms_names(source: str) -> list[str]:
+    """Return the names kept on the first line of a terms cell."""
+    first = source.split("\n", 1)[0]
+    if not first.startswith(TERMS_MARK) or not first.endswith("-->"):
+        raise DataError(f"a terms cell must start with '{TERMS_MARK}NAME; NAME -->', found {first[:60]!r}")
+    return [n.strip() for n in first[len(TERMS_MARK) : -3].split(";") if n.strip()]
 
 
 def licences() -> pd.DataFrame:

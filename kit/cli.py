@@ -384,10 +384,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     start = time.perf_counter()
-    with tqdm(total=len(jobs), unit="notebook", file=sys.stderr, dynamic_ncols=True) as bar:
+    done = 0
+    with tqdm(
+        total=len(jobs), unit="notebook", file=sys.stderr, dynamic_ncols=True, disable=not sys.stderr.isatty()
+    ) as bar:
 
         def progress(o: runs.Outcome) -> None:
-            bar.set_postfix_str(f"{o.job.profile}/{o.job.notebook.stem} {'ok' if o.ok else 'FAILED'}")
+            nonlocal done
+            done += 1
+            what = f"{o.job.profile}/{o.job.notebook.stem} {'ok' if o.ok else 'FAILED'} in {o.seconds:.1f} s"
+            if bar.disable:  # a log, not a terminal: one line per notebook instead of a redrawn bar
+                print(f"  [{done}/{len(jobs)}] {what} ({time.perf_counter() - start:.0f} s so far)", file=sys.stderr)
+            bar.set_postfix_str(what)
             bar.update(1)
 
         outcomes = runs.run(jobs, workers, html=args.html, progress=progress)

@@ -110,7 +110,8 @@ def profiles_table(names: Sequence[str] = tuple(SEED_000_PROFILES)) -> pd.DataFr
             {
                 "profile (seed 000)": p["title"],
                 "inputs": f"{v['monthly_requests']:,} requests/month, {v['sensitivity']} data, "
-                f"{v['team_fte']:g} FTE, {v['quality_need']} quality, launch in {v['weeks_to_launch']} weeks",
+                f"{v['team_fte']:g} FTE, {v['quality_need']} quality, launch in {v['weeks_to_launch']} weeks"
+                + (f", {v['vendor_terms']} vendor terms" if v.get("vendor_terms", "standard") != "standard" else ""),
                 "seed 000 says": seed_says,
                 "the engine says": OPTION_LABELS[choice],
                 "decided by (checklist question)": GATE_NAMES[d.gate.iloc[i]],

@@ -40,7 +40,8 @@ def markdown(nb) -> str:
 
 
 def test_the_sequence_is_numbered_and_complete():
-    assert NAMES[0] == "00_start_here.ipynb" and NAMES[-1] == "09_decision.ipynb"
+    assert NAMES[0] == "00_start_here.ipynb" and NAMES[-1] == "10_seeds_grid.ipynb"
+    assert [n[:2] for n in NAMES] == [f"{i:02d}" for i in range(len(NAMES))], "numbered 00, 01, ... without gaps"
     for needed in (
         "terminology",
         "cost",
@@ -50,6 +51,8 @@ def test_the_sequence_is_numbered_and_complete():
         "parity",
         "local_inference",
         "hybrid_router",
+        "decision",
+        "seeds_grid",
     ):
         assert any(needed in n for n in NAMES), needed
     contents = markdown(read(SEQUENCE[0]))
@@ -57,6 +60,9 @@ def test_the_sequence_is_numbered_and_complete():
         assert f"]({name})" in contents, f"00_start_here does not link {name}"
     # the places of the local-inference and router notebooks are kept in the contents
     assert re.search(r"\| 07 \| \[?Local inference", contents) and re.search(r"\| 08 \| \[?Hybrid router", contents)
+    # every notebook has its row in the contents table, in order
+    rows = re.findall(r"^\| (\d\d) \|", contents, re.M)
+    assert rows == [n[:2] for n in NAMES], f"contents rows {rows} != notebooks {[n[:2] for n in NAMES]}"
 
 
 @pytest.mark.parametrize("path", SEQUENCE, ids=NAMES)
@@ -143,6 +149,7 @@ OTHER = {
     "06_performance_parity.ipynb": {"quality_need": "frontier", "latency_ms": 200},
     "07_local_inference.ipynb": {"model": "gemma-3-270m", "max_tokens": 16, "eval_items": 6},
     "08_hybrid_router.ipynb": {"sensitive_share": 0.3, "hard_share": 0.4, "route_threshold": 0.6},
+    "10_seeds_grid.ipynb": {"weight_cost": 5.0, "sensitivity": "public"},
     "09_decision.ipynb": {
         k: v
         for k, v in profile_params("regulated").items()

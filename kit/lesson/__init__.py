@@ -11,6 +11,7 @@ The notebooks call ``lesson.NAME``; the modules below hold them by role:
 * ``explorer``    sliders plus a view the engine redraws
 * ``views``       one view per decision axis, the checklist and the whole decision
 * ``tables``      data sources, assumptions, glossary, licences, worked costs
+* ``seeds``       the seeds' grid, profiles, heuristics, four questions and criteria, run through the engine
 * ``quiz``        quick checks with feedback
 * ``local_demo``  notebook 07 (local models)
 * ``router_demo`` notebook 08 (the hybrid router)
@@ -33,6 +34,21 @@ from kit.lesson.local_demo import (
 )
 from kit.lesson.quiz import Question, QuickCheck, questions, quick_check
 from kit.lesson.router_demo import log_summary, router_log, router_view, summary_table
+from kit.lesson.seeds import (
+    calculus_table,
+    criteria_table,
+    decision_grid,
+    default_shares,
+    defaults_table,
+    exceptions_table,
+    four_questions,
+    heuristic_box,
+    inputs_not_set,
+    mistral_tiers,
+    profiles_table,
+    weights_effect,
+    weights_view,
+)
 from kit.lesson.tables import (
     assumptions,
     bands_table,
@@ -70,6 +86,19 @@ from kit.lesson.views import (
 )
 
 __all__ = [
+    "calculus_table",
+    "criteria_table",
+    "decision_grid",
+    "default_shares",
+    "defaults_table",
+    "exceptions_table",
+    "four_questions",
+    "heuristic_box",
+    "inputs_not_set",
+    "mistral_tiers",
+    "profiles_table",
+    "weights_effect",
+    "weights_view",
     "bands_table",
     "how_sure",
     "time_view",

@@ -10,6 +10,7 @@ The notebooks call ``lesson.NAME``; the modules below hold them by role:
 * ``figures``     static SVG figures, HTML and full tables
 * ``explorer``    sliders plus a view the engine redraws
 * ``views``       one view per decision axis, the checklist and the whole decision
+* ``cost_lesson`` notebook 02's derivations (break-even and utilisation formulas, GPUs per replica)
 * ``tables``      data sources, assumptions, glossary, licences, worked costs
 * ``quiz``        quick checks with feedback
 * ``local_demo``  notebook 07 (local models)
@@ -18,6 +19,18 @@ The notebooks call ``lesson.NAME``; the modules below hold them by role:
 
 from __future__ import annotations
 
+from kit.lesson.cost_lesson import (
+    break_even_formula,
+    break_even_pairs,
+    formula_table,
+    gpus_per_replica_note,
+    hidden_costs,
+    replica_memory,
+    rule_of_thumb_table,
+    utilisation_ceiling,
+    utilisation_formula,
+    utilisation_formula_table,
+)
 from kit.lesson.explorer import Explorer, explore
 from kit.lesson.figures import HTML, Figure, figure, show, table
 from kit.lesson.inputs import check_injected, inputs, model_ids, profile, scenario
@@ -70,6 +83,16 @@ from kit.lesson.views import (
 )
 
 __all__ = [
+    "break_even_formula",
+    "break_even_pairs",
+    "formula_table",
+    "gpus_per_replica_note",
+    "hidden_costs",
+    "replica_memory",
+    "rule_of_thumb_table",
+    "utilisation_ceiling",
+    "utilisation_formula",
+    "utilisation_formula_table",
     "bands_table",
     "how_sure",
     "time_view",

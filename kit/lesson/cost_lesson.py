@@ -256,14 +256,34 @@ def rule_of_thumb_table(s: Scenario, cases: Any = RULE_CASES, cat: Catalog | Non
                 "GPUs per replica": f"{row.self_gpus_per_replica} x {row.self_gpu_id}",
                 "price ratio (GPU-only U needed)": f"{u['price_ratio']:.1%}",
                 "self-hosting beats closed from": "never" if vol is None else f"{vol:,}/month",
-                "average U there": "-" if util is None else f"{util:.0%}",
-                "U needed with staff there": "-" if vol is None else f"{u['needed_with_staff']:.0%}",
+                "average U there": "-" if util is None else f"{util:.1%}",
+                "U needed with staff there": "-" if vol is None else f"{u['needed_with_staff']:.1%}",
                 "seed 004's 30% line": "-"
                 if util is None
                 else ("holds" if util >= 0.3 else "fails: self-hosting wins below 30%"),  # fmt: skip
             }
         )
     return pd.DataFrame(rows).set_index("case")
+
+
+def staff_table(s: Scenario, volume: float, engineer_costs: Any = (100_000.0, 200_000.0, 400_000.0),
+                cat: Catalog | None = None) -> pd.DataFrame:  # fmt: skip
+    """At one volume, for each loaded yearly cost of an engineer: the price ratio, the utilisation self-hosting
+    needs once staff and setup are spread over the requests, and the utilisation its fleet actually has."""
+    rows = []
+    for pay in engineer_costs:
+        u = utilisation_formula(s.replace(fte_annual_cost_usd=float(pay)), volume, cat)
+        need = u["needed_with_staff"]
+        rows.append(
+            {
+                "engineer, loaded $/year": f"${pay:,.0f}",
+                "price ratio (GPU-only U needed)": f"{u['price_ratio']:.1%}",
+                "U needed with staff and setup": f"{need:.1%}" if need <= 1 else "over 100%: no fleet is that busy",
+                "the fleet's U": f"{u['utilisation_engine']:.1%}",
+                "cheaper": "self-hosting" if u["self_cost_engine"] < u["closed_cost"] else "the closed API",
+            }
+        )
+    return pd.DataFrame(rows).set_index("engineer, loaded $/year")
 
 
 def utilisation_ceiling(s: Scenario, cat: Catalog | None = None) -> dict[str, float]:

@@ -10,6 +10,7 @@ The notebooks call ``lesson.NAME``; the modules below hold them by role:
 * ``figures``     static SVG figures, HTML and full tables
 * ``explorer``    sliders plus a view the engine redraws
 * ``views``       one view per decision axis, the checklist and the whole decision
+* ``cost_lesson`` notebook 02's derivations (break-even and utilisation formulas, GPUs per replica)
 * ``tables``      data sources, assumptions, glossary, licences, worked costs
 * ``seeds``       the seeds' grid, profiles, heuristics, four questions and criteria, run through the engine
 * ``quiz``        quick checks with feedback
@@ -19,6 +20,19 @@ The notebooks call ``lesson.NAME``; the modules below hold them by role:
 
 from __future__ import annotations
 
+from kit.lesson.cost_lesson import (
+    break_even_formula,
+    break_even_pairs,
+    formula_table,
+    gpus_per_replica_note,
+    hidden_costs,
+    replica_memory,
+    rule_of_thumb_table,
+    staff_table,
+    utilisation_ceiling,
+    utilisation_formula,
+    utilisation_formula_table,
+)
 from kit.lesson.explorer import Explorer, explore
 from kit.lesson.figures import HTML, Figure, figure, show, table
 from kit.lesson.inputs import check_injected, inputs, model_ids, profile, scenario
@@ -99,6 +113,17 @@ __all__ = [
     "profiles_table",
     "weights_effect",
     "weights_view",
+    "break_even_formula",
+    "break_even_pairs",
+    "formula_table",
+    "gpus_per_replica_note",
+    "hidden_costs",
+    "replica_memory",
+    "rule_of_thumb_table",
+    "staff_table",
+    "utilisation_ceiling",
+    "utilisation_formula",
+    "utilisation_formula_table",
     "bands_table",
     "how_sure",
     "time_view",

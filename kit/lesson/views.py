@@ -10,10 +10,12 @@ from kit.cost import (
     break_even,
     volume_sweep,
 )
-from kit.fmt import driver_sentence, time_sentence
+from kit.fmt import driver_sentence, money, time_sentence
 from kit.lesson.figures import HTML, _inline, _page, _row
 from kit.params import (
     AXIS_LABELS,
+    OPTION_LABELS,
+    OPTIONS,
     Scenario,
 )
 from kit.recommend import checklist, decision_map, recommend, vary
@@ -47,16 +49,62 @@ def axis_note(result: Recommendation, axis: str) -> str:
 
 
 def cost_view(s: Scenario) -> str:
-    """Cost axis: the lean, monthly cost by option with its lines, and cost against volume."""
+    """Cost axis: the lean; each option's monthly cost, or why this data may not use it; who runs a self-hosted
+    fleet and what their time costs; monthly cost by option; cost against volume."""
     cat = load_catalog()
     sweep = volume_sweep(s, cat=cat)
     r = _quick(s)
     return _page(
         axis_note(r, "cost"),
+        _row(_cost_options(s, r), _cost_staff(s, r)),
         _row(
             _inline(charts.cost_chart(r["breakdown"], r["choice"]), "cv-cost"),
             _inline(charts.volume_chart(sweep, break_even(s, cat, sweep), s["monthly_requests"]), "cv-volume"),
         ),
+    )
+
+
+def _cost_options(s: Scenario, r: Recommendation) -> str:
+    """Each option's monthly cost for ``s``, or 'not allowed' with the reason its data sensitivity gives (each
+    distinct reason once, numbered)."""
+    reasons = list(dict.fromkeys(r["not_allowed"].values()))
+    cells = "".join(
+        f"<tr><td>{e(OPTION_LABELS[o])}</td><td style='text-align:right;padding-left:10px'>"
+        + (
+            f"<b>{money(r['costs'][o])}</b>"
+            if o not in r["not_allowed"]
+            else f"<span class='muted'>not allowed ({reasons.index(r['not_allowed'][o]) + 1})</span>"
+        )
+        + "</td></tr>"
+        for o in OPTIONS
+    )
+    notes = "".join(f"<li>{e(x)}</li>" for x in reasons)
+    return (
+        f'<div class="kit-panel" style="max-width:560px"><b>Per month, for {e(s["sensitivity"])} data</b> '
+        f"(engine's pick: {e(r['choice_label'])})"
+        f'<table style="border-collapse:collapse;font-size:12.5px;margin-top:4px">{cells}</table>'
+        + (f'<ol class="muted" style="margin:4px 0 0 0;padding-left:18px">{notes}</ol>' if notes else "")
+        + "</div>"
+    )
+
+
+def _cost_staff(s: Scenario, r: Recommendation) -> str:
+    """The self-hosted fleet's staff: the FTE it needs, their monthly cost in its bill, and the team you have."""
+    sh = r["self_hosted"]
+    need, have = sh["ops_fte"], s["team_fte"]
+    staff = r["breakdown"]["self_hosted_open"].get("ops_staff")
+    gap = (
+        f"You have <b>{have:g}</b> FTE: enough to run it."
+        if have >= need
+        else f"You have <b>{have:g}</b> FTE: about {need - have:.1f} FTE short, so the engine will not pick "
+        "self-hosting unless the data forces it (the bill already pays for the people the fleet needs, hired "
+        "or yours)."
+    )
+    return (
+        f'<div class="kit-panel" style="max-width:420px"><b>Who runs a self-hosted fleet</b><div>'
+        f"{sh['gpus']} x {e(sh['gpu'])} ({sh['gpus_per_replica']} per replica) needs about "
+        f"<b>{need:.2f} FTE</b> of operations, {money(staff)}/month in its bill at "
+        f"{money(s['fte_annual_cost_usd'])} a year each. {gap}</div></div>"
     )
 
 

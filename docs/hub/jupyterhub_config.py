@@ -20,8 +20,8 @@ KIT = "/srv/llm-decision-kit"
 c.Spawner.cmd = [f"{KIT}/binder/start", "jupyterhub-singleuser"]
 # JupyterLab opens at the first notebook; the app is at /user/<name>/voila/render/notebooks/app.ipynb.
 c.Spawner.default_url = "/lab/tree/notebooks/00_start_here.ipynb"
-# Measured: a user with one notebook run and the app open holds about 0.65 GB (docs/hub.md, Sizing); a
-# notebook that loads the local models (07) adds more. Above the limit the kernel is killed, not the machine.
+# Measured (docs/hub.md, Sizing): a user with the app open and one notebook run holds about 0.65 GB, about
+# 1.4 GB in notebook 07 (both local models loaded). Above the limit the kernel is killed, not the machine.
 c.Spawner.mem_limit = "2G"
 # Short bursts (a Monte Carlo, a chart) may use a whole core; more would starve the neighbours.
 c.Spawner.cpu_limit = 1.0

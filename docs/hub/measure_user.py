@@ -161,13 +161,12 @@ def main() -> None:
     finally:
         stop(proc)
     width = max(len(r[0]) for r in rows)
-    print(f"{'process':<{width}}  {'RSS MB':>7}  {'PSS MB':>7}")
-    for what, rss, pss in rows:
-        print(f"{what:<{width}}  {rss:7.0f}  {pss:7.0f}")
+    print(f"{'process':<{width}}  {'RSS MB':>7}  {'PSS MB':>7}  {'CPU s':>6}")
+    for what, rss, pss, cpu in rows:
+        print(f"{what:<{width}}  {rss:7.0f}  {pss:7.0f}  {cpu:6.1f}")
     last = [r for r in rows if r[0] != "server, idle"]
-    print(
-        f"{'one user (server + kernels above)':<{width}}  {sum(r[1] for r in last):7.0f}  {sum(r[2] for r in last):7.0f}"
-    )
+    total = f"{sum(r[1] for r in last):7.0f}  {sum(r[2] for r in last):7.0f}"
+    print(f"{'one user (server + kernels above)':<{width}}  {total}")
     print(f"server log: {log}")
 
 

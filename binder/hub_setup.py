@@ -10,9 +10,10 @@ built (repo2docker, Binder, Zero to JupyterHub) or the environment is set up (Th
     ``voila.json`` from the Jupyter config path and from the server's working folder, never from
     ``notebooks/``. The two settings only standalone Voila honours (``preheat_kernel``,
     ``default_pool_size``) are left out;
-  - ``etc/jupyter/jupyter_server_config.d/llm-decision-kit.json``: JupyterLab opens at
-    ``notebooks/00_start_here.ipynb``, idle kernels are culled with the app's ``MappingKernelManager``
-    settings, and JupyterLab's news feed and update check are off (as ``make lab`` does);
+  - ``etc/jupyter/jupyter_server_config.d/llm-decision-kit.json``: idle kernels are culled with the app's
+    ``MappingKernelManager`` settings, JupyterLab's news feed and update check are off (as ``make lab``
+    does), and ``ServerApp.default_url`` is the first notebook (a fallback: the hub's
+    ``Spawner.default_url`` or Binder's ``urlpath`` decides, and ``jupyter lab`` opens ``/lab``);
   - ``share/jupyter/voila/templates/kit``: a copy of the kit's offline Voila template.
 * ``cache-dir [PREFIX]`` prints the shared cache the image is built with (``KIT_CACHE_DIR``): the offline
   Vega bundle and the assembled model files live there, outside the users' homes, once for everyone.

@@ -10,6 +10,7 @@ The notebooks call ``lesson.NAME``; the modules below hold them by role:
 * ``figures``     static SVG figures, HTML and full tables
 * ``explorer``    sliders plus a view the engine redraws
 * ``views``       one view per decision axis, the checklist and the whole decision
+* ``axes_lesson`` notebooks 03-05: where the data may go, who owns which duty, what launch takes
 * ``tables``      data sources, assumptions, glossary, licences, worked costs
 * ``quiz``        quick checks with feedback
 * ``local_demo``  notebook 07 (local models)
@@ -18,6 +19,7 @@ The notebooks call ``lesson.NAME``; the modules below hold them by role:
 
 from __future__ import annotations
 
+from kit.lesson.axes_lesson import duties_on_you, duties_table, launch_plan, reach_table
 from kit.lesson.explorer import Explorer, explore
 from kit.lesson.figures import HTML, Figure, figure, show, table
 from kit.lesson.inputs import check_injected, inputs, model_ids, profile, scenario
@@ -70,6 +72,10 @@ from kit.lesson.views import (
 )
 
 __all__ = [
+    "duties_table",
+    "duties_on_you",
+    "launch_plan",
+    "reach_table",
     "bands_table",
     "how_sure",
     "time_view",

@@ -91,15 +91,19 @@ def _result(s: Scenario, result: Recommendation | None) -> Recommendation:
 def reach_table(s: Scenario, result: Recommendation | None = None) -> pd.DataFrame:
     """Return, per option, whether the scenario's data may reach it (and why not), its monthly cost, and the pick."""
     r = _result(s, result)
-    rows = [
-        {
-            "option": OPTION_LABELS[o],
-            "may the data go there?": "yes" if o not in r["not_allowed"] else f"no - {r['not_allowed'][o]}",
-            "monthly cost": cost_text(r, o),
-            "recommended": "<- this one" if o == r["choice"] else "",
-        }
-        for o in OPTIONS
-    ]
+    rows, said = [], set()
+    for o in OPTIONS:
+        why = r["not_allowed"].get(o)
+        reach = "yes" if why is None else ("no - the same rule" if why in said else f"no - {why}")
+        said.add(why)
+        rows.append(
+            {
+                "option": OPTION_LABELS[o],
+                "may the data go there?": reach,
+                "monthly cost": cost_text(r, o),
+                "recommended": "<- this one" if o == r["choice"] else "",
+            }
+        )
     return pd.DataFrame(rows).set_index("option")
 
 

@@ -11,6 +11,7 @@ The notebooks call ``lesson.NAME``; the modules below hold them by role:
 * ``explorer``    sliders plus a view the engine redraws
 * ``views``       one view per decision axis, the checklist and the whole decision
 * ``cost_lesson`` notebook 02's derivations (break-even and utilisation formulas, GPUs per replica)
+* ``axes_lesson`` notebooks 03-05: where the data may go, who owns which duty, what launch takes
 * ``tables``      data sources, assumptions, glossary, licences, worked costs
 * ``seeds``       the seeds' grid, profiles, heuristics, four questions and criteria, run through the engine
 * ``quiz``        quick checks with feedback
@@ -20,6 +21,7 @@ The notebooks call ``lesson.NAME``; the modules below hold them by role:
 
 from __future__ import annotations
 
+from kit.lesson.axes_lesson import duties_on_you, duties_table, launch_plan, reach_table
 from kit.lesson.cost_lesson import (
     break_even_formula,
     break_even_pairs,
@@ -124,6 +126,10 @@ __all__ = [
     "utilisation_ceiling",
     "utilisation_formula",
     "utilisation_formula_table",
+    "duties_table",
+    "duties_on_you",
+    "launch_plan",
+    "reach_table",
     "bands_table",
     "how_sure",
     "time_view",

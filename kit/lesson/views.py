@@ -11,6 +11,7 @@ from kit.cost import (
     volume_sweep,
 )
 from kit.fmt import driver_sentence, money, time_sentence
+from kit.lesson.axes_lesson import duties_html, launch_html, reach_html
 from kit.lesson.figures import HTML, _inline, _page, _row
 from kit.params import (
     AXIS_LABELS,
@@ -109,24 +110,29 @@ def _cost_staff(s: Scenario, r: Recommendation) -> str:
 
 
 def control_view(s: Scenario) -> str:
-    """Control axis: the lean, and the answer across volume and sensitivity."""
+    """Control axis: the lean, which options the data may reach with the cost of the allowed ones, the warnings,
+    and the answer across volume and sensitivity."""
     r = _quick(s)
     return _page(
         axis_note(r, "control"),
+        reach_html(s, r),
         warnings_html(r),
         _inline(charts.map_chart(decision_map(s), s["monthly_requests"], s["sensitivity"]), "ctl-map"),
     )
 
 
 def security_view(s: Scenario) -> str:
-    """Security axis: the lean, and how it moves with the team for this sensitivity."""
+    """Security axis: the lean, who owns which governance duty under the recommended option and whether the team
+    can carry it, and how the lean moves with the team for this sensitivity."""
     r = _quick(s)
     table = vary(s, "team_fte", [0, 0.5, 1, 1.5, 2, 3, 5, 8])
     return _page(
         axis_note(r, "security"),
+        staffing(s, r),
+        duties_html(s, r),
         _inline(
             charts.lean_chart(
-                table, "team_fte", ["security", "ecosystem"], f"Leans by team size, for {s['sensitivity']} data"
+                table, "team_fte", ["security"], f"Security lean by team size, for {s['sensitivity']} data"
             ),
             "sec-team",
         ),
@@ -135,24 +141,33 @@ def security_view(s: Scenario) -> str:
 
 def staffing(s: Scenario, result: Recommendation | None = None) -> str:
     """Return who could run a self-hosted fleet for ``s``: its size, the engineers it needs, the team you have."""
-    sh = (result or _quick(s))["self_hosted"]
+    r = result or _quick(s)
+    sh = r["self_hosted"]
     can = s["team_fte"] >= sh["ops_fte"]
+    if can:
+        verdict = "enough."
+    elif r["choice"] == "self_hosted_open":
+        verdict = (
+            "not enough, and the engine picks self-hosting anyway because the data may not leave: hire or contract."
+        )
+    else:
+        verdict = "not enough, so the engine will not pick self-hosting unless residency forces it."
     return (
-        f'<div class="kit-panel" style="margin-bottom:10px">A self-hosted fleet for this load is '
-        f"{sh['gpus']} x {e(sh['gpu'])} and needs about <b>{sh['ops_fte']:.1f} FTE</b> to run; you have "
-        f"<b>{s['team_fte']:g}</b> - "
-        + ("enough." if can else "not enough, so the engine will not pick self-hosting unless residency forces it.")
-        + "</div>"
+        f'<div class="kit-panel" style="margin-bottom:10px">A self-hosted fleet for '
+        f"{s['monthly_requests']:,} requests a month is {sh['gpus']} x {e(sh['gpu'])} and needs about "
+        f"<b>{sh['ops_fte']:.1f} FTE</b> to run; you have <b>{s['team_fte']:g}</b> - {verdict}</div>"
     )
 
 
 def ecosystem_view(s: Scenario) -> str:
-    """Ecosystem axis: the lean, who could run a self-hosted fleet, and the lean across launch dates."""
+    """Ecosystem axis: the lean, who could run a self-hosted fleet, what the recommended option needs before launch
+    and how long that takes with the team, and the lean across launch dates."""
     r = _quick(s)
     table = vary(s, "weeks_to_launch", [2, 4, 6, 8, 12, 16, 26, 52])
     return _page(
         axis_note(r, "ecosystem"),
         staffing(s, r),
+        launch_html(s, r),
         _inline(
             charts.lean_chart(table, "weeks_to_launch", ["ecosystem"], "Ecosystem lean by weeks to launch"), "eco-weeks"
         ),

@@ -123,7 +123,7 @@ def explain(s: dict, row: pd.Series, lean: pd.Series, cat: Catalog) -> dict[str,
     team = s["team_fte"]
     security_why = f"With {team:g} FTE to build guardrails, monitoring and red-teaming, " + (
         "a vendor's safety stack and SLAs carry most of the load."
-        if team < 1.5
+        if lean["security"] < 0  # the sentence follows the lean's sign, as the ecosystem's does
         else "you can own governance and gain full auditability."
     )
     ecosystem_why = f"Launch in {s['weeks_to_launch']} weeks with {team:g} FTE of ML-ops: " + (

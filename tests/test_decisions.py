@@ -338,3 +338,15 @@ def test_self_hosting_wins_on_cost_at_high_steady_volume_and_never_where_it_cann
     assert cheaper(chosen.self_hosted_open, chosen.hosted_open, TOL).all()
     # and below the first such volume it never is
     assert not (d.choice[vols < first] == "self_hosted_open").any()
+
+
+def test_the_security_and_ecosystem_sentences_follow_the_sign_of_their_lean():
+    """A sentence that says the vendor carries the load goes with a lean towards closed, and the reverse."""
+    from kit.params import Scenario
+    from kit.recommend import recommend
+
+    for team, sensitivity in itertools.product((0, 0.5, 1, 1.5, 2, 3, 8), ("public", "internal", "regulated")):
+        r = recommend(Scenario.make({"team_fte": team, "sensitivity": sensitivity}), with_sweep=False, with_flips=False)
+        sec, eco = r["axes"]["security"], r["axes"]["ecosystem"]
+        assert ("vendor's safety stack" in sec["why"]) == (sec["lean"] < 0), (team, sensitivity, sec)
+        assert ("closed SDKs" in eco["why"]) == (eco["lean"] < 0), (team, sensitivity, eco)

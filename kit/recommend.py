@@ -165,13 +165,7 @@ def decide(scenarios: Any, cat: Catalog | None = None, draws: Any = None) -> pd.
     can_run = team >= c.self_ops_fte.to_numpy(float)
 
     g = _gates(df, c, ok, cat, rows)
-    inside, g_volume, g_fast, frontier, high = (
-        g["stay_inside"],
-        g["high_steady_volume"],
-        g["ship_fast"],
-        g["frontier"],
-        g["high_spend"],
-    )
+    inside, g_volume, g_fast, frontier = g["stay_inside"], g["high_steady_volume"], g["ship_fast"], g["frontier"]
     mean_self, mean_hosted = weighted_lean(df, c, ok, lean, cat, rows)
     # the strongest case the axes make for an allowed open option
     mean = np.where(c.allowed_hosted_open.to_numpy(bool), np.fmax(mean_self, mean_hosted), mean_self)
@@ -208,7 +202,7 @@ def decide(scenarios: Any, cat: Catalog | None = None, draws: Any = None) -> pd.
             COL["self_hosted_open"],
             g["open_idx"],
             COL["closed_api"],
-            np.where(high & g["hybrid_wins"], COL["hybrid"], COL["closed_api"]),
+            mixed,  # one router rule on both paths: a router where it costs less than the closed API alone
         ],
         by_axes,
     )
@@ -511,13 +505,13 @@ def _reasons(s: dict, row: pd.Series, ax: dict, cat: Catalog) -> list[str]:
                 "route the rest."
             ]
         else:
-            why = (
-                "a router would not cost less"
-                if row.closed_api >= cat.a("high_spend_usd_month")
-                else f"at {money(row.closed_api)}/month spend is below the {money(cat.a('high_spend_usd_month'))} "
-                "where a router's engineering pays"
-            )
-            reasons = [f"You need the frontier edge on the hardest tasks: a closed frontier model; {why}."]
+            reasons = [
+                "You need the frontier edge on the hardest tasks: a closed frontier model; a router, its "
+                f"engineering included, would not cost less ({money(row.hybrid)}/month against {money(row.closed_api)})."
+                if np.isfinite(row.hybrid)
+                else "You need the frontier edge on the hardest tasks: a closed frontier model (a router is not "
+                "allowed for this data)."
+            ]
     else:
         lean, cut = row.weighted_lean, cat.a("lean_cut")
         head = (

@@ -350,3 +350,21 @@ def test_the_security_and_ecosystem_sentences_follow_the_sign_of_their_lean():
         sec, eco = r["axes"]["security"], r["axes"]["ecosystem"]
         assert ("vendor's safety stack" in sec["why"]) == (sec["lean"] < 0), (team, sensitivity, sec)
         assert ("closed SDKs" in eco["why"]) == (eco["lean"] < 0), (team, sensitivity, eco)
+
+
+def test_a_frontier_need_never_makes_a_cheaper_router_less_likely():
+    """One router rule on both paths: where a router (its engineering included) costs less than the closed
+    API, needing the frontier edge keeps it; it does not fall back to the dearer closed API."""
+    from kit.params import Scenario
+    from kit.recommend import recommend
+
+    for v in (2e5, 6e5, 2e6):
+        strong = recommend(Scenario.make({"monthly_requests": int(v)}), with_sweep=False, with_flips=False)
+        frontier = recommend(
+            Scenario.make({"monthly_requests": int(v), "quality_need": "frontier"}), with_sweep=False, with_flips=False
+        )
+        c = frontier["costs"]
+        if c["hybrid"] is not None and c["hybrid"] < c["closed_api"] * (1 - CAT.a("cost_tie_tolerance")):
+            assert frontier["choice"] == "hybrid", (v, c, frontier["reasons"])
+        if strong["choice"] == "hybrid":
+            assert frontier["choice"] == "hybrid", (v, c)

@@ -312,3 +312,12 @@ def test_the_coverage_table_points_at_sections_that_exist():
         )
         seeds.add(seed.strip()[:8])
     assert seeds == {f"seed 00{n}" for n in range(5)}, f"seeds covered: {sorted(seeds)}"
+
+
+def test_feedback_that_already_says_right_or_wrong_is_not_prefixed_twice():
+    (q,) = lesson.questions(
+        [{"q": "x", "options": ["a", "b", "c"], "feedback": ["Right: a.", "No: b is wrong", "Close"], "answer": 0}]
+    )
+    assert q.grade(0) == (True, "Right: a.")
+    assert q.grade(1) == (False, "No: b is wrong. Try another option.")
+    assert q.grade(2) == (False, "Not quite. Close. Try another option.")

@@ -19,6 +19,13 @@ from kit.style import ERROR, GOOD
 
 e = html.escape
 MIN_OPTIONS = 3
+RIGHT = ("right", "correct", "yes")  # feedback that already says so gets no second "Right."
+WRONG = ("not quite", "no", "wrong", "not ")
+
+
+def _opens_with(text: str, words: tuple[str, ...]) -> bool:
+    head = text.lstrip().lower()
+    return any(head.startswith(w) and (len(head) == len(w) or not head[len(w)].isalpha()) for w in words)
 
 
 @dataclass(frozen=True)
@@ -34,9 +41,11 @@ class Question:
         """Return (correct?, feedback) for the option index ``picked`` (None: not answered yet)."""
         if picked is None:
             return None, ""
+        text = self.feedback[picked]
         if picked == self.answer:
-            return True, f"Right. {self.feedback[picked]}"
-        return False, f"Not quite. {self.feedback[picked]} Try another option."
+            return True, text if _opens_with(text, RIGHT) else f"Right. {text}"
+        text = text if _opens_with(text, WRONG) else f"Not quite. {text}"
+        return False, text + ("" if text.rstrip().endswith((".", "!", "?")) else ".") + " Try another option."
 
     def reveal(self) -> str:
         """Return the answer and its explanation."""

@@ -335,11 +335,17 @@ def test_server_is_stopped_when_the_block_fails(tmp_path):
 
 
 def _fake_server(tmp_path, body: str) -> dict[str, str]:
-    """Return an environment in which ``python -m llama_cpp.server`` runs ``body`` instead of llama.cpp."""
+    """Return an environment in which the llama_cpp.server module runs ``body`` instead of llama.cpp."""
     pkg = tmp_path / "fake" / "llama_cpp" / "server"
     pkg.mkdir(parents=True)
-    (pkg.parent / "__init__.py").write_text("")
+    # what the kit's launcher (local.SERVER_MAIN) adjusts before it runs the server module
+    (pkg.parent / "__init__.py").write_text("class Llama:\n    def generate(self, tokens, *args, **kwargs): ...\n")
     (pkg / "__init__.py").write_text("")
+    (pkg / "types.py").write_text(
+        "from pydantic import BaseModel\n"
+        "class CreateCompletionRequest(BaseModel):\n    repeat_penalty: float = 1.1\n"
+        "class CreateChatCompletionRequest(BaseModel):\n    repeat_penalty: float = 1.1\n"
+    )
     (pkg / "__main__.py").write_text(textwrap.dedent(body))
     return {"PYTHONPATH": os.pathsep.join([str(tmp_path / "fake"), os.environ.get("PYTHONPATH", "")])}
 

@@ -11,6 +11,7 @@ from kit.cost import (
     volume_sweep,
 )
 from kit.fmt import driver_sentence, time_sentence
+from kit.lesson import parity_lesson
 from kit.lesson.figures import HTML, _inline, _page, _row
 from kit.params import (
     AXIS_LABELS,
@@ -112,16 +113,16 @@ def ecosystem_view(s: Scenario) -> str:
 
 
 def parity_view(s: Scenario) -> str:
-    """Parity axis: the lean, the reference models for this quality need, and all five leans."""
+    """Parity axis: the lean; the recommendation with the quality it delivers against the need, the options
+    the data allows and who could run a fleet; each option's cost and quality; the five leans."""
     r = _quick(s)
-    models = (
-        f'<div class="kit-panel" style="margin-bottom:10px">Models compared for <b>{e(s["quality_need"])}</b> '
-        f"work: closed <b>{e(r['models']['closed'])}</b> against open <b>{e(r['models']['open'])}</b> "
-        f"(hosted price row: {e(str(r['models']['hosted_price']))}). Per month: closed "
-        f"{report.cost_text(r, 'closed_api')}, hosted open {report.cost_text(r, 'hosted_open')}, hybrid with "
-        f"{s['hard_share']:.0%} hard requests {report.cost_text(r, 'hybrid')}.</div>"
+    table = parity_lesson.options_table(s, r)
+    return _page(
+        axis_note(r, "parity"),
+        parity_lesson.parity_panel(s, r),
+        table.to_html(classes="kit-table", border=0, escape=True),
+        _inline(charts.axes_chart(r["axes"]), "par-axes"),
     )
-    return _page(axis_note(r, "parity"), models, _inline(charts.axes_chart(r["axes"]), "par-axes"))
 
 
 def decision_view(s: Scenario) -> str:

@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -546,7 +545,6 @@ class LocalBackend:
 
 
 SCORE_CHUNK = 32  # tokens per evaluation step when scoring labels: the fixed grid of _Scorer
-MEMO_BYTES = 80_000_000  # logits a _Scorer keeps for reuse: the 66 evaluation prompts of either bundled model
 
 
 @lru_cache(maxsize=2)
@@ -600,18 +598,6 @@ class _Scorer:
             self.ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=False)
         self.batch = _internals.LlamaBatch(n_tokens=SCORE_CHUNK, embd=0, n_seq_max=1, verbose=False)
         self.kept: list[int] = []  # the tokens of the whole chunks held in the KV cache, from position 0
-        # Logits already computed, by (tokens, first wanted position): the same computation gives the same
-        # bits, so a second request is answered from here (the evaluation scores each prompt's labels after
-        # generating from it: the logits after the prompt are computed once). Bounded by MEMO_BYTES.
-        self.memo: OrderedDict[tuple[tuple[int, ...], int], list[np.ndarray]] = OrderedDict()
-        self.memo_bytes = 0
-
-    def _remember(self, key: tuple[tuple[int, ...], int], rows: list[np.ndarray]) -> None:
-        rows = [r.astype(np.float32) for r in rows]  # exact: llama.cpp's logits are 32-bit floats
-        self.memo[key] = rows
-        self.memo_bytes += sum(r.nbytes for r in rows)
-        while self.memo_bytes > MEMO_BYTES and len(self.memo) > 1:
-            self.memo_bytes -= sum(r.nbytes for r in self.memo.popitem(last=False)[1])
 
     def _forget(self, keep: int, everything: bool = False) -> None:
         """Drop cached positions from ``keep`` on; clear the whole cache if asked or if removal fails."""
@@ -667,7 +653,6 @@ class _Scorer:
             self._prefix(tokens, head)
             self._decode(tokens[head:], head, {len(tokens) - 1})
             row = self._row(len(tokens) - 1 - head)
-            self._remember((tuple(tokens), len(tokens) - 1), [row])  # what logits_from(tokens, last) computes
             while len(out) < max_tokens:
                 token = int(np.argmax(row))
                 if llama_cpp.llama_vocab_is_eog(vocab, token):
@@ -690,10 +675,6 @@ class _Scorer:
             raise ParamError(
                 "prompt", f"{len(tokens)} tokens with the label", f"at most {self.n_ctx} tokens (the context)"
             )
-        key = (tuple(tokens), first)
-        if key in self.memo:
-            self.memo.move_to_end(key)
-            return [r.astype(np.float64) for r in self.memo[key]]
         c = SCORE_CHUNK
         head = first // c * c  # the first chunk evaluated with the wanted outputs
         rows: list[np.ndarray] = []
@@ -707,7 +688,6 @@ class _Scorer:
         except BaseException:  # a failed decode (or Ctrl-C) leaves the cache unknown: start afresh next time
             self._forget(0, everything=True)
             raise
-        self._remember(key, rows)
         return rows
 
 
@@ -719,7 +699,7 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- this machine as a server
 
 
-def memory_bandwidth_gbs(mb: int = 512, repeats: int = 5) -> float:
+def memory_bandwidth_gbs(mb: int = 256, repeats: int = 3) -> float:
     """Measure single-thread memory read bandwidth (GB/s): the best of a few passes summing a large array."""
     a = np.ones(mb * (1 << 20) // 8, dtype=np.float64)
     best = float("inf")

@@ -11,8 +11,8 @@ from kit.cost import (
     volume_sweep,
 )
 from kit.fmt import driver_sentence, time_sentence
-from kit.lesson import parity_lesson
 from kit.lesson.figures import HTML, _inline, _page, _row
+from kit.lesson.parity_lesson import options_table, parity_panel
 from kit.params import (
     AXIS_LABELS,
     Scenario,
@@ -116,10 +116,10 @@ def parity_view(s: Scenario) -> str:
     """Parity axis: the lean; the recommendation with the quality it delivers against the need, the options
     the data allows and who could run a fleet; each option's cost and quality; the five leans."""
     r = _quick(s)
-    table = parity_lesson.options_table(s, r)
+    table = options_table(s, r)
     return _page(
         axis_note(r, "parity"),
-        parity_lesson.parity_panel(s, r),
+        parity_panel(s, r),
         table.to_html(classes="kit-table", border=0, escape=True),
         _inline(charts.axes_chart(r["axes"]), "par-axes"),
     )

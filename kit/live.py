@@ -51,6 +51,53 @@ HARD = (
 )
 
 
+# The cheap tier is a base model (Gemma 3 270M): it continues text and does not follow chat messages, so
+# it gets each request as a few-shot completion prompt, the way base models are used. The examples are
+# not the demo's prompts.
+FEW_SHOT_TASK = "Answer each request in one short line."
+FEW_SHOT = (
+    ("What is the capital of Italy?", "Rome."),
+    ("Translate 'thank you' into German.", "Danke."),
+    ("Summarise this: the invoice was paid late because the approver was on holiday.", "The invoice was late: the approver was away."),
+)  # fmt: skip
+
+
+def few_shot_prompt(prompt: str) -> str:
+    """Return a request wrapped as a few-shot completion prompt (instruction, worked examples, the request)."""
+    shots = "".join(f"Request: {q}\nAnswer: {a}\n\n" for q, a in FEW_SHOT)
+    return f"{FEW_SHOT_TASK}\n\n{shots}Request: {' '.join(prompt.split())}\nAnswer:"
+
+
+def answered(text: str) -> bool:
+    """Return whether a tier's reply counts as an answer: some letters or digits (an empty reply does not)."""
+    return any(ch.isalnum() for ch in text)
+
+
+class FewShotBackend:
+    """A base model behind an OpenAI-compatible ``/v1/completions`` endpoint, sent few-shot prompts."""
+
+    def __init__(self, base_url: str, model: str, name: str | None = None, timeout: float = 60):
+        from openai import OpenAI  # delayed: importing openai (httpx, pydantic) takes about 0.8 s
+
+        self.base_url, self.model, self.name = base_url, model, name or model
+        self.client = OpenAI(base_url=base_url, api_key="not-needed", timeout=timeout, max_retries=0)
+
+    def complete(self, prompt: str, max_tokens: int = 32) -> evaluate.Completion:
+        """Complete the few-shot prompt for ``prompt`` at temperature 0, up to the end of the answer's line."""
+        t = time.perf_counter()
+        r = self.client.completions.create(
+            model=self.model, prompt=few_shot_prompt(prompt), temperature=0, max_tokens=max_tokens, stop=["\n"]
+        )
+        took = time.perf_counter() - t
+        usage = r.usage
+        return evaluate.Completion(
+            r.choices[0].text or "",
+            getattr(usage, "prompt_tokens", 0) or 0,
+            getattr(usage, "completion_tokens", 0) or 0,
+            took,
+        )
+
+
 def is_sensitive(prompt: str) -> bool:
     """Return whether a prompt carries data that must stay inside (emails, account numbers, health, pay)."""
     return bool(SENSITIVE.search(prompt))
@@ -113,7 +160,7 @@ class Router:
         c = tier.backend.complete(prompt, max_tokens=self.max_tokens)
         usd = self._price(tier, c)
         escalated = False
-        if tier is self.cheap and len(c.text.split()) < 2 and not (sensitive and self.residency):
+        if tier is self.cheap and not answered(c.text) and not (sensitive and self.residency):
             first = c
             c = self.strong.backend.complete(prompt, max_tokens=self.max_tokens)  # the cheap tier failed: retry
             usd += self._price(self.strong, c)
@@ -153,8 +200,8 @@ def local_router(
 ) -> Iterator[Router]:
     """Start the local tiers as llama.cpp servers on 127.0.0.1 and yield a Router over them; stop them after.
 
-    Without an external endpoint, SmolLM2 (instruct) stands in for the closed model and Gemma 3 270M (base)
-    for the cheap open tier; sensitive prompts go to SmolLM2 on this machine, which really is self-hosted.
+    Without an external endpoint, SmolLM2 (instruct, sent chat messages) stands in for the closed model and
+    Gemma 3 270M (base, sent few-shot completion prompts) for the cheap open tier; sensitive prompts go to SmolLM2 on this machine, which really is self-hosted.
     Each answer is priced as the tier it stands for would bill it (the scenario's models, data/prices.csv).
     """
     cat = load_catalog()
@@ -164,11 +211,16 @@ def local_router(
     hosted_ref = hosted_market(df, cat, np.ones(1)).hosted_ref.iloc[0]  # the provider the cost engine prices
     hosted_price = cat.price_table.loc[hosted_ref] if isinstance(hosted_ref, str) else closed_price
     closed_usd = (closed_price.input_usd_per_mtok, closed_price.output_usd_per_mtok)
-    with contextlib.ExitStack() as stack:
-        servers = {name: stack.enter_context(local.serve(name)) for name in ("smollm2-135m", "gemma-3-270m")}
+    names = ("smollm2-135m", "gemma-3-270m")
+    with local.serve_all(names) as started:  # both start at once
+        servers = dict(zip(names, started))
 
         def here(tier: str, model: str, stands_in_for: str, **price: Any) -> Tier:
-            backend = evaluate.EndpointBackend(servers[model].base_url, model, name=model)
+            url = servers[model].base_url
+            kind = local.check_name(model)["kind"]
+            backend = (
+                evaluate.EndpointBackend(url, model, name=model) if kind == "instruct" else FewShotBackend(url, model)
+            )
             return Tier(tier, backend, f"{model} {stands_in_for}", False, **price)
 
         if endpoint is not None:

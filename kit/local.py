@@ -252,6 +252,60 @@ def _gguf_info(path: str, size: int, mtime: float) -> dict[str, Any]:
     }
 
 
+# How each tensor type stores its weights (llama.cpp's ggml-common.h); the bits per weight themselves are
+# computed from the gguf package's block sizes (GGML_QUANT_SIZES), not taken from this text.
+QUANT_LAYOUTS = {
+    "F32": "plain 32-bit floats (kept for small tensors such as norms)",
+    "F16": "plain 16-bit floats",
+    "Q8_0": "blocks of 32 weights: 32 x 8 bits + one 16-bit scale",
+    "Q5_0": "blocks of 32 weights: 32 x 5 bits + one 16-bit scale",
+    "Q4_0": "blocks of 32 weights: 32 x 4 bits + one 16-bit scale",
+    "Q4_1": "blocks of 32 weights: 32 x 4 bits + a 16-bit scale and a 16-bit minimum",
+    "Q4_K": "super-blocks of 256: 256 x 4 bits, 8 six-bit scales and minimums, a 16-bit scale and minimum",
+    "Q6_K": "super-blocks of 256: 256 x 6 bits, 16 eight-bit scales, one 16-bit scale",
+}
+
+
+def quant_mix(name: str) -> pd.DataFrame:
+    """Return a bundled model's tensors by storage type: count, parameters, share, and bits per weight from
+    the type's block layout (payload bits plus the per-block scales and minimums); a last row averages them."""
+    from gguf import GGML_QUANT_SIZES, GGMLQuantizationType  # delayed: importing gguf takes about 0.3 s
+
+    path = model_path(name)
+    _, tensors = _read_gguf_header(path)
+    rows: dict[str, dict[str, Any]] = {}
+    for _, n, ttype in tensors:
+        kind = GGMLQuantizationType(ttype)
+        block, type_size = GGML_QUANT_SIZES[kind]
+        row = rows.setdefault(
+            kind.name,
+            {"tensors": 0, "parameters": 0, "bits_per_weight": type_size * 8 / block,
+             "layout": QUANT_LAYOUTS.get(kind.name, "see llama.cpp's ggml-common.h")},
+        )  # fmt: skip
+        row["tensors"] += 1
+        row["parameters"] += n
+    out = pd.DataFrame.from_dict(rows, orient="index").sort_values("parameters", ascending=False)
+    total = int(out.parameters.sum())
+    out["share_of_parameters"] = out.parameters / total
+    info = gguf_info(path)
+    out.loc["all tensors"] = {
+        "tensors": int(out.tensors.sum()),
+        "parameters": total,
+        "bits_per_weight": info["tensor_bytes"] * 8 / total,
+        "layout": "the mix above, weighted by parameters",
+        "share_of_parameters": 1.0,
+    }
+    out.loc["whole file"] = {
+        "tensors": int(out.tensors.iloc[-1]),
+        "parameters": total,
+        "bits_per_weight": info["file_bytes"] * 8 / total,
+        "layout": "file size / parameters: adds the header, vocabulary and alignment",
+        "share_of_parameters": 1.0,
+    }
+    out.index.name = "stored as"
+    return out[["tensors", "parameters", "share_of_parameters", "bits_per_weight", "layout"]]
+
+
 def gguf_info(path: Path) -> dict[str, Any]:
     """Read a GGUF file's own description: architecture, parameters, quantisation, bits per weight, context."""
     st = path.stat()
@@ -446,12 +500,22 @@ class LocalBackend:
         self.name = name
 
     def complete(self, prompt: str, max_tokens: int = 4) -> Completion:
+        """Answer greedily (temperature 0) up to the first line break: the harness's free generation.
+
+        Deterministic by construction, like ``label_logprobs``: the answer depends only on (model, prompt),
+        never on what was evaluated before. The shared few-shot part of the evaluation prompts is evaluated
+        once and reused (see ``_Scorer.greedy``), which makes the 66-item evaluation about three times
+        faster than evaluating every prompt whole.
+        """
         llm = load(self.name)
-        llm.reset()  # evaluate the whole prompt from scratch: the answer must not depend on earlier items
         t = time.perf_counter()
-        r = llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, stop=["\n"])
+        ptoks = llm.tokenize(prompt.encode(), add_bos=True)
+        if not ptoks:
+            raise ParamError("prompt", prompt, "text that gives at least one token")
+        out = _scorer(self.name).greedy(ptoks, max_tokens, stop="\n")
         took = time.perf_counter() - t
-        return Completion(r["choices"][0]["text"], r["usage"]["prompt_tokens"], r["usage"]["completion_tokens"], took)
+        text = llm.detokenize(out).decode("utf-8", "replace").split("\n", 1)[0]
+        return Completion(text, len(ptoks), len(out), took)
 
     def label_logprobs(self, prompt: str, labels: Sequence[str]) -> dict[str, float]:
         """Return the log-probability the model gives each label as the next words after ``prompt``.
@@ -553,6 +617,58 @@ class _Scorer:
             b.logits[i] = start + i in outputs
         self.ctx.decode(self.batch)
 
+    def _prefix(self, tokens: list[int], head: int) -> None:
+        """Hold exactly the whole chunks of ``tokens`` before ``head`` in the KV cache (reusing kept ones)."""
+        c = SCORE_CHUNK
+        reuse = 0
+        while reuse + c <= min(head, len(self.kept)) and self.kept[reuse : reuse + c] == tokens[reuse : reuse + c]:
+            reuse += c
+        self._forget(reuse)
+        for start in range(len(self.kept), head, c):  # kept chunks: one output, their last token
+            self._decode(tokens[start : start + c], start, {start + c - 1})
+            self.kept += tokens[start : start + c]
+
+    def _row(self, i: int) -> np.ndarray:
+        """Return the logits of batch position ``i`` of the last decode, as a copy (llama.cpp reuses the buffer)."""
+        return np.ctypeslib.as_array(self.ctx.get_logits_ith(i), shape=(self.n_vocab,)).astype(np.float64)
+
+    def greedy(self, tokens: list[int], max_tokens: int, stop: str = "") -> list[int]:
+        """Return the tokens greedy decoding adds to ``tokens``: at most ``max_tokens``, ending at an
+        end-of-generation token or once the new text contains ``stop``.
+
+        The shapes are fixed by the tokens alone: the kept whole chunks before the one holding the last
+        prompt token, that chunk up to the prompt's end in one decode, then one decode per new token. The
+        new positions are dropped afterwards, so nothing of this answer is left for the next one.
+        """
+        import llama_cpp  # delayed: llama_cpp loads 18 MB of shared libraries
+
+        if len(tokens) + max_tokens > self.n_ctx:
+            raise ParamError(
+                "prompt", f"{len(tokens)} tokens + {max_tokens} to generate", f"at most {self.n_ctx} tokens"
+            )
+        head = (len(tokens) - 1) // SCORE_CHUNK * SCORE_CHUNK
+        vocab = self.llm._model.vocab
+        out: list[int] = []
+        try:
+            self._prefix(tokens, head)
+            self._decode(tokens[head:], head, {len(tokens) - 1})
+            row = self._row(len(tokens) - 1 - head)
+            while len(out) < max_tokens:
+                token = int(np.argmax(row))
+                if llama_cpp.llama_vocab_is_eog(vocab, token):
+                    break
+                out.append(token)
+                if len(out) == max_tokens or (stop and stop in self.llm.detokenize(out).decode("utf-8", "replace")):
+                    break
+                position = len(tokens) + len(out) - 1
+                self._decode([token], position, {position})
+                row = self._row(0)
+            self._forget(head)
+        except BaseException:  # a failed decode (or Ctrl-C) leaves the cache unknown: start afresh next time
+            self._forget(0, everything=True)
+            raise
+        return out
+
     def logits_from(self, tokens: list[int], first: int) -> list[np.ndarray]:
         """Return the logits after each position of ``tokens`` from ``first`` to the end."""
         if len(tokens) > self.n_ctx:
@@ -561,21 +677,13 @@ class _Scorer:
             )
         c = SCORE_CHUNK
         head = first // c * c  # the first chunk evaluated with the wanted outputs
-        reuse = 0
-        while reuse + c <= min(head, len(self.kept)) and self.kept[reuse : reuse + c] == tokens[reuse : reuse + c]:
-            reuse += c
         rows: list[np.ndarray] = []
         try:
-            self._forget(reuse)
-            for start in range(len(self.kept), head, c):  # kept chunks: one output, their last token
-                self._decode(tokens[start : start + c], start, {start + c - 1})
-                self.kept += tokens[start : start + c]
+            self._prefix(tokens, head)
             for start in range(head, len(tokens), c):  # dropped chunks: the wanted outputs
                 chunk = tokens[start : start + c]
                 self._decode(chunk, start, set(range(max(start, first), start + len(chunk))))
-                for i in range(max(start, first) - start, len(chunk)):
-                    logits = np.ctypeslib.as_array(self.ctx.get_logits_ith(i), shape=(self.n_vocab,))
-                    rows.append(logits.astype(np.float64))  # a copy: llama.cpp reuses the buffer
+                rows += [self._row(i) for i in range(max(start, first) - start, len(chunk))]
             self._forget(head)
         except BaseException:  # a failed decode (or Ctrl-C) leaves the cache unknown: start afresh next time
             self._forget(0, everything=True)
@@ -591,7 +699,7 @@ def _log_softmax(x: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- this machine as a server
 
 
-def memory_bandwidth_gbs(mb: int = 512, repeats: int = 5) -> float:
+def memory_bandwidth_gbs(mb: int = 256, repeats: int = 3) -> float:
     """Measure single-thread memory read bandwidth (GB/s): the best of a few passes summing a large array."""
     a = np.ones(mb * (1 << 20) // 8, dtype=np.float64)
     best = float("inf")
@@ -711,6 +819,50 @@ def _log_tail(log: Path, chars: int = 400) -> str:
     return ("…" + text[-chars:] if len(text) > chars else text) or "(the log is empty)"
 
 
+# The server is llama.cpp's own (``python -m llama_cpp.server``), started with two changes that make its
+# answers at temperature 0 a function of the request alone, the same text as ``generate()`` gives:
+# - no repetition penalty unless a request asks for one: OpenAI's API has none, but llama_cpp.server's
+#   requests default to repeat_penalty 1.1, which changed the answer against an in-process run;
+# - every request evaluates its whole prompt from position 0, as ``generate()`` does after ``reset()``:
+#   by default the server reuses the previous request's cached prefix and evaluates only the rest, so the
+#   same prompt sent twice was computed in different batch shapes (all tokens at once, then one token),
+#   whose floating-point results differ in the last bits - enough to flip a near-tie at temperature 0.
+# With --logits_all False only the last position's logits are computed, as in-process. No random numbers
+# are drawn at temperature 0; --seed 0 fixes those drawn when a request samples (temperature > 0) and
+# gives no seed of its own.
+SERVER_MAIN = """
+import runpy
+import llama_cpp
+from llama_cpp.server import types
+for request in (types.CreateCompletionRequest, types.CreateChatCompletionRequest):
+    request.model_fields["repeat_penalty"].default = 1.0
+    request.model_rebuild(force=True)
+_generate = llama_cpp.Llama.generate
+def generate(self, tokens, *args, **kwargs):
+    self.reset()
+    return _generate(self, tokens, *args, **kwargs)
+llama_cpp.Llama.generate = generate
+runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+"""
+
+
+def server_command(name: str, path: Path, port: int) -> list[str]:
+    """Return the command that runs llama.cpp's OpenAI-compatible server for a bundled model (see SERVER_MAIN)."""
+    args = {
+        "--model": str(path),
+        "--model_alias": name,
+        "--host": "127.0.0.1",
+        "--port": str(port),
+        "--n_threads": str(THREADS),
+        "--n_threads_batch": str(batch_threads()),
+        "--n_ctx": "2048",
+        "--seed": "0",
+        "--logits_all": "False",
+        "--verbose": "False",
+    }
+    return [sys.executable, "-c", SERVER_MAIN, *(x for pair in args.items() for x in pair)]
+
+
 @contextlib.contextmanager
 def serve(
     name: str,
@@ -724,71 +876,79 @@ def serve(
     The process gets its own process group and is stopped on normal exit, on error, on Ctrl-C and at
     interpreter exit, so no server is left behind. Its log goes to a temporary folder removed when it
     stops (or to ``log_dir``, kept, if given); ServerError quotes the log's end if it does not start.
+    At temperature 0 it answers a request with the same text every time, and with the text
+    ``generate()`` gives for the same chat message (see SERVER_MAIN).
     """
-    path = verify(name)
-    port = port or free_port()
-    tmp = None if log_dir else Path(tempfile.mkdtemp(prefix=f"kit-llama-server-{name}-"))
-    log = (log_dir or tmp) / f"server-{name}-{port}.log"
-    cmd = [
-        sys.executable,
-        "-m",
-        "llama_cpp.server",
-        "--model",
-        str(path),
-        "--model_alias",
-        name,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--n_threads",
-        str(THREADS),
-        "--n_threads_batch",
-        str(batch_threads()),
-        "--n_ctx",
-        "2048",
-        "--verbose",
-        "False",
-    ]
-    proc: subprocess.Popen | None = None
+    with serve_all([name], timeout=timeout, log_dir=log_dir, env=env, ports=[port] if port else None) as servers:
+        yield servers[0]
+
+
+@contextlib.contextmanager
+def serve_all(
+    names: Sequence[str],
+    timeout: float = 60,
+    log_dir: Path | None = None,
+    env: dict[str, str] | None = None,
+    ports: Sequence[int] | None = None,
+) -> Iterator[list[Server]]:
+    """Run one server per name (see ``serve``), all starting at once; yield them when all answer; stop them all."""
+    paths = [verify(n) for n in names]
+    ports = list(ports) if ports else [free_port() for _ in names]
+    tmp = None if log_dir else Path(tempfile.mkdtemp(prefix=f"kit-llama-server-{'-'.join(names)}-"))
+    procs: list[subprocess.Popen] = []
 
     def cleanup() -> None:
-        if proc is not None:
+        for proc in procs:
             stop(proc)
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 
     atexit.register(cleanup)
     try:
-        with log.open("w") as fh:
-            proc = subprocess.Popen(
-                cmd, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True, env={**os.environ, **(env or {})}
-            )
-        server = Server(name, port, proc, log)
+        servers = []
+        for name, path, port in zip(names, paths, ports):
+            log = (log_dir or tmp) / f"server-{name}-{port}.log"
+            with log.open("w") as fh:
+                proc = subprocess.Popen(
+                    server_command(name, path, port),
+                    stdout=fh,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    env={**os.environ, **(env or {})},
+                )
+            procs.append(proc)
+            servers.append(Server(name, port, proc, log))
         deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise ServerError(
-                    f"llama.cpp server for '{name}' exited with code {proc.returncode} before "
-                    f"answering on port {port}; end of its log: {_log_tail(log)}"
-                )
-            try:
-                with _LOOPBACK.open(f"{server.base_url}/models", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise ServerError(
-                    f"llama.cpp server for '{name}' did not answer on port {port} within "
-                    f"{timeout:g} s (allowed: a timeout long enough to load the model); end of "
-                    f"its log: {_log_tail(log)}"
-                )
-            time.sleep(0.2)
-        yield server
+        for server in servers:
+            _wait_ready(server, deadline, timeout)
+        yield servers
     finally:
         cleanup()
         atexit.unregister(cleanup)
+
+
+def _wait_ready(server: Server, deadline: float, timeout: float) -> None:
+    """Wait until a starting server answers; ServerError quoting its log if it exits or the deadline passes."""
+    name, port, proc, log = server.model, server.port, server.proc, server.log
+    while True:
+        if proc.poll() is not None:
+            raise ServerError(
+                f"llama.cpp server for '{name}' exited with code {proc.returncode} before "
+                f"answering on port {port}; end of its log: {_log_tail(log)}"
+            )
+        try:
+            with _LOOPBACK.open(f"{server.base_url}/models", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise ServerError(
+                f"llama.cpp server for '{name}' did not answer on port {port} within "
+                f"{timeout:g} s (allowed: a timeout long enough to load the model); end of "
+                f"its log: {_log_tail(log)}"
+            )
+        time.sleep(0.1)
 
 
 def copy_model(name: str, dest: Path) -> Path:

@@ -335,11 +335,17 @@ def test_server_is_stopped_when_the_block_fails(tmp_path):
 
 
 def _fake_server(tmp_path, body: str) -> dict[str, str]:
-    """Return an environment in which ``python -m llama_cpp.server`` runs ``body`` instead of llama.cpp."""
+    """Return an environment in which the llama_cpp.server module runs ``body`` instead of llama.cpp."""
     pkg = tmp_path / "fake" / "llama_cpp" / "server"
     pkg.mkdir(parents=True)
-    (pkg.parent / "__init__.py").write_text("")
+    # what the kit's launcher (local.SERVER_MAIN) adjusts before it runs the server module
+    (pkg.parent / "__init__.py").write_text("class Llama:\n    def generate(self, tokens, *args, **kwargs): ...\n")
     (pkg / "__init__.py").write_text("")
+    (pkg / "types.py").write_text(
+        "from pydantic import BaseModel\n"
+        "class CreateCompletionRequest(BaseModel):\n    repeat_penalty: float = 1.1\n"
+        "class CreateChatCompletionRequest(BaseModel):\n    repeat_penalty: float = 1.1\n"
+    )
     (pkg / "__main__.py").write_text(textwrap.dedent(body))
     return {"PYTHONPATH": os.pathsep.join([str(tmp_path / "fake"), os.environ.get("PYTHONPATH", "")])}
 
@@ -430,3 +436,41 @@ def test_cli_local_bench(tmp_path):
         timeout=120,
     )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "'model': got 'gpt-9'" in bad.stderr
+
+
+@pytest.mark.slow
+def test_the_server_gives_the_same_text_at_temperature_zero_as_generate():
+    """The same prompt twice to the kit's server gives the same text, and the text of an in-process run.
+
+    Stock llama_cpp.server differed (a default repetition penalty of 1.1, and the previous request's prefix
+    reused in another batch shape); local.SERVER_MAIN removes both.
+    """
+    from openai import OpenAI
+
+    prompt = "In one sentence, why might a company run a language model on its own hardware?"
+    ref = local.generate("smollm2-135m", prompt, max_tokens=32).text.strip()
+    with local.serve("smollm2-135m") as server:
+        client = OpenAI(base_url=server.base_url, api_key="not-needed", max_retries=0)
+
+        def ask(**sampling):
+            reply = client.chat.completions.create(
+                model="smollm2-135m", max_tokens=32, messages=[{"role": "user", "content": prompt}], **sampling
+            )
+            return reply.choices[0].message.content.strip()
+
+        greedy = [ask(temperature=0) for _ in range(3)]
+        seeded = [ask(temperature=0.8, seed=7) for _ in range(2)]
+    assert greedy == [ref] * 3 and ref
+    assert seeded[0] == seeded[1]
+
+
+def test_harness_generation_does_not_depend_on_what_came_before():
+    backend = local.LocalBackend("smollm2-135m")
+    prompts = [evaluate.completion_prompt(t.text) for t in evaluate.load_tasks()[:4]]
+    local._scorer.cache_clear()
+    first = [backend.complete(p).text for p in prompts]
+    backend.label_logprobs("Lorem ipsum dolor sit amet. " * 20 + "Queue:", evaluate.LABELS)
+    again = [backend.complete(p).text for p in reversed(prompts)][::-1]
+    assert first == again and all(t.strip() for t in first)
+    c = backend.complete(prompts[0], max_tokens=1)
+    assert c.completion_tokens <= 1

@@ -43,11 +43,13 @@ from kit.lesson.local_demo import (
     evaluate_all,
     local_models_table,
     machine_table,
+    quant_table,
     results_table,
     runs_table,
     side_by_side,
     stream,
 )
+from kit.lesson.parity_lesson import context_table, fit_table, fleet_table, options_table
 from kit.lesson.quiz import Question, QuickCheck, questions, quick_check
 from kit.lesson.router_demo import log_summary, router_log, router_view, summary_table
 from kit.lesson.seeds import (
@@ -153,6 +155,11 @@ __all__ = [
     "evaluate_all",
     "local_models_table",
     "machine_table",
+    "quant_table",
+    "context_table",
+    "fit_table",
+    "fleet_table",
+    "options_table",
     "results_table",
     "runs_table",
     "side_by_side",

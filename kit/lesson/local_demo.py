@@ -80,12 +80,19 @@ def runs_table(runs: Sequence[Any]) -> pd.DataFrame:
     return pd.DataFrame([r.metrics() for r in runs]).set_index("model")
 
 
-def side_by_side(prompt: str, max_tokens: int) -> pd.DataFrame:
-    """Give both bundled models the same prompt, as a chat message and as plain text to continue."""
-    rows = []
+def side_by_side(prompt: str, max_tokens: int, first: Any = None) -> pd.DataFrame:
+    """Give both bundled models the same prompt, as a chat message and as plain text to continue.
+
+    ``first``: a run already made of one model in its own format with this prompt and ``max_tokens`` (the
+    streamed run above it): shown again rather than generated twice, since at temperature 0 it would give
+    the same text. The runs are kept in ``.attrs["runs"]``, each model in its own format first.
+    """
+    rows, runs = [], {}
     for name, entry in local.models().items():
-        for chat in (True, False):
-            run = local.generate(name, prompt, max_tokens=max_tokens, chat=chat)
+        for chat in (entry["kind"] == "instruct", entry["kind"] != "instruct"):
+            same = first is not None and first.model == name and chat == (entry["kind"] == "instruct")
+            run = first if same else local.generate(name, prompt, max_tokens=max_tokens, chat=chat)
+            runs.setdefault(name, run)
             rows.append(
                 {
                     "model": f"{name} ({entry['kind']})",
@@ -93,7 +100,23 @@ def side_by_side(prompt: str, max_tokens: int) -> pd.DataFrame:
                     "answer": run.text.strip()[:400] or "(nothing: the model ended its answer at once)",
                 }
             )
-    return pd.DataFrame(rows).set_index(["model", "prompt given as"])
+    out = pd.DataFrame(rows).set_index(["model", "prompt given as"])
+    out.attrs["runs"] = list(runs.values())
+    return out
+
+
+def quant_table() -> pd.DataFrame:
+    """Return both bundled models' tensors by storage type, with bits per weight from each block layout."""
+    parts = []
+    for name in local.models():
+        t = local.quant_mix(name).reset_index()
+        t.insert(0, "model", f"{name} ({local.describe(name)['quantisation']})")
+        parts.append(t)
+    out = pd.concat(parts).set_index(["model", "stored as"])
+    out["parameters"] = [f"{v / 1e6:,.1f} M" for v in out.parameters]
+    out["share_of_parameters"] = [f"{v:.0%}" for v in out.share_of_parameters]
+    out["bits_per_weight"] = [f"{v:.2f}" for v in out.bits_per_weight]
+    return out.rename(columns={"share_of_parameters": "share of parameters", "bits_per_weight": "bits per weight"})
 
 
 def evaluate_all(n_items: int, backends: Sequence[Any] | None = None) -> list[Any]:

@@ -101,13 +101,24 @@ def log_summary(log: list[dict[str, Any]]) -> pd.DataFrame:
     """Return the live router's log per tier: requests, escalations, median latency and cost."""
     df = pd.DataFrame(log)
     g = df.groupby("tier")
-    return pd.DataFrame(
+    tiers = ["closed_api", "hosted_open", "self_hosted_open"]  # every tier has a row, even one that answered nothing
+    out = pd.DataFrame(
         {
             "requests": g.size(),
             "sensitive": g.sensitive.sum(),
-            "escalated": g.escalated.sum(),
+            "escalated to it": g.escalated.sum(),
             "external": g.external.any(),
             "median latency ms": g.latency_ms.median(),
-            "USD": g.usd.sum().map(lambda v: f"${v:.6f}"),
+            "usd": g.usd.sum(),
         }
+    ).reindex(tiers)
+    out[["requests", "sensitive", "escalated to it", "usd"]] = (
+        out[["requests", "sensitive", "escalated to it", "usd"]].fillna(0).astype({"requests": int})
     )
+    out["sensitive"] = out["sensitive"].astype(int)
+    out["escalated to it"] = out["escalated to it"].astype(int)
+    out["external"] = out["external"].map(lambda v: "-" if pd.isna(v) else ("yes" if v else "no"))
+    out["USD"] = out.pop("usd").map(lambda v: f"${v:.6f}")
+    out["median latency ms"] = out["median latency ms"].map(lambda v: "-" if pd.isna(v) else f"{v:,.0f}")
+    out.index.name = "tier"
+    return out

@@ -13,6 +13,7 @@ from kit.cost import (
 from kit.fmt import driver_sentence, money, time_sentence
 from kit.lesson.axes_lesson import duties_html, launch_html, reach_html
 from kit.lesson.figures import HTML, _inline, _page, _row
+from kit.lesson.parity_lesson import options_table, parity_panel
 from kit.params import (
     AXIS_LABELS,
     OPTION_LABELS,
@@ -175,16 +176,16 @@ def ecosystem_view(s: Scenario) -> str:
 
 
 def parity_view(s: Scenario) -> str:
-    """Parity axis: the lean, the reference models for this quality need, and all five leans."""
+    """Parity axis: the lean; the recommendation with the quality it delivers against the need, the options
+    the data allows and who could run a fleet; each option's cost and quality; the five leans."""
     r = _quick(s)
-    models = (
-        f'<div class="kit-panel" style="margin-bottom:10px">Models compared for <b>{e(s["quality_need"])}</b> '
-        f"work: closed <b>{e(r['models']['closed'])}</b> against open <b>{e(r['models']['open'])}</b> "
-        f"(hosted price row: {e(str(r['models']['hosted_price']))}). Per month: closed "
-        f"{report.cost_text(r, 'closed_api')}, hosted open {report.cost_text(r, 'hosted_open')}, hybrid with "
-        f"{s['hard_share']:.0%} hard requests {report.cost_text(r, 'hybrid')}.</div>"
+    table = options_table(s, r)
+    return _page(
+        axis_note(r, "parity"),
+        parity_panel(s, r),
+        table.to_html(classes="kit-table", border=0, escape=True),
+        _inline(charts.axes_chart(r["axes"]), "par-axes"),
     )
-    return _page(axis_note(r, "parity"), models, _inline(charts.axes_chart(r["axes"]), "par-axes"))
 
 
 def decision_view(s: Scenario) -> str:

@@ -131,6 +131,7 @@ def test_seed_003_rows_say_what_they_test():
     kinds = t["what the row tests"]
     assert kinds.iloc[0].startswith("calibration")
     assert kinds.str.startswith("check").sum() >= 3
+    assert kinds.str.startswith("sensitivity").sum() == 2
     assert not t.how.str.contains("reproduc").any()
 
 
@@ -157,3 +158,50 @@ def test_the_logistics_profile_bills_two_gpus_a_replica_because_it_runs_8_bit():
     t = lesson.replica_memory(lg)
     assert t[t["engine bills"] != ""].index.tolist() == [2]
     assert t.loc[1, "requests that fit at once"] == "0: the weights do not fit"
+
+
+@pytest.mark.parametrize("change", CASES.values(), ids=CASES.keys())
+def test_at_the_exact_crossing_the_fleets_utilisation_is_what_the_formula_needs(change):
+    """Seed 004's table: the crossing is found by bisection on the engine's cost curves, not read off the sweep,
+    so U there equals U needed with staff (the bills are equal) to the 0.1% the table shows."""
+    s = Scenario.make(**change)
+    vol = lesson.exact_crossing(s)
+    assert vol is not None
+    row, before = costs([s.replace(monthly_requests=vol), s.replace(monthly_requests=vol - 1)]).itertuples()
+    assert row.self_hosted_open < row.closed_api and before.self_hosted_open >= before.closed_api
+    u = lesson.utilisation_formula(s, vol)
+    assert u["utilisation_engine"] == pytest.approx(u["needed_with_staff"], abs=5e-4)
+    # the engine's break-even is the same crossing, interpolated on the sweep and rounded to two figures
+    engine = next(
+        b["monthly_requests"] for b in break_even(s) if {b["a"], b["b"]} == {"closed_api", "self_hosted_open"}
+    )
+    assert engine == pytest.approx(vol, rel=0.06)
+
+
+def test_the_rule_of_thumb_table_shows_equal_utilisations_at_each_crossing():
+    t = lesson.rule_of_thumb_table(Scenario.make())
+    won = t[t["average U there"] != "-"]
+    assert len(won) == len(t) and (won["average U there"] == won["U needed with staff there"]).all()
+
+
+def test_the_kits_reading_of_gpu_memory_is_conservative_and_the_real_card_changes_two_answers():
+    """An "80 GB" H100 holds 80 GiB (85.9 x 10^9 bytes); the kit reads 80 x 10^9. With the real figure 8-bit
+    Llama 3.3 70B fits one GPU (about 11 requests) and 16-bit fits two; the kit bills two and four."""
+    t = lesson.memory_reading_table(Scenario.make())
+    kit, real = "GPUs per replica, the kit (x 10^9 bytes)", "GPUs per replica, the hardware (GiB)"
+    assert [v.split()[0] for v in t[kit]] == ["1", "2", "4"]
+    assert [v.split()[0] for v in t[real]] == ["1", "1", "2"]
+    assert t.loc[8, real] == "1 (11 requests fit)"
+
+
+def test_the_long_context_exercise_shows_prefill_not_memory_as_the_constraint():
+    long = Scenario.make(input_tokens=100_000, open_model="llama-3.3-70b", gpu="h100_80gb")
+    t = lesson.serving_summary(long)
+    assert t.loc["requests each replica runs at once", "value"] == "1"
+    assert t.loc["meets the targets", "value"].startswith("no")
+
+
+def test_seed_003_self_hosted_check_is_shown_under_other_serving_choices():
+    t = lesson.seed003_reconciliation()
+    sens = t[t["what the row tests"].str.startswith("sensitivity")]
+    assert len(sens) == 2 and (~sens["within ±25%"]).all()

@@ -17,7 +17,7 @@ import pandas as pd
 
 from kit import capacity
 from kit.catalog import Catalog, load_catalog
-from kit.cost import break_even, costs, crossings, utilisation_needed, volume_sweep
+from kit.cost import break_even, costs, crossings, volume_sweep
 from kit.fleet import base_and_overflow, min_replicas, scales
 from kit.fmt import money
 from kit.params import OPTION_LABELS, OPTIONS, Scenario
@@ -149,10 +149,41 @@ def formula_table(s: Scenario, rival: str = "closed_api", cat: Catalog | None = 
         ("F_floor / p (the API pays for the floor)", vol(h["break_even_floor"]), ""),
         ("F0 / (p - m) (the API outruns the growing fleet)", vol(h["break_even_growing"]), ""),
         ("break-even by hand: the later of the two", vol(h["break_even_formula"]), ""),
-        ("break-even by the engine (volume sweep)", vol(h["break_even_engine"]),
+        ("break-even by the engine (volume sweep, rounded to two figures)", vol(h["break_even_engine"]),
          "" if h["ratio"] is None else f"hand / engine = {h['ratio']:.2f}"),
     ]  # fmt: skip
     return pd.DataFrame(rows, columns=["quantity", "value", "how"]).set_index("quantity")
+
+
+# --- the exact crossing --------------------------------------------------------------------------------
+
+
+def exact_crossing(s: Scenario, rival: str = "closed_api", cat: Catalog | None = None) -> int | None:
+    """The first whole volume at which self-hosting costs less than ``rival``, found by bisection on the
+    engine's own cost curves between the two points of the volume sweep that bracket it (the sweep's points are
+    about 7% apart, so reading the grid overshoots the crossing). ``None``: self-hosting never wins in the sweep.
+    At this volume the two bills are equal to within one request's price, so the fleet's utilisation there is the
+    utilisation the formula says self-hosting needs."""
+    cat = cat or load_catalog()
+    sweep = volume_sweep(s, cat=cat)
+    own, other = sweep.self_hosted_open.to_numpy(float), sweep[rival].to_numpy(float)
+    wins = np.flatnonzero(own < other)
+    if not len(wins):
+        return None
+    i = int(wins[0])
+    hi = int(sweep.monthly_requests.iloc[i])
+    if i == 0:
+        return hi
+    lo = int(sweep.monthly_requests.iloc[i - 1])
+
+    def self_wins(volume: int) -> bool:
+        row = costs([s.replace(monthly_requests=volume)], cat).iloc[0]
+        return float(row.self_hosted_open) < float(row[rival])
+
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if self_wins(mid) else (mid, hi)
+    return hi
 
 
 # --- utilisation ---------------------------------------------------------------------------------------
@@ -192,13 +223,21 @@ def utilisation_formula(s: Scenario, volume: float | None = None, cat: Catalog |
 
 
 def utilisation_formula_table(s: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
-    """The utilisation formulas at the scenario's volume and at the engine's break-even with the closed API."""
+    """The utilisation formulas at the scenario's volume and at the exact crossing with the closed API (found by
+    bisection on the engine's cost curves; the engine's break-even is the same volume rounded to two figures)."""
     cat = cat or load_catalog()
-    engine = utilisation_needed(s, cat).get("closed_api", {})
+    rounded = next(
+        (b["monthly_requests"] for b in break_even(s, cat) if {b["a"], b["b"]} == {"closed_api", "self_hosted_open"}),
+        None,
+    )
     rows = []
     for label, vol in (
         ("your volume", s["monthly_requests"]),
-        ("the engine's break-even", engine.get("monthly_requests")),
+        (
+            "the exact crossing"
+            + ("" if rounded is None else f" (the engine's break-even, {rounded:,.0f} rounded to two figures)"),
+            exact_crossing(s, cat=cat),
+        ),
     ):
         if vol is None:
             continue
@@ -238,17 +277,17 @@ RULE_CASES = (
 def rule_of_thumb_table(s: Scenario, cases: Any = RULE_CASES, cat: Catalog | None = None) -> pd.DataFrame:
     """For each case (a label and changes to ``s``): the models, GPUs per replica, the price ratio (full-speed
     GPU cost per request with overhead / closed price per request), and where self-hosting first beats the
-    closed API - the volume, the fleet's average utilisation there and the utilisation the formula says it
-    needs with staff - and whether seed 004's "below ~30%, closed is cheaper" holds there."""
+    closed API - the exact crossing (``exact_crossing``), the fleet's average utilisation there and the
+    utilisation the formula says it needs with staff, equal at the crossing - and whether seed 004's "below ~30%,
+    closed is cheaper" holds there."""
     cat = cat or load_catalog()
     rows = []
     for label, change in cases:
         c = s.replace(**change)
-        won = utilisation_needed(c, cat).get("closed_api", {})
-        vol = won.get("monthly_requests")
+        vol = exact_crossing(c, cat=cat)
         u = utilisation_formula(c, vol or c["monthly_requests"], cat)
         row = costs([c.replace(monthly_requests=int(vol or c["monthly_requests"]))], cat).iloc[0]
-        util = won.get("utilisation")
+        util = None if vol is None else float(row.self_utilisation)
         rows.append(
             {
                 "case": label,
@@ -409,6 +448,56 @@ def gpus_per_replica_note(s: Scenario, cat: Catalog | None = None) -> str:
         f"({float(capacity.usable_gb(1, g.memory_gb, cat)):.0f} GB usable per GPU after the runtime reserve) the "
         f"engine bills {n} GPU(s) per replica: {why}."
     )
+
+
+# The GiB behind a GPU's "80 GB": data/gpus.csv lists the marketed figure, which for A100/H100-class GPUs is GiB.
+GIB = 2**30 / 1e9
+
+
+def memory_reading_table(
+    s: Scenario, model: str = "llama-3.3-70b", gpu: str = "h100_80gb", cat: Catalog | None = None
+) -> pd.DataFrame:
+    """GPUs per replica and requests that fit at once, for ``model`` at 4, 8 and 16 bits on ``gpu``, under two
+    readings of its memory: the kit's (the listed "80 GB" as 80 x 10^9 bytes) and the hardware's (80 GiB, about
+    85.9 x 10^9 bytes). Both use the engine's own functions (``kit.capacity.min_gpus``/``max_concurrency``) at
+    ``s``'s context; only the memory passed in differs. The kit's reading is the conservative one."""
+    cat = cat or load_catalog()
+    m = capacity.find_model(model, cat)
+    g = capacity.find_gpu(gpu, cat)
+    context = s["input_tokens"] + s["output_tokens"]
+    kv_seq = float(
+        capacity.kv_bytes(m.kv_bytes_per_token, m.kv_local_bytes_per_token, m.sliding_window_tokens, context,
+                          s["kv_bits"])
+    ) / 1e9  # fmt: skip
+    readings = (("the kit (x 10^9 bytes)", float(g.memory_gb)), ("the hardware (GiB)", float(g.memory_gb) * GIB))
+    rows = []
+    for bits in (4, 8, 16):
+        weights = float(m.total_params_b) * bits / 8
+        row = {"bits per weight": bits, "weights": f"{weights:,.1f} GB"}
+        for label, mem in readings:
+            n = int(capacity.min_gpus(mem, weights, kv_seq, cat))
+            fits = int(capacity.max_concurrency(n, mem, weights, kv_seq, cat)) if n else 0
+            row[f"usable per GPU, {label}"] = f"{float(capacity.usable_gb(1, mem, cat)):.1f} GB"
+            row[f"GPUs per replica, {label}"] = f"{n} ({fits} requests fit)" if n else "none fits"
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("bits per weight")
+
+
+def serving_summary(s: Scenario, cat: Catalog | None = None) -> pd.DataFrame:
+    """What the engine bills for ``s``'s self-hosted fleet: the replica shape, the requests each runs at once,
+    its latencies against the targets, the replicas at the peak and the monthly bill."""
+    cat = cat or load_catalog()
+    row = costs([s], cat).iloc[0]
+    rows = [
+        ("replica shape", f"{row.self_gpus_per_replica} x {row.self_gpu_id} ({row.open_id}, {s['quant_bits']}-bit)"),
+        ("requests each replica runs at once", f"{row.self_concurrency}"),
+        ("time to first token", f"{row.self_ttft_ms:,.0f} ms (target {s['latency_ms']:,} ms)"),
+        ("time per output token", f"{row.self_tpot_ms:,.0f} ms (target {s['tpot_ms']:,} ms)"),
+        ("meets the targets", "yes" if row.self_meets_targets else "no: no GPU shape meets the targets"),
+        ("replicas at the peak", f"{row.self_replicas}"),
+        ("self-hosted bill", f"{money(row.self_hosted_open)}/month"),
+    ]
+    return pd.DataFrame(rows, columns=["quantity", "value"]).set_index("quantity")
 
 
 # --- hidden costs (seed 003) ----------------------------------------------------------------------------

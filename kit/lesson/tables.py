@@ -250,7 +250,8 @@ def seed003_reconciliation() -> pd.DataFrame:
     """Seed 003's three figures beside the kit's, each computed by the cost engine for the `logistics`
     profile with the one input that matches the seed's situation changed, and whether it lands within
     ±25% of the seed. The fully loaded figures sit beside the marginal one, so no row hides the others, and each
-    row says what it tests: a real check, a calibration (matches by construction) or a search among choices."""
+    row says what it tests: a real check, a calibration (matches by construction), a search among choices, or a
+    sensitivity row (the same check under another of the profile's serving choices)."""
     base = profile_params("logistics")
     cases = [
         ("closed_api", "List prices, GPT-4.1", {}, "closed_api",
@@ -266,8 +267,15 @@ def seed003_reconciliation() -> pd.DataFrame:
         ("self_hosted_open", "Owned cluster, marginal: the GPU-hours the load keeps busy x owned cost per GPU-hour "
          "(purchase over 5 years + power + space); no new hardware, staff or setup",
          {"gpu_pricing": "owned"}, "self_owned_marginal",
-         "check: goodput fitted to published benchmarks and owned GPU costs, none of them fitted to this seed; "
-         "reading 'existing cluster' as marginal cost is the kit's interpretation"),
+         "check, under the profile's serving choices: goodput fitted to published benchmarks and owned GPU costs, "
+         "none of them fitted to this seed; reading 'existing cluster' as marginal cost is the kit's interpretation"),
+        ("self_hosted_open", "Same marginal cost, 4-bit weights instead of the profile's 8-bit",
+         {"gpu_pricing": "owned", "quant_bits": 4}, "self_owned_marginal",
+         "sensitivity: the check above holds under the profile's serving choices (8-bit, 2,000 / 200 ms targets, "
+         "kit assumptions); another choice moves it"),
+        ("self_hosted_open", "Same marginal cost, the course's default targets (1,000 ms first token, 100 ms a token)",
+         {"gpu_pricing": "owned", "latency_ms": 1000, "tpot_ms": 100}, "self_owned_marginal",
+         "sensitivity: tighter latency targets mean fewer requests per replica, so more GPU-hours"),
         ("self_hosted_open", "Owned cluster, fully loaded: the whole fleet, staff, overhead and setup",
          {"gpu_pricing": "owned"}, "self_hosted_open", "context: what the seed's figure leaves out"),
         ("self_hosted_open", "Rented on demand, fully loaded (the kit's default)", {}, "self_hosted_open",

@@ -178,9 +178,18 @@ def weights_view(s: Scenario) -> str:
 # --- seed 001: the lean-open / lean-closed heuristic box -------------------------------------------
 
 
+# Seed 004: "If utilisation is low (<30%), closed API is cheaper after you account for idle GPU cost". The box's
+# "sustained high volume on a model small enough to serve" line needs the fleet to be at least this busy on average.
+BUSY_UTILISATION = 0.30
+
+
 def heuristic_box(s: Scenario | None = None) -> pd.DataFrame:
     """Return seed 001's heuristic box (lean open-weight when / lean closed when), each line with the kit input
-    that stands for it and whether it holds for ``s`` (default scenario when None), read from the engine."""
+    that stands for it and whether it holds for ``s`` (default scenario when None), read from the engine.
+
+    "Sustained high volume on a model small enough to serve" holds when the all-closed bill counts as high, the
+    traffic is steady, and the engine's self-hosted fleet for the chosen open model is busy on average at least
+    BUSY_UTILISATION of the time (seed 004's 30%): a large model on a big idle fleet does not count."""
     s = s or Scenario.make()
     cat = load_catalog()
     c = costs([s], cat).iloc[0]
@@ -188,14 +197,23 @@ def heuristic_box(s: Scenario | None = None) -> pd.DataFrame:
     closed_bill = float(c.closed_api)
     high = closed_bill >= cat.a("high_spend_usd_month")
     steady = s["peak_to_average"] <= cat.a("steady_peak_to_average")
+    fleet = r["self_hosted"]
+    busy = fleet["average_utilisation"] >= BUSY_UTILISATION
+    model = dict(zip(cat.open_models.id, cat.open_models.name)).get(r["models"]["open"], r["models"]["open"])
+    gpu = dict(zip(cat.gpus.id, cat.gpus.name)).get(fleet["gpu"], fleet["gpu"])
     yn = {True: "yes", False: "no"}
+    volume_open = (
+        f"{yn[high and steady and busy]}: closed bill {money(closed_bill)}/month, peak {s['peak_to_average']:g}x "
+        f"average, {model} on {fleet['gpus']} x {gpu} busy {fleet['average_utilisation']:.0%} "
+        f"of the time (needs {BUSY_UTILISATION:.0%}, seed 004)"
+    )
     lines = [
         ("lean open-weight / self-host", "the data may not legally leave your boundary", "Data sensitivity",
          yn[not bool(c.outside_allowed) or s["needs_offline"]]),
         ("lean open-weight / self-host", "you need a version that never changes", "Version pinning",
          yn[s["needs_version_pinning"]]),
         ("lean open-weight / self-host", "sustained high volume on a model small enough to serve",
-         "Monthly requests, Peak / average", yn[high and steady]),
+         "Monthly requests, Peak / average, Open model (fleet utilisation)", volume_open),
         ("lean open-weight / self-host", "deep fine-tuning is core to the product", "Fine-tuning",
          yn[s["needs_finetuning"]]),
         ("lean closed / hosted API", "you need the top of the frontier now", "Quality need",
@@ -203,7 +221,7 @@ def heuristic_box(s: Scenario | None = None) -> pd.DataFrame:
         ("lean closed / hosted API", "volume is low, spiky or unknown", "Monthly requests, Peak / average",
          yn[not high or not steady]),
         ("lean closed / hosted API", "a small team with no inference or on-call capacity to spare", "ML-ops team",
-         yn[s["team_fte"] < r["self_hosted"]["ops_fte"]]),
+         yn[s["team_fte"] < fleet["ops_fte"]]),
         ("lean closed / hosted API", "time to market matters more than the per-token price", "Weeks to launch",
          yn[s["weeks_to_launch"] <= cat.a("ship_fast_weeks")]),
     ]  # fmt: skip
@@ -215,29 +233,59 @@ def heuristic_box(s: Scenario | None = None) -> pd.DataFrame:
 # --- seed 002: Mistral's tiered licences -----------------------------------------------------------
 
 
+# Mistral API rows (data/prices.csv model_id) whose weights Mistral also publishes under Apache-2.0, with the model
+# card that says so; prices.csv leaves weights_licence blank for them. Seed 000 lists Mistral Large 3 among the
+# open-weight releases of 2026.
+MISTRAL_APACHE_API = {
+    "mistral-large-2512": "https://huggingface.co/mistralai/Mistral-Large-3-675B-Instruct-2512",
+    "pixtral-12b": "https://huggingface.co/mistralai/Pixtral-12B-2409",
+}
+# The published version whose weights each restricted licence covers (data/licences.yaml, conditions), by the
+# prices.csv row that names the licence: the licence covers that version, not whatever the API serves today.
+MISTRAL_WEIGHTS_VERSION = {
+    "codestral-latest": "Codestral 22B (v0.1)",
+    "mistral-large-2411": "Mistral Large 2.1 (24.11)",
+    "pixtral-large-latest": "Pixtral Large (24.11)",
+}
+# API rows whose current weights are not published (the model behind the name moved on from the open version).
+MISTRAL_API_ONLY = ("codestral-latest",)
+
+
 def mistral_tiers() -> pd.DataFrame:
     """Return Mistral's models by licence tier, from the data: open weights under Apache-2.0
-    (data/open_models.csv), weights under research or non-production licences (data/licences.yaml, named in
-    data/prices.csv's weights_licence), and models reached only through Mistral's API."""
+    (data/open_models.csv, and the priced rows of MISTRAL_APACHE_API), weights of a named version under research
+    or non-production licences (data/licences.yaml, named in data/prices.csv's weights_licence), and models
+    reached only through Mistral's API. The tier goes with the exact version, not with the model's size."""
     cat = load_catalog()
     m = cat.open_models[cat.open_models.org == "Mistral AI"]
     p = cat.prices[cat.prices.provider == "mistral"]
+    apache = cat.licences["Apache-2.0"]["commercial_use"]
     rows = [
         {"model": x["name"], "tier": "open weights, permissive", "licence": x.licence_id,
-         "may you self-host it for a business?": cat.licences[x.licence_id]["commercial_use"]}
+         "may you self-host it for a business?": cat.licences[x.licence_id]["commercial_use"],
+         "licence stated in": x.source}
         for _, x in m.iterrows()
     ]  # fmt: skip
+    for _, x in p[p.model_id.isin(list(MISTRAL_APACHE_API))].iterrows():
+        rows.append(
+            {"model": x["name"], "tier": "open weights, permissive", "licence": "Apache-2.0",
+             "may you self-host it for a business?": apache, "licence stated in": MISTRAL_APACHE_API[x.model_id]}
+        )  # fmt: skip
     for _, x in p[p.weights_licence.fillna("") != ""].iterrows():
         lic = cat.licences[x.weights_licence]
         tier = "weights for research only" if "research" in lic["name"].lower() else "weights for non-production use"
         rows.append(
-            {"model": x["name"], "tier": tier, "licence": x.weights_licence,
-             "may you self-host it for a business?": lic["commercial_use"]}
+            {"model": MISTRAL_WEIGHTS_VERSION.get(x.model_id, x["name"]), "tier": tier, "licence": x.weights_licence,
+             "may you self-host it for a business?": lic["commercial_use"], "licence stated in": lic["source"]}
         )  # fmt: skip
-    for _, x in p[(p.kind == "closed_api") & p.name.str.startswith("Mistral Medium")].iterrows():
+    api_only = p[
+        p.model_id.isin(list(MISTRAL_API_ONLY)) | ((p.kind == "closed_api") & p.name.str.startswith("Mistral Medium"))
+    ]
+    for _, x in api_only.iterrows():
         rows.append(
             {"model": x["name"], "tier": "API only (closed)", "licence": "Mistral's API terms",
-             "may you self-host it for a business?": "no - the weights are not published"}
+             "may you self-host it for a business?": "no - the weights of this version are not published",
+             "licence stated in": "data/prices.csv (" + x.model_id + ")"}
         )  # fmt: skip
     return pd.DataFrame(rows).set_index("model")
 

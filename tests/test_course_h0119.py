@@ -104,10 +104,16 @@ def test_mistral_tiers_come_from_the_data():
 def test_seed_003s_four_questions_are_answered_from_the_engine():
     logistics = lesson.four_questions(Scenario.make(profile_params("logistics")))
     answers = logistics["answer for this scenario"].tolist()
-    assert len(answers) == 4 and "$79,200" in answers[1] and "at or above" in answers[1]
+    assert len(answers) == 5 and "$79,200" in answers[1] and "at or above" in answers[1]
+    assert "kit assumption" in answers[1]  # the $10,000 proxy for 'breaks the unit economics' is labelled
     assert answers[2].startswith("yes") and answers[3].startswith("yes")
+    assert "model the open alternatives" in answers[4]
     regulated = lesson.four_questions(Scenario.make(sensitivity="regulated", monthly_requests=30_000_000))
     assert regulated["answer for this scenario"].iloc[2].startswith("no")
+    assert "seed 003's procedure: self-host" in regulated["answer for this scenario"].iloc[4]
+    # the default scenario: seed 003's procedure stops at a closed API, the engine prices a router (notebook 10)
+    last = lesson.four_questions()["answer for this scenario"].iloc[4]
+    assert "procedure: the closed API" in last and f"the engine: {OPTION_LABELS['hybrid']}" in last
     assert len(lesson.exceptions_table()) == 4 and len(lesson.calculus_table()) == 4
 
 
@@ -130,6 +136,14 @@ def test_the_kits_default_is_a_distribution():
     mid = {k: int(v[:-1]) for k, v in by_volume.loc["1,000,000"].items()}
     assert max(mid, key=mid.get) == OPTION_LABELS["hybrid"]  # seed 000's in the middle
     assert len(lesson.defaults_table()) == 5
+    # signed terms reopen the outside options to confidential and regulated data (notebook 10)
+    signed = lesson.default_shares("sensitivity", vendor_terms="enterprise_region")
+    for level in ("confidential", "regulated"):
+        assert signed.loc[level, OPTION_LABELS["self_hosted_open"]] != "100%"
+    assert signed.loc["on_prem_only", OPTION_LABELS["self_hosted_open"]] == "100%"
+    low = Scenario.make(monthly_requests=20_000, sensitivity="confidential", team_fte=0, vendor_terms="zero_retention")
+    r = recommend(low, with_flips=False, with_sweep=False)
+    assert r["choice"] == "closed_api" and r["costs"]["closed_api"] == 150
 
 
 def _explored(path, title: str) -> list[str]:

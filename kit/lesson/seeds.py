@@ -308,34 +308,46 @@ def four_questions(s: Scenario | None = None) -> pd.DataFrame:
     high = closed_bill >= cat.a("high_spend_usd_month")
     hosted_ok = bool(c.outside_allowed)
     ops, team = r["self_hosted"]["ops_fte"], s["team_fte"]
+    q1_yes, q2_yes, q3_yes, q4_yes = True, high, hosted_ok, team >= ops
+    if not q3_yes:
+        procedure = "self-host: compliance leaves no choice (question 3)"
+    elif q1_yes and not q2_yes:
+        procedure = "the closed API: it meets the bar and the cost does not break the economics (questions 1 and 2)"
+    else:
+        procedure = "model the open alternatives: the cost at scale breaks the economics (question 2)"
+    engine = f"{OPTION_LABELS[r['choice']]} (decided by {GATE_NAMES[r['gate']]})"
     rows = [
-        ("1. Does the closed API meet our eval bar?",
+        ('1. "Does the closed API meet our eval bar?"',
          f"yes: {r['models']['closed']} is the kit's reference for {tier} work (data/tiers.yaml); an open model "
          + ("does not reach that bar" if short else "reaches it too") + " (quality_score, data/open_models.csv)",
-         "if yes, ship on it"),
-        ("2. Does the cost at projected scale break our unit economics?",
+         '"If yes, ship on it."'),
+        ('2. "Does the cost at projected scale break our unit economics?"',
          f"all-closed bill {money(closed_bill)}/month, "
-         + ("at or above" if high else "below") + f" the {money(cat.a('high_spend_usd_month'))} the kit counts as high; "
+         + ("at or above" if q2_yes else "below") + f" {money(cat.a('high_spend_usd_month'))}/month, the kit's "
+         "proxy for 'breaks the unit economics' (a kit assumption, data/assumptions.yaml); "
          + (f"cheapest open option {OPTION_LABELS[best]} {money(open_costs[best])}" if best else "no open price"),
-         "if yes, model open alternatives"),
-        ("3. Does compliance allow this data class on a hosted provider?",
-         ("yes" if hosted_ok else "no") + f": {s['sensitivity']} data under {s['vendor_terms']} vendor terms "
+         '"If yes, model open alternatives."'),
+        ('3. "Does our compliance/legal team allow this data class on a hosted provider?"',
+         ("yes" if q3_yes else "no") + f": {s['sensitivity']} data under {s['vendor_terms']} vendor terms "
          "(data/residency.yaml)",
-         "if no, you have no choice: self-host"),
-        ("4. Do we have ML ops to run a model in production?",
-         f"{'yes' if team >= ops else 'no'}: a fleet for this load needs about {ops:.1f} FTE; you have {team:g}",
-         "if no, you will learn: budget for it"),
+         '"If no, you don\'t have a choice." (self-host)'),
+        ('4. "Do we have ML ops to operate a model in production?"',
+         f"{'yes' if q4_yes else 'no'}: a fleet for this load needs about {ops:.1f} FTE; you have {team:g}",
+         '"If no, you\'re going to learn — budget for it."'),
+        ("Where the four questions lead, and the engine's answer",
+         f"seed 003's procedure: {procedure}; the engine: {engine}",
+         "seed 003 stops at its first deciding answer; the engine also weighs the five axes and prices a router"),
     ]  # fmt: skip
-    return pd.DataFrame(rows, columns=["question (seed 003)", "answer for this scenario", "seed 003 says"]).set_index(
-        "question (seed 003)"
-    )
+    return pd.DataFrame(
+        rows, columns=["question (seed 003, quoted)", "answer for this scenario", "seed 003 says"]
+    ).set_index("question (seed 003, quoted)")
 
 
 # Seed 003's "when this rule doesn't apply" and "what changes the calculus", with how the kit represents each.
 EXCEPTIONS = (
     ("You sell AI infrastructure: serving models is your business", "No single input: such a team has a large "
      "ML-ops team and low setup cost; set ML-ops team high and see self-hosting's staffing warning go"),
-    ("Government, defence or sovereign deployment: hosted is ruled out from the start", "Data sensitivity = "
+    ("Government, defence or sovereign deployment: hosted is often ruled out from the start", "Data sensitivity = "
      "on_prem_only or Offline / edge = yes: the first checklist question decides"),
     ("Your fine-tune is your moat: you own the weights wherever they run", "Fine-tuning = yes leans control "
      "open; the engine does not price the fine-tuning itself"),
@@ -383,7 +395,8 @@ CRITERIA = (
     ("Audit / explainability", "weights and activations can be inspected", "a black box", "security",
      "sensitivity, team_fte"),
     ("Ecosystem / tooling", "open serving engines", "SDKs and hosted tools", "ecosystem", "weeks_to_launch"),
-    ("Regulatory fit", "easier: on your premises, auditable", "needs contracts, a DPA and a pinned region",
+    ("Regulatory fit (India DPDP, EU AI Act, etc.; neither mandates keeping data in the country, see notebook 03)",
+     "easier: on your premises, auditable", "needs contracts, a DPA and a pinned region",
      "control", "sensitivity, vendor_terms"),
 )  # fmt: skip
 
@@ -423,20 +436,25 @@ def defaults_table() -> pd.DataFrame:
     return pd.DataFrame(DEFAULTS, columns=["seed", "default it argues for"]).set_index("seed")
 
 
-def default_scenarios(sensitivities: Sequence[str] = SENSITIVITY_LEVELS) -> list[Scenario]:
+def default_scenarios(
+    sensitivities: Sequence[str] = SENSITIVITY_LEVELS, vendor_terms: str = "standard"
+) -> list[Scenario]:
     """Return the grid of scenarios the kit's 'default' is read from: every volume of GRID_VOLUMES, team of
-    GRID_TEAMS and quality need, for each of ``sensitivities``; the other inputs at their spec defaults."""
+    GRID_TEAMS and quality need, for each of ``sensitivities``, with ``vendor_terms`` signed by the outside
+    providers; the other inputs at their spec defaults."""
     quality = SPEC["quality_need"].choices
     return [
-        Scenario.make(monthly_requests=v, sensitivity=s, team_fte=t, quality_need=q)
+        Scenario.make(monthly_requests=v, sensitivity=s, team_fte=t, quality_need=q, vendor_terms=vendor_terms)
         for v, s, t, q in itertools.product(GRID_VOLUMES, sensitivities, GRID_TEAMS, quality)
     ]
 
 
-def default_shares(by: str = "sensitivity", sensitivities: Sequence[str] = SENSITIVITY_LEVELS) -> pd.DataFrame:
-    """Return how often the engine picks each option over ``default_scenarios(sensitivities)``, per value of
-    ``by`` and in all: the kit's answer to 'what is the default?' is a distribution, not one option."""
-    grid = default_scenarios(sensitivities)
+def default_shares(
+    by: str = "sensitivity", sensitivities: Sequence[str] = SENSITIVITY_LEVELS, vendor_terms: str = "standard"
+) -> pd.DataFrame:
+    """Return how often the engine picks each option over ``default_scenarios(sensitivities, vendor_terms)``, per
+    value of ``by`` and in all: the kit's answer to 'what is the default?' is a distribution, not one option."""
+    grid = default_scenarios(sensitivities, vendor_terms)
     d = decide(grid)
     d[by] = [g[by] for g in grid]
     shares = pd.crosstab(d[by], d.choice, normalize="index").reindex(list(dict.fromkeys(g[by] for g in grid)))

@@ -178,9 +178,18 @@ def weights_view(s: Scenario) -> str:
 # --- seed 001: the lean-open / lean-closed heuristic box -------------------------------------------
 
 
+# Seed 004: "If utilisation is low (<30%), closed API is cheaper after you account for idle GPU cost". The box's
+# "sustained high volume on a model small enough to serve" line needs the fleet to be at least this busy on average.
+BUSY_UTILISATION = 0.30
+
+
 def heuristic_box(s: Scenario | None = None) -> pd.DataFrame:
     """Return seed 001's heuristic box (lean open-weight when / lean closed when), each line with the kit input
-    that stands for it and whether it holds for ``s`` (default scenario when None), read from the engine."""
+    that stands for it and whether it holds for ``s`` (default scenario when None), read from the engine.
+
+    "Sustained high volume on a model small enough to serve" holds when the all-closed bill counts as high, the
+    traffic is steady, and the engine's self-hosted fleet for the chosen open model is busy on average at least
+    BUSY_UTILISATION of the time (seed 004's 30%): a large model on a big idle fleet does not count."""
     s = s or Scenario.make()
     cat = load_catalog()
     c = costs([s], cat).iloc[0]
@@ -188,14 +197,23 @@ def heuristic_box(s: Scenario | None = None) -> pd.DataFrame:
     closed_bill = float(c.closed_api)
     high = closed_bill >= cat.a("high_spend_usd_month")
     steady = s["peak_to_average"] <= cat.a("steady_peak_to_average")
+    fleet = r["self_hosted"]
+    busy = fleet["average_utilisation"] >= BUSY_UTILISATION
+    model = dict(zip(cat.open_models.id, cat.open_models.name)).get(r["models"]["open"], r["models"]["open"])
+    gpu = dict(zip(cat.gpus.id, cat.gpus.name)).get(fleet["gpu"], fleet["gpu"])
     yn = {True: "yes", False: "no"}
+    volume_open = (
+        f"{yn[high and steady and busy]}: closed bill {money(closed_bill)}/month, peak {s['peak_to_average']:g}x "
+        f"average, {model} on {fleet['gpus']} x {gpu} busy {fleet['average_utilisation']:.0%} "
+        f"of the time (needs {BUSY_UTILISATION:.0%}, seed 004)"
+    )
     lines = [
         ("lean open-weight / self-host", "the data may not legally leave your boundary", "Data sensitivity",
          yn[not bool(c.outside_allowed) or s["needs_offline"]]),
         ("lean open-weight / self-host", "you need a version that never changes", "Version pinning",
          yn[s["needs_version_pinning"]]),
         ("lean open-weight / self-host", "sustained high volume on a model small enough to serve",
-         "Monthly requests, Peak / average", yn[high and steady]),
+         "Monthly requests, Peak / average, Open model (fleet utilisation)", volume_open),
         ("lean open-weight / self-host", "deep fine-tuning is core to the product", "Fine-tuning",
          yn[s["needs_finetuning"]]),
         ("lean closed / hosted API", "you need the top of the frontier now", "Quality need",
@@ -203,7 +221,7 @@ def heuristic_box(s: Scenario | None = None) -> pd.DataFrame:
         ("lean closed / hosted API", "volume is low, spiky or unknown", "Monthly requests, Peak / average",
          yn[not high or not steady]),
         ("lean closed / hosted API", "a small team with no inference or on-call capacity to spare", "ML-ops team",
-         yn[s["team_fte"] < r["self_hosted"]["ops_fte"]]),
+         yn[s["team_fte"] < fleet["ops_fte"]]),
         ("lean closed / hosted API", "time to market matters more than the per-token price", "Weeks to launch",
          yn[s["weeks_to_launch"] <= cat.a("ship_fast_weeks")]),
     ]  # fmt: skip
@@ -215,29 +233,59 @@ def heuristic_box(s: Scenario | None = None) -> pd.DataFrame:
 # --- seed 002: Mistral's tiered licences -----------------------------------------------------------
 
 
+# Mistral API rows (data/prices.csv model_id) whose weights Mistral also publishes under Apache-2.0, with the model
+# card that says so; prices.csv leaves weights_licence blank for them. Seed 000 lists Mistral Large 3 among the
+# open-weight releases of 2026.
+MISTRAL_APACHE_API = {
+    "mistral-large-2512": "https://huggingface.co/mistralai/Mistral-Large-3-675B-Instruct-2512",
+    "pixtral-12b": "https://huggingface.co/mistralai/Pixtral-12B-2409",
+}
+# The published version whose weights each restricted licence covers (data/licences.yaml, conditions), by the
+# prices.csv row that names the licence: the licence covers that version, not whatever the API serves today.
+MISTRAL_WEIGHTS_VERSION = {
+    "codestral-latest": "Codestral 22B (v0.1)",
+    "mistral-large-2411": "Mistral Large 2.1 (24.11)",
+    "pixtral-large-latest": "Pixtral Large (24.11)",
+}
+# API rows whose current weights are not published (the model behind the name moved on from the open version).
+MISTRAL_API_ONLY = ("codestral-latest",)
+
+
 def mistral_tiers() -> pd.DataFrame:
     """Return Mistral's models by licence tier, from the data: open weights under Apache-2.0
-    (data/open_models.csv), weights under research or non-production licences (data/licences.yaml, named in
-    data/prices.csv's weights_licence), and models reached only through Mistral's API."""
+    (data/open_models.csv, and the priced rows of MISTRAL_APACHE_API), weights of a named version under research
+    or non-production licences (data/licences.yaml, named in data/prices.csv's weights_licence), and models
+    reached only through Mistral's API. The tier goes with the exact version, not with the model's size."""
     cat = load_catalog()
     m = cat.open_models[cat.open_models.org == "Mistral AI"]
     p = cat.prices[cat.prices.provider == "mistral"]
+    apache = cat.licences["Apache-2.0"]["commercial_use"]
     rows = [
         {"model": x["name"], "tier": "open weights, permissive", "licence": x.licence_id,
-         "may you self-host it for a business?": cat.licences[x.licence_id]["commercial_use"]}
+         "may you self-host it for a business?": cat.licences[x.licence_id]["commercial_use"],
+         "licence stated in": x.source}
         for _, x in m.iterrows()
     ]  # fmt: skip
+    for _, x in p[p.model_id.isin(list(MISTRAL_APACHE_API))].iterrows():
+        rows.append(
+            {"model": x["name"], "tier": "open weights, permissive", "licence": "Apache-2.0",
+             "may you self-host it for a business?": apache, "licence stated in": MISTRAL_APACHE_API[x.model_id]}
+        )  # fmt: skip
     for _, x in p[p.weights_licence.fillna("") != ""].iterrows():
         lic = cat.licences[x.weights_licence]
         tier = "weights for research only" if "research" in lic["name"].lower() else "weights for non-production use"
         rows.append(
-            {"model": x["name"], "tier": tier, "licence": x.weights_licence,
-             "may you self-host it for a business?": lic["commercial_use"]}
+            {"model": MISTRAL_WEIGHTS_VERSION.get(x.model_id, x["name"]), "tier": tier, "licence": x.weights_licence,
+             "may you self-host it for a business?": lic["commercial_use"], "licence stated in": lic["source"]}
         )  # fmt: skip
-    for _, x in p[(p.kind == "closed_api") & p.name.str.startswith("Mistral Medium")].iterrows():
+    api_only = p[
+        p.model_id.isin(list(MISTRAL_API_ONLY)) | ((p.kind == "closed_api") & p.name.str.startswith("Mistral Medium"))
+    ]
+    for _, x in api_only.iterrows():
         rows.append(
             {"model": x["name"], "tier": "API only (closed)", "licence": "Mistral's API terms",
-             "may you self-host it for a business?": "no - the weights are not published"}
+             "may you self-host it for a business?": "no - the weights of this version are not published",
+             "licence stated in": "data/prices.csv (" + x.model_id + ")"}
         )  # fmt: skip
     return pd.DataFrame(rows).set_index("model")
 
@@ -260,34 +308,46 @@ def four_questions(s: Scenario | None = None) -> pd.DataFrame:
     high = closed_bill >= cat.a("high_spend_usd_month")
     hosted_ok = bool(c.outside_allowed)
     ops, team = r["self_hosted"]["ops_fte"], s["team_fte"]
+    q1_yes, q2_yes, q3_yes, q4_yes = True, high, hosted_ok, team >= ops
+    if not q3_yes:
+        procedure = "self-host: compliance leaves no choice (question 3)"
+    elif q1_yes and not q2_yes:
+        procedure = "the closed API: it meets the bar and the cost does not break the economics (questions 1 and 2)"
+    else:
+        procedure = "model the open alternatives: the cost at scale breaks the economics (question 2)"
+    engine = f"{OPTION_LABELS[r['choice']]} (decided by {GATE_NAMES[r['gate']]})"
     rows = [
-        ("1. Does the closed API meet our eval bar?",
+        ('1. "Does the closed API meet our eval bar?"',
          f"yes: {r['models']['closed']} is the kit's reference for {tier} work (data/tiers.yaml); an open model "
          + ("does not reach that bar" if short else "reaches it too") + " (quality_score, data/open_models.csv)",
-         "if yes, ship on it"),
-        ("2. Does the cost at projected scale break our unit economics?",
+         '"If yes, ship on it."'),
+        ('2. "Does the cost at projected scale break our unit economics?"',
          f"all-closed bill {money(closed_bill)}/month, "
-         + ("at or above" if high else "below") + f" the {money(cat.a('high_spend_usd_month'))} the kit counts as high; "
+         + ("at or above" if q2_yes else "below") + f" {money(cat.a('high_spend_usd_month'))}/month, the kit's "
+         "proxy for 'breaks the unit economics' (a kit assumption, data/assumptions.yaml); "
          + (f"cheapest open option {OPTION_LABELS[best]} {money(open_costs[best])}" if best else "no open price"),
-         "if yes, model open alternatives"),
-        ("3. Does compliance allow this data class on a hosted provider?",
-         ("yes" if hosted_ok else "no") + f": {s['sensitivity']} data under {s['vendor_terms']} vendor terms "
+         '"If yes, model open alternatives."'),
+        ('3. "Does our compliance/legal team allow this data class on a hosted provider?"',
+         ("yes" if q3_yes else "no") + f": {s['sensitivity']} data under {s['vendor_terms']} vendor terms "
          "(data/residency.yaml)",
-         "if no, you have no choice: self-host"),
-        ("4. Do we have ML ops to run a model in production?",
-         f"{'yes' if team >= ops else 'no'}: a fleet for this load needs about {ops:.1f} FTE; you have {team:g}",
-         "if no, you will learn: budget for it"),
+         '"If no, you don\'t have a choice." (self-host)'),
+        ('4. "Do we have ML ops to operate a model in production?"',
+         f"{'yes' if q4_yes else 'no'}: a fleet for this load needs about {ops:.1f} FTE; you have {team:g}",
+         '"If no, you\'re going to learn — budget for it."'),
+        ("Where the four questions lead, and the engine's answer",
+         f"seed 003's procedure: {procedure}; the engine: {engine}",
+         "seed 003 stops at its first deciding answer; the engine also weighs the five axes and prices a router"),
     ]  # fmt: skip
-    return pd.DataFrame(rows, columns=["question (seed 003)", "answer for this scenario", "seed 003 says"]).set_index(
-        "question (seed 003)"
-    )
+    return pd.DataFrame(
+        rows, columns=["question (seed 003, quoted)", "answer for this scenario", "seed 003 says"]
+    ).set_index("question (seed 003, quoted)")
 
 
 # Seed 003's "when this rule doesn't apply" and "what changes the calculus", with how the kit represents each.
 EXCEPTIONS = (
     ("You sell AI infrastructure: serving models is your business", "No single input: such a team has a large "
      "ML-ops team and low setup cost; set ML-ops team high and see self-hosting's staffing warning go"),
-    ("Government, defence or sovereign deployment: hosted is ruled out from the start", "Data sensitivity = "
+    ("Government, defence or sovereign deployment: hosted is often ruled out from the start", "Data sensitivity = "
      "on_prem_only or Offline / edge = yes: the first checklist question decides"),
     ("Your fine-tune is your moat: you own the weights wherever they run", "Fine-tuning = yes leans control "
      "open; the engine does not price the fine-tuning itself"),
@@ -335,7 +395,8 @@ CRITERIA = (
     ("Audit / explainability", "weights and activations can be inspected", "a black box", "security",
      "sensitivity, team_fte"),
     ("Ecosystem / tooling", "open serving engines", "SDKs and hosted tools", "ecosystem", "weeks_to_launch"),
-    ("Regulatory fit", "easier: on your premises, auditable", "needs contracts, a DPA and a pinned region",
+    ("Regulatory fit (India DPDP, EU AI Act, etc.; neither mandates keeping data in the country, see notebook 03)",
+     "easier: on your premises, auditable", "needs contracts, a DPA and a pinned region",
      "control", "sensitivity, vendor_terms"),
 )  # fmt: skip
 
@@ -375,20 +436,25 @@ def defaults_table() -> pd.DataFrame:
     return pd.DataFrame(DEFAULTS, columns=["seed", "default it argues for"]).set_index("seed")
 
 
-def default_scenarios(sensitivities: Sequence[str] = SENSITIVITY_LEVELS) -> list[Scenario]:
+def default_scenarios(
+    sensitivities: Sequence[str] = SENSITIVITY_LEVELS, vendor_terms: str = "standard"
+) -> list[Scenario]:
     """Return the grid of scenarios the kit's 'default' is read from: every volume of GRID_VOLUMES, team of
-    GRID_TEAMS and quality need, for each of ``sensitivities``; the other inputs at their spec defaults."""
+    GRID_TEAMS and quality need, for each of ``sensitivities``, with ``vendor_terms`` signed by the outside
+    providers; the other inputs at their spec defaults."""
     quality = SPEC["quality_need"].choices
     return [
-        Scenario.make(monthly_requests=v, sensitivity=s, team_fte=t, quality_need=q)
+        Scenario.make(monthly_requests=v, sensitivity=s, team_fte=t, quality_need=q, vendor_terms=vendor_terms)
         for v, s, t, q in itertools.product(GRID_VOLUMES, sensitivities, GRID_TEAMS, quality)
     ]
 
 
-def default_shares(by: str = "sensitivity", sensitivities: Sequence[str] = SENSITIVITY_LEVELS) -> pd.DataFrame:
-    """Return how often the engine picks each option over ``default_scenarios(sensitivities)``, per value of
-    ``by`` and in all: the kit's answer to 'what is the default?' is a distribution, not one option."""
-    grid = default_scenarios(sensitivities)
+def default_shares(
+    by: str = "sensitivity", sensitivities: Sequence[str] = SENSITIVITY_LEVELS, vendor_terms: str = "standard"
+) -> pd.DataFrame:
+    """Return how often the engine picks each option over ``default_scenarios(sensitivities, vendor_terms)``, per
+    value of ``by`` and in all: the kit's answer to 'what is the default?' is a distribution, not one option."""
+    grid = default_scenarios(sensitivities, vendor_terms)
     d = decide(grid)
     d[by] = [g[by] for g in grid]
     shares = pd.crosstab(d[by], d.choice, normalize="index").reindex(list(dict.fromkeys(g[by] for g in grid)))

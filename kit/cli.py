@@ -329,10 +329,13 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
 
     paths = notebooks.sequence()
     if args.only:
+        unknown = [o for o in args.only if not any(p.name.startswith(o) for p in paths)]
+        if unknown:
+            raise UsageError(
+                f"kit notebooks: --only: no notebook's name starts with {', '.join(map(repr, unknown))}; "
+                f"the notebooks: {' '.join(p.name[:2] for p in paths)}"
+            )
         paths = [p for p in paths if any(p.name.startswith(o) for o in args.only)]
-        if not paths:
-            print(f"error: no notebook starts with {', '.join(args.only)}", file=sys.stderr)
-            return 2
     if not args.refresh:
         for path in paths:
             print(f"{path.name:<30} parameters: {', '.join(notebooks.parameters(path))}")
@@ -483,7 +486,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("notebooks", help="list the teaching notebooks, or re-execute them to refresh their outputs")
     p.add_argument("--refresh", action="store_true", help="execute every notebook in place (stored outputs)")
-    p.add_argument("only", nargs="*", metavar="NN", help="only the notebooks whose names start with these, e.g. 02 07")
+    p.add_argument(
+        "--only", nargs="+", metavar="NN", help="only the notebooks whose names start with these, e.g. --only 02 07"
+    )
     p.set_defaults(func=cmd_notebooks)
 
     p = sub.add_parser("run", help="run the notebooks headless for one or more profiles (papermill)")

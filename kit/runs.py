@@ -241,7 +241,7 @@ def _worker_start(shared: bool) -> None:
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
     if shared:
         os.environ["KIT_LLAMA_BATCH_THREADS"] = "1"
-    import logging
+    import logging  # delayed: only worker processes set papermill's log level
 
     import papermill  # noqa: F401  # delayed: paid once per worker process, not by the CLI's other commands
 

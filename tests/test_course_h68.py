@@ -104,3 +104,49 @@ def test_few_shot_prompt_ends_where_the_answer_starts():
     assert p.endswith("Request: Translate 'good morning' into Spanish.\nAnswer:")
     assert p.count("Answer:") == len(live.FEW_SHOT) + 1
     assert all(q not in p.split("Request: ")[-1] for q, _ in live.FEW_SHOT)
+
+
+def test_batching_divides_a_70b_models_cost_but_barely_a_tiny_ones():
+    """Notebook 07: batching 32 sequences cuts a 70B model's cost per token more than tenfold in the engine's
+    roofline (the tiny models' GPU rows move far less: their per-sequence overhead dominates)."""
+    t = lesson.batching_table()
+    gain = [float(x) for x in t["x one sequence"]]
+    assert gain[0] == 1.0 and gain[-1] > 10
+
+
+def test_long_context_exercise_numbers_are_the_engines():
+    """Notebook 06, Exercise 1: 20 sequences of 121K tokens - one 16-GPU replica of Llama 3.3 70B, one 4-GPU
+    replica of gpt-oss-120b; with the 128K shape (2 and 1 GPUs, two sequences each) it would take 20 and 10."""
+    llama = capacity.size(model="llama-3.3-70b", bits=4, gpu="h100_80gb", context=121000, concurrency=20)
+    oss = capacity.size(model="gpt-oss-120b", bits=4, gpu="h100_80gb", context=121000, concurrency=20)
+    assert (llama["gpus"], llama["max_concurrency"]) == (16, 27)
+    assert (oss["gpus"], oss["max_concurrency"]) == (4, 49)
+    assert capacity.size(model="llama-3.3-70b", bits=4, gpu="h100_80gb", context=121000)["max_concurrency"] == 2
+    assert capacity.size(model="gpt-oss-120b", bits=4, gpu="h100_80gb", context=121000)["max_concurrency"] == 2
+    assert 16 in capacity.TP_SIZES and 32 in capacity.TP_SIZES  # the glossary's tensor parallelism says so
+
+
+def test_hard_share_choices_follow_the_mixed_signal_rule():
+    """Notebook 06, Exercise 2: the axes are mixed at every hard share, so the router where it is allowed and
+    cheaper than closed, otherwise the closed API - even at 0%, where hosted open costs far less."""
+    s = lesson.scenario("06")
+    v = recommend.vary(s, "hard_share", [0, 0.2, 1.0]).set_index("hard_share")
+    assert list(v.choice) == ["closed_api", "hybrid", "closed_api"]
+    assert (v.gate == "axes").all() and (v.weighted_lean.abs() < 0.1).all()
+    assert (v.hosted_open < v.closed_api).all() and not v.loc[0, "allowed_hybrid"]
+
+
+def test_a_higher_threshold_lowers_the_bill_unless_escalations_are_frequent():
+    """Notebook 08: at escalation 0.5 a threshold of 0.95 costs less than 0.8 (and delivers less quality);
+    only at a high escalation rate (0.9) does sending hard requests to the open tier first cost more."""
+    from kit.cost import costs
+
+    s = lesson.scenario("08")
+
+    def row(th, esc):
+        return costs([s.replace(escalation_rate=esc)], thresholds=[th]).iloc[0]
+
+    low, high = row(0.8, 0.5), row(0.95, 0.5)
+    assert high.hybrid < low.hybrid and high.hybrid_quality < low.hybrid_quality
+    assert row(0.95, 0.9).hybrid > row(0.8, 0.9).hybrid
+    assert round(row(0.8, 0.1).hybrid_share_closed, 3) == 0.272  # 0.2 x 0.88 + 0.8 x 0.12: misrouting

@@ -43,6 +43,7 @@ from kit.lesson.figures import HTML, Figure, figure, show, table
 from kit.lesson.inputs import check_injected, inputs, model_ids, profile, scenario
 from kit.lesson.local_demo import (
     accuracy_figure,
+    batching_table,
     evaluate_all,
     local_models_table,
     machine_table,
@@ -161,6 +162,7 @@ __all__ = [
     "evaluate_all",
     "local_models_table",
     "machine_table",
+    "batching_table",
     "quant_table",
     "context_table",
     "fit_table",

@@ -205,3 +205,29 @@ def machine_table(runs: Sequence[Any], bandwidth_gbs: float) -> pd.DataFrame:
             "USD per million tokens": [f"${v:.4f}" for v in t.usd_per_mtok],
         }
     ).set_index(["model", "where"])
+
+
+BATCH_MODEL = "llama-3.3-70b"  # the model the rest of the course quotes, beside the tiny ones measured here
+
+
+def batching_table(
+    model: str = BATCH_MODEL, bits: float = 4, gpu: str = "h100_80gb", context: int = 1300, batches=(1, 8, 32)
+) -> pd.DataFrame:
+    """Return the cost engine's roofline for ``model`` at ``bits`` on one ``gpu`` (the same decode-step model
+    as ``local.machine_costs``) for each batch size: tokens/s, the gain over one sequence and USD per million
+    tokens at the GPU's likely on-demand rate and 100% utilisation. A 70B model reads 35 GB of weights a
+    step, so batching divides that read; the tiny models' GPU rows barely move (see ``seq_overhead_ms``)."""
+    cat = load_catalog()
+    m = cat.open_models.set_index("id").loc[model]
+    g = cat.gpus.set_index("id").loc[gpu]
+    rate = float(cat.gpu_rates.loc[(gpu, "neocloud", "on_demand"), "likely"])
+    tps = {b: local.decode_tps(m, bits, g, context, b, cat) for b in batches}
+    return pd.DataFrame(
+        {
+            "model": model,
+            "where": [f"1 x {gpu}, {b} sequence{'s' if b > 1 else ''} (roofline, {bits:g} bits)" for b in batches],
+            "tokens/s": [f"{tps[b]:,.0f}" for b in batches],
+            "x one sequence": [f"{tps[b] / tps[batches[0]]:.1f}" for b in batches],
+            "USD per million tokens": [f"${local.usd_per_mtok(tps[b], rate):.3f}" for b in batches],
+        }
+    ).set_index(["model", "where"])

@@ -82,7 +82,17 @@ def run_all(page) -> None:
         page.locator(".lm-MenuBar-item", has_text="Run").first.click()
         page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
         try:
-            page.wait_for_function(started, timeout=30_000)
+            # On a busy machine the kernel can attach after the page looks idle; JupyterLab then asks which
+            # kernel to run on. Answer it with the preferred one (Python 3) instead of cancelling the run.
+            for _ in range(30):
+                if page.evaluate(started):
+                    break
+                choose = page.locator(".jp-Dialog", has_text="Select Kernel").locator(".jp-mod-accept")
+                if choose.count():
+                    choose.first.click()
+                page.wait_for_timeout(1_000)
+            else:
+                raise TimeoutError("the run did not start")
             break
         except Exception:
             page.keyboard.press("Escape")

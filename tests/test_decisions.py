@@ -342,9 +342,6 @@ def test_self_hosting_wins_on_cost_at_high_steady_volume_and_never_where_it_cann
 
 def test_the_security_and_ecosystem_sentences_follow_the_sign_of_their_lean():
     """A sentence that says the vendor carries the load goes with a lean towards closed, and the reverse."""
-    from kit.params import Scenario
-    from kit.recommend import recommend
-
     for team, sensitivity in itertools.product((0, 0.5, 1, 1.5, 2, 3, 8), ("public", "internal", "regulated")):
         r = recommend(Scenario.make({"team_fte": team, "sensitivity": sensitivity}), with_sweep=False, with_flips=False)
         sec, eco = r["axes"]["security"], r["axes"]["ecosystem"]
@@ -355,9 +352,6 @@ def test_the_security_and_ecosystem_sentences_follow_the_sign_of_their_lean():
 def test_a_frontier_need_never_makes_a_cheaper_router_less_likely():
     """One router rule on both paths: where a router (its engineering included) costs less than the closed
     API, needing the frontier edge keeps it; it does not fall back to the dearer closed API."""
-    from kit.params import Scenario
-    from kit.recommend import recommend
-
     for v in (2e5, 6e5, 2e6):
         strong = recommend(Scenario.make({"monthly_requests": int(v)}), with_sweep=False, with_flips=False)
         frontier = recommend(

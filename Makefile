@@ -51,12 +51,17 @@ lint: setup
 
 # Tests run in a new random order each time (pytest-randomly prints the seed; rerun one order with
 # `make test PYTEST_ARGS=--randomly-seed=N`; turn shuffling off with `PYTEST_ARGS="-p no:randomly"`).
+# Two workers (pytest-xdist) by default, one per core here; `make test WORKERS=0` runs in one process.
+WORKERS ?= 2
+XDIST   := $(if $(filter 0,$(WORKERS)),-p no:xdist,-n $(WORKERS) --dist loadscope --no-loadscope-reorder)
 test: setup browser lint
-	KIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	KIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The decision app: Voila on 127.0.0.1, settings in notebooks/voila.json.
+# `make app SEATS=30` pre-heats a kernel per seat for a class (memory checked first; progress logged).
+SEATS ?= 0
 app: setup
-	$(BIN)/python -m kit app --port $(PORT)
+	$(BIN)/python -m kit app --port $(PORT) --seats $(SEATS)
 
 # The notebooks in JupyterLab, bound to loopback, with its news and update checks off (offline).
 lab: setup

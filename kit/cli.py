@@ -416,7 +416,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_app(args: argparse.Namespace) -> int:
     """Serve the decision app (this process becomes Voila)."""
-    return serve.serve(args.port, max_kernels=args.max_kernels)
+    return serve.serve(args.port, max_kernels=args.max_kernels, seats=args.seats)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -481,6 +481,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="N",
         help="most visitors' kernels at once (default: notebooks/voila.json; 0 = no cap)",
+    )
+    p.add_argument(
+        "--seats",
+        type=_whole(0, 1000),
+        default=0,
+        metavar="N",
+        help="pre-heat a kernel for each of N visitors (a class) and cap visitors at N; memory is checked first",
     )
     p.set_defaults(func=cmd_app)
 

@@ -19,6 +19,16 @@ serves, with two settings (section ``KitVoila`` of ``notebooks/voila.json``, or
   Kernels with a page connected are left to the idle culler (``MappingKernelManager`` settings,
   unchanged). 0 turns this off.
 
+* ``seats`` (default 0: off): a class's worth of pre-heated kernels (``kit app --seats N``, ``make app
+  SEATS=N``). The pool grows to N before anyone arrives, ``heat_at_once`` kernels at a time (default: one
+  per core) so that no kernel start times out on a small machine, and the cap on visitors' kernels becomes
+  N. While visitors take seats, the pool is topped up only to what the class still lacks (at least
+  ``spare``), so the server holds at most N + ``spare`` kernels. Progress ("seats ready: 12 of 30") and the
+  memory in use are logged as the pool heats.
+
+Readiness is Voila's own signal: a pre-heated kernel that has run the app's cells and waits for its visitor's
+URL query is connected to Voila's ``/voila/query/<kernel id>`` socket.
+
 Run it as ``python -m kit.voila_app app.ipynb [voila options]`` (``kit.serve`` does).
 """
 
@@ -26,13 +36,15 @@ from __future__ import annotations
 
 import asyncio
 import html
+import os
 import time
 from typing import Any
 
 from jupyter_core.utils import ensure_async
-from tornado.ioloop import IOLoop
+from tornado.ioloop import IOLoop, PeriodicCallback
 from traitlets import Int
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 BUSY_PAGE = """<!doctype html>
@@ -194,7 +206,70 @@ class KitVoila(Voila):
         help="Seconds after its page was served after which a visitor's "
         "kernel that no page connected to is shut down. 0: never.",
     )
-    aliases = {**Voila.aliases, "max-kernels": "KitVoila.max_kernels"}
+    seats = Int(
+        0,
+        config=True,
+        help="Pre-heat this many kernels for a class (and cap visitors' kernels at it). 0: off.",
+    )
+    spare = Int(2, config=True, help="With seats: pre-heated kernels kept once every seat is taken.")
+    heat_at_once = Int(0, config=True, help="Kernels pre-heated at the same time. 0: one per core.")
+    aliases = {**Voila.aliases, "max-kernels": "KitVoila.max_kernels", "seats": "KitVoila.seats"}
+
+    def wanted_pool(self) -> int:
+        """How many pre-heated kernels the pool should hold now."""
+        if self.seats <= 0:
+            return self._base_pool
+        return max(self.spare, self.seats - self.kernel_gate.in_use())
+
+    def pool_state(self) -> tuple[int, int]:
+        """Return (kernels in the pool, of which ready: waiting for a visitor)."""
+        pool = self.kernel_manager._pools.get(self._notebook, [])
+        waiting = RequestInfoSocketHandler._waiters
+        ready = sum(1 for t in pool if t.done() and not t.exception() and t.result().get("kernel_id") in waiting)
+        return len(pool), ready
+
+    def top_up(self, *args: Any, **kwargs: Any) -> None:
+        """Start pool kernels up to ``wanted_pool()``, at most ``heat_at_once`` warming at a time."""
+        size, ready = self.pool_state()
+        room = self._heat_at_once - (size - ready)
+        add = min(self.wanted_pool() - size, room)
+        if add > 0:
+            self.kernel_manager.kernel_pools_config["default"]["pool_size"] = size + add
+            self._fill(delay=0, notebook_name=self._notebook)
+
+    def report(self) -> None:
+        """Top the pool up and log how many seats are ready (and the memory in use) when that changes."""
+        self.top_up()
+        size, ready = self.pool_state()
+        state = (size, ready)
+        if state == self._last_state or self.seats <= 0:
+            self._last_state = state
+            return
+        self._last_state = state
+        mb = memory_mb(os.getpid())
+        if ready >= self.seats and not self._all_ready:
+            self._all_ready = True
+            self.log.info("All %d seats are ready (%.1f GB in use): the class can open the page", self.seats, mb / 1024)
+        elif not self._all_ready:
+            self.log.info("Seats ready: %d of %d (%.1f GB in use)", ready, self.seats, mb / 1024)
+
+    def start_pool_policy(self) -> None:
+        """Route Voila's pool refills through ``top_up`` and tick every second."""
+        km = self.kernel_manager
+        self._notebook = getattr(km, "notebook_path", None)
+        if self._notebook is None or not hasattr(km, "_pools"):
+            return  # no pre-heating: nothing to pace
+        self._base_pool = km.kernel_pools_config.get("default", {}).get("pool_size", 1)
+        self._heat_at_once = self.heat_at_once or os.cpu_count() or 2
+        self._fill, self._last_state, self._all_ready = km.fill_if_needed, (-1, -1), False
+        km.fill_if_needed = self.top_up
+        if self.seats > 0:
+            self.log.info(
+                "KitVoila: pre-heating %d seats, %d at a time (the page is served meanwhile)",
+                self.seats,
+                self._heat_at_once,
+            )
+        PeriodicCallback(self.report, 1000).start()
 
     def init_handlers(self) -> list:
         handlers = super().init_handlers()
@@ -205,6 +280,7 @@ class KitVoila(Voila):
                 kwargs = spec[2] if len(spec) > 2 else {}
                 spec = (spec[0], CappedVoilaHandler, {**kwargs, "gate": self.kernel_gate})
             out.append(spec)
+        self.start_pool_policy()
         cap = f"at most {self.max_kernels} visitors' kernels" if self.max_kernels > 0 else "no cap on visitors' kernels"
         self.log.info(
             "KitVoila: %s (plus the pre-heated pool); unclaimed kernels shut down after %s s",
@@ -212,6 +288,24 @@ class KitVoila(Voila):
             self.unclaimed_timeout or "never",
         )
         return out
+
+
+def memory_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` and all its descendants (the server and its kernels), in MB."""
+    import psutil  # delayed: only the server's progress lines need it
+
+    try:
+        root = psutil.Process(pid)
+        family = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0
+    for proc in family:
+        try:
+            total += proc.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**20
 
 
 main = KitVoila.launch_instance

@@ -21,27 +21,69 @@ EGRESS_LOG = pytest.StashKey[Path]()
 
 
 def pytest_configure(config):
-    """Put every kernel and subprocess of the session under the egress guard (nbval's kernels included)."""
+    """Put every kernel and subprocess of the session under the egress guard (nbval's kernels included).
+
+    With pytest-xdist the controller makes the one log before its workers start; they inherit its
+    environment and append to the same file, and only the controller reads it at the end.
+    """
+    if hasattr(config, "workerinput") and os.environ.get("KIT_NETGUARD_LOG"):
+        return  # an xdist worker: the controller's log is already in this environment
     log = Path(tempfile.mkdtemp(prefix="kit-egress-")) / "egress.log"
     os.environ.update(guard_env(log))
     config.stash[EGRESS_LOG] = log
+    if (getattr(config.option, "numprocesses", None) or 0) > 1:
+        # Several workers share the cores: local models process prompts on one thread, and OpenMP threads sleep
+        # while they wait instead of spinning (spinning threads of two processes stall each other: notebook 07's
+        # evaluation went from 30 s alone to 439 s beside the other worker). kit.runs does the same for --jobs.
+        os.environ.setdefault("KIT_LLAMA_BATCH_THREADS", "1")
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
+# `make test` runs on two pytest-xdist workers with ``--dist loadscope``: each test module, and each notebook's
+# nbval cells, is one unit of work run by one worker in order (so module fixtures are built once and cells stay
+# together). The longest units go first, so that the two workers finish together instead of one of them starting
+# a two-minute module last (measured with --durations; this is order only, no test is skipped).
+LONGEST_FIRST = (
+    "tests/test_notebooks.py",
+    "tests/test_app_browser.py",
+    "tests/test_app.py",
+    "tests/test_runs.py",
+    "notebooks/07_local_inference.ipynb",
+    "tests/test_local.py",
+    "tests/test_lab_browser.py",
+    "tests/test_decisions.py",
+    "tests/test_bad_input.py",
+    "notebooks/08_hybrid_router.ipynb",
+)
+
+
+def _is_cell(item) -> bool:
+    return hasattr(item, "cell_num") and isinstance(getattr(item, "parent", None), pytest.File)
+
+
+@pytest.hookimpl(wrapper=True)  # a wrapper: after pytest-randomly's shuffle, before the plain hooks
 def pytest_collection_modifyitems(config, items):
     """Keep each notebook's cells together and in order, wherever random test order (pytest-randomly) puts it.
 
-    nbval runs a notebook as one kernel, cell after cell; shuffling tests must never shuffle cells.
+    nbval runs a notebook as one kernel, cell after cell; shuffling tests must never shuffle cells. Then the
+    longest units of work move to the front (LONGEST_FIRST).
     """
-    cells = [i for i in items if hasattr(i, "cell_num") and isinstance(getattr(i, "parent", None), pytest.File)]
-    if not cells:
-        return
-    at = items.index(cells[0])
-    by_notebook: dict[str, list] = {}
-    for item in cells:
-        by_notebook.setdefault(str(item.parent.path), []).append(item)
-    ordered = [c for group in by_notebook.values() for c in sorted(group, key=lambda i: i.cell_num)]
-    rest = [i for i in items if not (hasattr(i, "cell_num") and isinstance(getattr(i, "parent", None), pytest.File))]
-    items[:] = rest[:at] + ordered + rest[at:]
+    cells = [i for i in items if _is_cell(i)]
+    if cells:
+        at = items.index(cells[0])
+        by_notebook: dict[str, list] = {}
+        for item in cells:
+            by_notebook.setdefault(str(item.parent.path), []).append(item)
+        ordered = [c for group in by_notebook.values() for c in sorted(group, key=lambda i: i.cell_num)]
+        rest = [i for i in items if not _is_cell(i)]
+        items[:] = rest[:at] + ordered + rest[at:]
+
+    def rank(item) -> int:
+        rel = Path(str(item.path)).relative_to(ROOT).as_posix() if Path(str(item.path)).is_relative_to(ROOT) else ""
+        return LONGEST_FIRST.index(rel) if rel in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the random order (and each notebook's cell order) holds within each rank
+    return (yield)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -319,3 +319,30 @@ def test_page_loads_hold_at_most_max_kernels(tmp_path, browser):
         stop(proc)
     attempts = (tmp_path / "egress.log").read_text().splitlines() if (tmp_path / "egress.log").exists() else []
     assert attempts == []
+
+
+def test_seats_preheat_a_class_log_progress_and_cap_visitors(tmp_path):
+    """`kit app --seats 3`: three kernels heat (at most one per core at a time, logged), three visitors get one
+    each, a fourth gets the busy page, and the pool is refilled only to the spare kernels."""
+    seats = 3
+    log = tmp_path / "voila.log"
+    proc, url = serve.start(log_path=log, env=guard_env(tmp_path / "egress.log"), seats=seats)
+    try:
+        wait_until_up(url, proc)
+        _wait_for(lambda: f"All {seats} seats are ready" in log.read_text(), 240, "the seats to heat")
+        text = log.read_text()
+        assert f"pre-heating {seats} seats" in text
+        counts = [int(n) for n in re.findall(rf"Seats ready: (\d+) of {seats} ", text)]
+        assert counts and counts == sorted(counts) and counts[-1] < seats, counts  # progress, then "All ... ready"
+        assert _kernels(proc.pid) == seats
+        with ThreadPoolExecutor(seats + 1) as visitors:
+            replies = list(visitors.map(_get, [url] * (seats + 1)))
+        assert sorted(status for status, _, _ in replies) == [200] * seats + [503], [r[0] for r in replies]
+        assert log.read_text().count("Using pre-heated kernel") == seats  # nobody waited for a kernel to start
+        _wait_for(lambda: _kernels(proc.pid) == seats + serve.SPARE, 120, "the spare kernels")
+        time.sleep(3)
+        assert _kernels(proc.pid) == seats + serve.SPARE  # not refilled to a second class
+    finally:
+        stop(proc)
+    attempts = (tmp_path / "egress.log").read_text().splitlines() if (tmp_path / "egress.log").exists() else []
+    assert attempts == []

@@ -114,7 +114,7 @@ def stubbed(monkeypatch, tmp_path):
         runs, "run", lambda jobs, workers, html=False, progress=None: [runs.Outcome(job, True, 0.0) for job in jobs]
     )
     monkeypatch.setattr(runs, "summary_rows", _fake_summary_rows)
-    monkeypatch.setattr(serve, "serve", lambda port, max_kernels=None: 0)
+    monkeypatch.setattr(serve, "serve", lambda port, max_kernels=None, seats=0: 0)
     monkeypatch.setattr(local, "bench", lambda name: pytest.fail("local bench must not run in the battery"))
 
 
@@ -234,6 +234,7 @@ OPTIONS: dict[str, tuple[list[str], tuple[str, ...], Callable[[str], bool]]] = {
     "local bench --model": (["local", "bench"], ("model",), _never),
     "app --port": (["app"], ("--port",), _port),
     "app --max-kernels": (["app"], ("--max-kernels",), lambda v: v.isdigit() and len(v) < 5 and int(v) <= 1000),
+    "app --seats": (["app"], ("--seats",), lambda v: v.isdigit() and len(v) < 5 and int(v) <= 1000),
     "run --profile": (RUN, ("profile",), _never),
     "run --params": (RUN, ("--params",), _never),
     "run --notebooks": (RUN, ("--notebooks",), _never),

@@ -174,3 +174,28 @@ def test_importing_the_cli_leaves_nbformat_alone():
 def test_help_documents_the_order_of_profile_scenario_and_set():
     text = cli.build_parser()._subparsers._group_actions[0].choices["recommend"].format_help()
     assert "--profile < --scenario < --set" in " ".join(text.split())
+
+
+def test_app_seats_the_machine_cannot_hold_are_refused_before_anything_starts(capsys, monkeypatch):
+    """`kit app --seats N` checks memory first: too many seats name the value, the need and what fits here."""
+    from kit import serve
+
+    monkeypatch.setattr(serve.os, "execve", lambda *a: pytest.fail("the server must not start"))
+    code, out, err = run(capsys, "app", "--seats", "1000")
+    assert code == 2
+    assert "SEATS=1000" in err and "too many for this machine" in err and "allowed here: at most" in err
+    assert "docs/hub.md" in err and "Traceback" not in err
+    allowed = int(err.split("allowed here: at most ")[1].split()[0])
+    assert serve.seats_mb(allowed) <= serve.seats_mb(1000)
+
+
+def test_seat_memory_counts_the_server_the_seats_and_the_spare_kernels():
+    from kit import serve
+    from kit.errors import ServerError
+
+    assert serve.seats_mb(30) == serve.SERVER_MB + (30 + serve.SPARE) * serve.KERNEL_MB
+    fits = serve.most_seats(12_000)
+    assert serve.seats_mb(fits) <= 12_000 * 0.9 < serve.seats_mb(fits + 1)
+    assert "30 seats need about" in serve.check_seats(30, available_mb=20_000)
+    with pytest.raises(ServerError, match=r"SEATS=30: too many .* at most 14 seats"):
+        serve.check_seats(30, available_mb=5_500)

@@ -10,17 +10,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 from conftest import guard_env
 
-from kit import lesson, notebooks
+from kit import lesson, notebooks, runs
 from kit.catalog import profile_params
 from kit.errors import ParamError
 from kit.params import NOTEBOOK_SPEC, Scenario
@@ -169,44 +165,33 @@ def _bad_value(name: str):
     return "not-a-choice"
 
 
-def _papermill(path: Path, params: dict, out: Path, log: Path):
-    env = {**os.environ, **guard_env(log)}
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "papermill",
-            str(path),
-            str(out),
-            "-y",
-            yaml.safe_dump(params),
-            "--cwd",
-            str(path.parent),
-            "-k",
-            "python3",
-            "--no-progress-bar",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-
-
 @pytest.fixture(scope="module")
 def headless(tmp_path_factory):
-    """Every notebook run by papermill three times: another scenario, a bad value, an unknown parameter."""
+    """Every notebook run by papermill three times: another scenario, a bad value, an unknown parameter.
+
+    The runs go through ``kit.runs.run`` as ``kit run`` makes them: worker processes that import papermill
+    once, each notebook in a fresh kernel of its own, under the egress guard.
+    """
     out = tmp_path_factory.mktemp("papermill")
     log = out / "egress.log"
     jobs = []
     for path in SEQUENCE:
         first = next(iter(notebooks.parameters(path)))
-        jobs.append((path, "other", OTHER[path.name]))
-        jobs.append((path, "bad", {first: _bad_value(first)}))
-        jobs.append((path, "unknown", {first: OTHER[path.name].get(first, NOTEBOOK_SPEC[first].default), "bogus": 1}))
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        done = list(pool.map(lambda j: (j, _papermill(j[0], j[2], out / f"{j[1]}-{j[0].name}", log)), jobs))
-    results = {(j[0].name, j[1]): (proc, out / f"{j[1]}-{j[0].name}", j[2]) for j, proc in done}
+        unknown = {first: OTHER[path.name].get(first, NOTEBOOK_SPEC[first].default), "bogus": 1}
+        for kind, params in (("other", OTHER[path.name]), ("bad", {first: _bad_value(first)}), ("unknown", unknown)):
+            jobs.append(runs.Job(kind, path, params, out / f"{kind}-{path.name}"))
+    guard = guard_env(log)
+    saved = {k: os.environ.get(k) for k in guard}
+    os.environ.update(guard)  # the worker processes and their kernels start under this fixture's own log
+    try:
+        outcomes = runs.run(jobs, workers=os.cpu_count() or 2)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    results = {(o.job.notebook.name, o.job.profile): (o, o.job.out, o.job.parameters) for o in outcomes}
     return results, log
 
 
@@ -218,8 +203,8 @@ def _outputs_text(nb) -> str:
 @pytest.mark.parametrize("name", NAMES)
 def test_runs_headless_with_another_scenario(headless, name):
     results, _ = headless
-    proc, out, params = results[(name, "other")]
-    assert proc.returncode == 0, proc.stderr[-2000:]
+    outcome, out, params = results[(name, "other")]
+    assert outcome.ok, outcome.error
     nb = read(out)
     text = _outputs_text(nb)
     committed = _outputs_text(read(notebooks.NOTEBOOKS / name))
@@ -240,11 +225,11 @@ def test_runs_headless_with_another_scenario(headless, name):
 @pytest.mark.parametrize("name", NAMES)
 def test_refuses_an_out_of_range_parameter(headless, name):
     results, _ = headless
-    proc, out, params = results[(name, "bad")]
+    outcome, out, params = results[(name, "bad")]
     ((param, value),) = params.items()
-    assert proc.returncode != 0
-    assert "ParamError" in proc.stderr
-    assert f"notebook {name[:-6]}: parameter '{param}': got {value!r}; allowed: " in proc.stderr
+    assert not outcome.ok
+    assert "raised ParamError: " in outcome.error
+    assert f"notebook {name[:-6]}: parameter '{param}': got {value!r}; allowed: " in outcome.error
     # the partial notebook is kept, with the error in the validation cell
     nb = read(out)
     errors = [c for c in nb.cells if any(o.output_type == "error" for o in c.get("outputs", []))]
@@ -255,9 +240,9 @@ def test_refuses_an_out_of_range_parameter(headless, name):
 @pytest.mark.parametrize("name", NAMES)
 def test_refuses_an_unknown_parameter(headless, name):
     results, _ = headless
-    proc, out, _ = results[(name, "unknown")]
-    assert proc.returncode != 0
-    assert f"notebook {name[:-6]}: parameter 'bogus': got 1; allowed: a parameter of this notebook: " in proc.stderr
+    outcome, out, _ = results[(name, "unknown")]
+    assert not outcome.ok
+    assert f"notebook {name[:-6]}: parameter 'bogus': got 1; allowed: a parameter of this notebook: " in outcome.error
     nb = read(out)
     errors = [c for c in nb.cells if any(o.output_type == "error" for o in c.get("outputs", []))]
     assert len(errors) == 1 and ("lesson.scenario(" in errors[0].source or "lesson.inputs(" in errors[0].source)

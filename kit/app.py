@@ -140,17 +140,31 @@ class ScenarioUpload(anywidget.AnyWidget):
 # ---------------------------------------------------------------- builders (return widgets)
 
 
+_FIXED: dict[str, w.Widget] = {}
+
+
+def fixed_html(value: str) -> w.HTML:
+    """A piece of text that never changes its look: all share one Layout and one style model.
+
+    Each widget otherwise brings two more models that the page must fetch from the kernel before it shows
+    anything; the app's fixed texts (help lines, titles) are about a third of its models.
+    """
+    if not _FIXED or _FIXED["layout"].comm is None:  # first use, or closed (tests close widgets between apps)
+        _FIXED.update(layout=w.Layout(), style=w.widgets.widget_string.HTMLStyle())
+    return w.HTML(value, layout=_FIXED["layout"], style=_FIXED["style"])
+
+
 def _help(p: Param) -> w.HTML:
     unit = f"<b>{html.escape(p.unit)}</b> · " if p.unit and p.kind in ("int", "float") else ""
-    return w.HTML(f'<div class="kit-help">{unit}{html.escape(p.help)}</div>')
+    return fixed_html(f'<div class="kit-help">{unit}{html.escape(p.help)}</div>')
 
 
 def build_inputs(controls: dict[str, w.Widget], preset: w.Dropdown, take_away: w.Widget) -> w.VBox:
     """Return the input column: preset picker, the controls grouped by axis, then advanced ones."""
-    parts: list[w.Widget] = [w.HTML('<div class="kit-group-title">Start from a situation</div>'), preset]
+    parts: list[w.Widget] = [fixed_html('<div class="kit-group-title">Start from a situation</div>'), preset]
     for axis, title, blurb in GROUPS:
         members = [p for p in PARAMS if p.axis == axis and (p.flip or axis == "weights")]
-        parts.append(w.HTML(f'<div class="kit-group-title">{title}</div><div class="kit-group-help">{blurb}</div>'))
+        parts.append(fixed_html(f'<div class="kit-group-title">{title}</div><div class="kit-group-help">{blurb}</div>'))
         for p in members:
             parts += [controls[p.name], _help(p)]
     advanced = [w.VBox([controls[p.name], _help(p)]) for p in PARAMS if not p.flip and p.axis != "weights"]
@@ -177,7 +191,7 @@ def build_preset() -> w.Dropdown:
 
 def build_sure(boxes: list[w.Widget]) -> tuple[w.Box, w.HTML]:
     """Return the How-sure panel (a title, the two chart boxes side by side, a line of text) and its text line."""
-    title = w.HTML(
+    title = fixed_html(
         '<div class="kit-sure-title"><b>How sure</b> <span class="muted">what the answer hangs on, and the costs '
         "over three years</span></div>"
     )
@@ -202,7 +216,7 @@ def build_ui() -> UI:
         if stale
         else f'<span class="kit-badge">prices as of {cat.prices_as_of()}</span>'
     )
-    header = w.HTML(
+    header = fixed_html(
         f'<div class="kit-header"><div class="kit-title">Closed API, open weights, or both?</div>'
         f'<div class="kit-sub">Describe your situation on the left; the recommendation, its reasons, '
         f"the costs and what would change the answer update as you go.{badge}</div></div>"
@@ -235,7 +249,7 @@ def build_ui() -> UI:
     upload.add_class("kit-upload")
     take_away = w.VBox(
         [
-            w.HTML(
+            fixed_html(
                 '<div class="kit-group-title">Take it away</div>'
                 '<div class="kit-group-help">A memo for the meeting; the scenario to reload later.</div>'
             ),
@@ -268,7 +282,7 @@ def build_ui() -> UI:
         [inputs, answer],
         layout=w.Layout(grid_template_columns="minmax(330px, 380px) 1fr", grid_gap="16px", width="100%"),
     )
-    root = w.VBox([w.HTML(STYLE), header, body], layout=w.Layout(width="100%", padding="0 8px"))
+    root = w.VBox([fixed_html(STYLE), header, body], layout=w.Layout(width="100%", padding="0 8px"))
     root.add_class("kit-app")
     return UI(
         root=root,

@@ -19,6 +19,9 @@ serves, with two settings (section ``KitVoila`` of ``notebooks/voila.json``, or
   Kernels with a page connected are left to the idle culler (``MappingKernelManager`` settings,
   unchanged). 0 turns this off.
 
+* ``refill_after`` (default 10 s): when a visitor takes a pre-heated kernel, its replacement starts only
+  after this long while another pooled kernel is ready, so that heating it does not slow the page being
+  loaded (Voila's own refill starts after 1 s). The pool is paced this way with or without seats.
 * ``seats`` (default 0: off): a class's worth of pre-heated kernels (``kit app --seats N``, ``make app
   SEATS=N``). The pool grows to N before anyone arrives, ``heat_at_once`` kernels at a time (default: one
   per core) so that no kernel start times out on a small machine, and the cap on visitors' kernels becomes
@@ -213,6 +216,9 @@ class KitVoila(Voila):
     )
     spare = Int(2, config=True, help="With seats: pre-heated kernels kept once every seat is taken.")
     heat_at_once = Int(0, config=True, help="Kernels pre-heated at the same time. 0: one per core.")
+    refill_after = Int(
+        10, config=True, help="Seconds a used pool kernel's replacement waits while another pooled kernel is ready."
+    )
     aliases = {**Voila.aliases, "max-kernels": "KitVoila.max_kernels", "seats": "KitVoila.seats"}
 
     def wanted_pool(self) -> int:
@@ -228,9 +234,21 @@ class KitVoila(Voila):
         ready = sum(1 for t in pool if t.done() and not t.exception() and t.result().get("kernel_id") in waiting)
         return len(pool), ready
 
+    def after_visit(self, *args: Any, **kwargs: Any) -> None:
+        """Voila took a kernel from the pool for a visitor: replace it, but not while that page loads.
+
+        Heating a replacement takes a core for several seconds, the time the visitor's page needs to
+        fetch its widgets from its kernel; while another kernel is ready, the replacement waits
+        ``refill_after`` seconds.
+        """
+        self._hold_until = time.monotonic() + self.refill_after
+        self.top_up()
+
     def top_up(self, *args: Any, **kwargs: Any) -> None:
         """Start pool kernels up to ``wanted_pool()``, at most ``heat_at_once`` warming at a time."""
         size, ready = self.pool_state()
+        if ready > 0 and time.monotonic() < self._hold_until:
+            return
         room = self._heat_at_once - (size - ready)
         add = min(self.wanted_pool() - size, room)
         if add > 0:
@@ -262,7 +280,8 @@ class KitVoila(Voila):
         self._base_pool = km.kernel_pools_config.get("default", {}).get("pool_size", 1)
         self._heat_at_once = self.heat_at_once or os.cpu_count() or 2
         self._fill, self._last_state, self._all_ready = km.fill_if_needed, (-1, -1), False
-        km.fill_if_needed = self.top_up
+        self._hold_until = 0.0
+        km.fill_if_needed = self.after_visit
         if self.seats > 0:
             self.log.info(
                 "KitVoila: pre-heating %d seats, %d at a time (the page is served meanwhile)",

@@ -77,7 +77,8 @@ def test_postbuild_runs_the_makefile_setup_steps_with_the_same_cmake_args():
     post = (BINDER / "postBuild").read_text()
     (make_args,) = re.findall(r"^export CMAKE_ARGS \?= *(.+)$", (ROOT / "Makefile").read_text(), re.M)
     (post_args,) = re.findall(r'^export CMAKE_ARGS="([^"]*)"', post, re.M)
-    assert post_args == make_args.strip()
+    assert post_args == make_args.strip().replace("$(CURDIR)", "$PWD")  # both: the repository's root
+    assert (ROOT / "cmake" / "llama-no-common.cmake").read_text().strip().endswith("set(LLAMA_BUILD_COMMON OFF)")
     steps = _makefile_setup_steps()
     assert any("enable_offline" in s for s in steps) and any("local.verify" in s for s in steps)
     for step in steps:

@@ -29,6 +29,8 @@ ARGS = list(CHROMIUM_ARGS)
 # The kernels import this checkout's kit, whichever one the venv installed (a shared venv, a git worktree).
 ENV = {"PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
 POOL_WARM_S = 25  # let the pre-heated kernel pool fill before the first visit
+# between visits: the used kernel's replacement waits 10 s (KitVoila.refill_after), then heats for about 5 s
+REFILL_S = 20
 
 
 def visit(browser, url: str, selector: str) -> tuple[float, object]:
@@ -114,7 +116,7 @@ def main() -> None:
                     if label == "app" and "changes" not in results:
                         results["changes"] = slider_changes(page, args.changes)
                     page.close()
-                    time.sleep(8)  # let the pool refill, as between two real visitors
+                    time.sleep(REFILL_S)  # a lone visitor: the pool has refilled and the server is quiet again
                 results[label] = loads
             finally:
                 stop(proc)

@@ -73,6 +73,39 @@ new MutationObserver((_, observer) => {
 """
 
 
+def cpu_seconds(pid: int, exclude: int | None = None) -> float:
+    """CPU seconds (user + system) used so far by process ``pid`` and its live descendants, leaving out the
+    subtree of ``exclude`` (so this script's own tree minus the server's = Playwright and Chromium)."""
+    try:
+        root = psutil.Process(pid)
+        family = [root, *root.children(recursive=True)]
+        skip = set()
+        if exclude is not None:
+            ex = psutil.Process(exclude)
+            skip = {ex.pid, *(c.pid for c in ex.children(recursive=True))}
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for p in family:
+        if p.pid in skip:
+            continue
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def own_cpu(pid: int) -> float:
+    """CPU seconds used so far by process ``pid`` alone (the Voila server without its kernels)."""
+    try:
+        t = psutil.Process(pid).cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    return t.user + t.system
+
+
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (0-100) by linear interpolation between closest ranks."""
     ordered = sorted(values)
@@ -137,17 +170,27 @@ def main() -> None:
             sampler.start()
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                pages, started, busy = [], time.perf_counter(), 0
-                for i in range(args.sessions):  # opened at even intervals over --spread seconds
-                    time.sleep(max(0.0, started + i * args.spread / args.sessions - time.perf_counter()))
+                pages, busy = [], 0
+                blank = []
+                for _ in range(args.sessions):
                     page = browser.new_page(viewport={"width": 1280, "height": 800})
                     page.add_init_script(CARD_CLOCK)
-                    response = page.goto(url, wait_until="commit")
+                    blank.append(page)
+                cpu_before = cpu_seconds(proc.pid), cpu_seconds(os.getpid(), exclude=proc.pid), own_cpu(proc.pid)
+                started = time.perf_counter()
+                for i, page in enumerate(blank):  # navigations start at even intervals over --spread seconds
+                    time.sleep(max(0.0, started + i * args.spread / args.sessions - time.perf_counter()))
+                    page.evaluate("(url) => { window.location.href = url; }", url)  # not awaited: like a click
+                opened_in = time.perf_counter() - started
+                for page in blank:
+                    try:
+                        response = page.wait_for_event("response", timeout=args.timeout * 1000)
+                    except Exception:
+                        response = None
                     if response is not None and response.status == 503:
                         busy += 1  # over the cap: the busy page, no kernel
                     else:
                         pages.append(page)
-                opened_in = time.perf_counter() - started
                 done = []
                 deadline = started + args.timeout
                 for page in pages:
@@ -158,6 +201,8 @@ def main() -> None:
                     except Exception:
                         pass
                 loaded_mb, loaded_k = tree(proc.pid)
+                cpu_after = cpu_seconds(proc.pid), cpu_seconds(os.getpid(), exclude=proc.pid), own_cpu(proc.pid)
+                class_took = time.perf_counter() - started
                 for page in pages:
                     page.close()
                 browser.close()
@@ -183,6 +228,15 @@ def main() -> None:
             f"p50 {statistics.median(done):.1f} s, p95 {percentile(done, 95):.1f} s, max {max(done):.1f} s "
             f"(min {min(done):.1f} s; each from its own page's navigation start)"
         )
+    server_cpu, browser_cpu = cpu_after[0] - cpu_before[0], cpu_after[1] - cpu_before[1]
+    voila_cpu = cpu_after[2] - cpu_before[2]
+    n = max(1, args.sessions)
+    print(
+        f"CPU while the class loaded ({class_took:.0f} s x {os.cpu_count()} cores = "
+        f"{class_took * (os.cpu_count() or 1):.0f} CPU-s): Voila server {voila_cpu:.0f} CPU-s "
+        f"({voila_cpu / n:.1f} per page), kernels {server_cpu - voila_cpu:.0f} ({(server_cpu - voila_cpu) / n:.1f} per "
+        f"page, refills included), Chromium and Playwright {browser_cpu:.0f} ({browser_cpu / n:.1f} per page)"
+    )
     print(f"before: server + {base_k} pooled kernels = {base_mb:,.0f} MB")
     print(
         f"peak:   server + {peak['kernels']} kernels = {peak['mb']:,.0f} MB "

@@ -64,7 +64,8 @@ def command(port: int, extra: list[str] | None = None, max_kernels: int | None =
         max_kernels = seats
     cap = [] if max_kernels is None else [f"--KitVoila.max_kernels={int(max_kernels)}"]
     if seats:
-        cap += [f"--KitVoila.seats={int(seats)}", f"--KitVoila.spare={SPARE}"]
+        # while a class loads at once, a page can take minutes to connect to its kernel: do not reap it at 60 s
+        cap += [f"--KitVoila.seats={int(seats)}", f"--KitVoila.spare={SPARE}", "--KitVoila.unclaimed_timeout=600"]
     return [
         sys.executable,
         "-m",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import re
 import sys
@@ -573,7 +575,15 @@ def svg(chart: alt.Chart, scope: str = "kit") -> str:
     ``scope`` prefixes the SVG's internal ids (clip paths, gradients), so several charts can sit
     in one page without one chart's clip path hiding another's lines.
     """
-    return scope_ids(vlc.vegalite_to_svg(style(chart).to_dict(validate=False)), scope)
+    spec = json.dumps(style(chart).to_dict(validate=False), sort_keys=True)
+    return scope_ids(_render_svg(spec), scope)
+
+
+@functools.lru_cache(maxsize=64)
+def _render_svg(spec: str) -> str:
+    """Render one Vega-Lite spec (JSON text) to SVG, remembered: the same spec gives the same SVG (deterministic),
+    and the app draws the default scenario's charts at pre-heat time and again for each new page."""
+    return vlc.vegalite_to_svg(json.loads(spec))
 
 
 def scope_ids(text: str, scope: str) -> str:

@@ -322,9 +322,9 @@ def test_page_loads_hold_at_most_max_kernels(tmp_path, browser):
 
 
 def test_seats_preheat_a_class_log_progress_and_cap_visitors(tmp_path):
-    """`kit app --seats 3`: three kernels heat (at most one per core at a time, logged), three visitors get one
-    each, a fourth gets the busy page, and the pool is refilled only to the spare kernels."""
-    seats = 3
+    """`kit app --seats 2`: two kernels heat (at most one per core at a time, with progress logged), two visitors
+    get one each, a third gets the busy page, and the pool is refilled only to the spare kernels."""
+    seats = 2
     log = tmp_path / "voila.log"
     proc, url = serve.start(log_path=log, env=guard_env(tmp_path / "egress.log"), seats=seats)
     try:

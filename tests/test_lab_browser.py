@@ -7,6 +7,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from urllib.parse import urlparse
 
 import pytest
@@ -68,6 +69,28 @@ def lab(tmp_path_factory):
         serve.stop(proc)
 
 
+KERNEL_READY = (
+    "() => (document.querySelector('.jp-Toolbar-kernelName')?.textContent || '').includes('Python')"
+    " && document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') === 'idle'"
+)
+
+
+def wait_for_kernel(page, url: str, token: str) -> None:
+    """Wait until the notebook's own kernel has started and is idle, by the server's word and the page's.
+
+    On a busy machine (other test workers running) the kernel can take a minute to start; running cells
+    before it is attached makes JupyterLab ask for a kernel and start another one.
+    """
+    deadline = time.monotonic() + 2 * TIMEOUT / 1000
+    while time.monotonic() < deadline:
+        sessions = page.request.get(f"{url}/api/sessions?token={token}").json()
+        states = [s["kernel"]["execution_state"] for s in sessions if s["path"].endswith("02_cost.ipynb")]
+        if states == ["idle"] and page.evaluate(KERNEL_READY):
+            return
+        page.wait_for_timeout(1_000)
+    raise TimeoutError(f"the notebook's kernel did not become idle: sessions {sessions}")
+
+
 def run_all(page) -> None:
     """Run every cell from JupyterLab's Run menu, then wait for the first explorer.
 
@@ -84,7 +107,7 @@ def run_all(page) -> None:
         try:
             # On a busy machine the kernel can attach after the page looks idle; JupyterLab then asks which
             # kernel to run on. Answer it with the preferred one (Python 3) instead of cancelling the run.
-            for _ in range(30):
+            for _ in range(90):
                 if page.evaluate(started):
                     break
                 choose = page.locator(".jp-Dialog", has_text="Select Kernel").locator(".jp-mod-accept")
@@ -113,12 +136,8 @@ def test_cost_notebook_renders_sliders_and_charts(lab):
         page.on("request", lambda r: requests.append(r.url))
         page.goto(f"{url}/lab/tree/02_cost.ipynb?token={token}")
         page.wait_for_selector(".jp-Notebook .jp-Cell")
-        page.wait_for_function(
-            "() => document.querySelector('.jp-Notebook-ExecutionIndicator')"
-            " && document.querySelector('.jp-Notebook-ExecutionIndicator')"
-            ".getAttribute('data-status') === 'idle'"
-        )
         try:
+            wait_for_kernel(page, url, token)
             run_all(page)
         except Exception:
             page.screenshot(path=str(base / "lab-failure.png"))

@@ -46,20 +46,13 @@ ARGS = [
 
 def tree(pid: int) -> tuple[float, int]:
     """Return (resident MB of the server and all its descendants, number of kernel processes)."""
-    try:
-        root = psutil.Process(pid)
-        family = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0, 0
-    rss, kernels = 0, 0
-    for p in family:
+    kernels = 0
+    for p in procs.family(pid):
         try:
-            rss += p.memory_info().rss
-            if "ipykernel" in " ".join(p.cmdline()):
-                kernels += 1
+            kernels += "ipykernel" in " ".join(p.cmdline())
         except psutil.NoSuchProcess:
             pass
-    return rss / 2**20, kernels
+    return procs.memory_mb(pid), kernels
 
 
 # Records, in each page, when the recommendation card first appears (ms since that page's navigation start).
@@ -76,17 +69,9 @@ new MutationObserver((_, observer) => {
 def cpu_seconds(pid: int, exclude: int | None = None) -> float:
     """CPU seconds (user + system) used so far by process ``pid`` and its live descendants, leaving out the
     subtree of ``exclude`` (so this script's own tree minus the server's = Playwright and Chromium)."""
-    try:
-        root = psutil.Process(pid)
-        family = [root, *root.children(recursive=True)]
-        skip = set()
-        if exclude is not None:
-            ex = psutil.Process(exclude)
-            skip = {ex.pid, *(c.pid for c in ex.children(recursive=True))}
-    except psutil.NoSuchProcess:
-        return 0.0
+    skip = {p.pid for p in procs.family(exclude)} if exclude is not None else set()
     total = 0.0
-    for p in family:
+    for p in procs.family(pid):
         if p.pid in skip:
             continue
         try:
@@ -132,10 +117,7 @@ def main() -> None:
         help="the server's cap on visitors' kernels (default: --sessions, so every page gets one)",
     )
     args = ap.parse_args()
-    if args.max_kernels is not None:
-        cap = args.max_kernels
-    else:
-        cap = args.seats or args.sessions
+    cap = args.max_kernels if args.max_kernels is not None else (args.seats or args.sessions)
     extra = [f"--MappingKernelManager.cull_idle_timeout={args.cull_after}", "--MappingKernelManager.cull_interval=10"]
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(os.environ.get("KIT_LOAD_LOG") or Path(tmp) / "voila.log")
@@ -152,17 +134,13 @@ def main() -> None:
         try:
             procs.wait_until_up(url, proc)
             heat_start = time.perf_counter()
-            if args.seats:
-                ready = f"All {args.seats} seats are ready"
-                while ready not in log_path.read_text():
-                    if time.perf_counter() - heat_start > 60 * 15 or proc.poll() is not None:
-                        raise SystemExit(f"the seats did not heat within 15 minutes; see {log_path}")
-                    time.sleep(1)
-            else:
-                while "Kernel pool of app.ipynb is filled" not in log_path.read_text():
-                    if time.perf_counter() - heat_start > 300 or proc.poll() is not None:
-                        raise SystemExit(f"the pool did not fill within 5 minutes; see {log_path}")
-                    time.sleep(1)
+            ready, minutes = (
+                (f"All {args.seats} seats are ready", 15) if args.seats else ("Kernel pool of app.ipynb is filled", 5)
+            )
+            while ready not in log_path.read_text():
+                if time.perf_counter() - heat_start > 60 * minutes or proc.poll() is not None:
+                    raise SystemExit(f"the server did not log {ready!r} within {minutes} minutes; see {log_path}")
+                time.sleep(1)
             heated_in = time.perf_counter() - heat_start
             time.sleep(5)  # let the last kernel settle
             base_mb, base_k = tree(proc.pid)

@@ -62,3 +62,27 @@ def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
         except ProcessLookupError:
             pass
         proc.wait(timeout=5)
+
+
+def family(pid: int) -> list:
+    """Return process ``pid`` and all its live descendants as psutil processes ([] once it is gone)."""
+    import psutil  # delayed: only memory and CPU figures of a server and its kernels need it
+
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def memory_mb(pid: int) -> float:
+    """Resident memory of process ``pid`` and all its descendants (a server and its kernels), in MB."""
+    import psutil  # delayed, as in family()
+
+    total = 0
+    for proc in family(pid):
+        try:
+            total += proc.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / 2**20

@@ -21,6 +21,7 @@ __all__ = ["ROOT", "NOTEBOOKS", "command", "environment", "start", "serve", "fre
 KERNEL_MB = 300
 SERVER_MB = 150
 SPARE = 2  # KitVoila.spare: pre-heated kernels kept once every seat is taken
+HEADROOM = 0.9  # seats may use this share of the available memory; the rest is left for the visitors' own work
 
 
 def seats_mb(seats: int, spare: int = SPARE) -> float:
@@ -29,8 +30,8 @@ def seats_mb(seats: int, spare: int = SPARE) -> float:
 
 
 def most_seats(available_mb: float, spare: int = SPARE) -> int:
-    """The most seats that fit in ``available_mb`` with a tenth kept free for the visitors' own work."""
-    return max(0, int((available_mb * 0.9 - SERVER_MB) // KERNEL_MB) - spare)
+    """The most seats that fit in ``available_mb`` with HEADROOM."""
+    return max(0, int((available_mb * HEADROOM - SERVER_MB) // KERNEL_MB) - spare)
 
 
 def check_seats(seats: int, available_mb: float | None = None) -> str:
@@ -44,7 +45,7 @@ def check_seats(seats: int, available_mb: float | None = None) -> str:
         f"{seats} seats need about {need / 1024:.1f} GB ({seats} + {SPARE} spare kernels x {KERNEL_MB} MB "
         f"+ server {SERVER_MB} MB); {available_mb / 1024:.1f} GB is available"
     )
-    if need > available_mb * 0.9:
+    if need > available_mb * HEADROOM:
         raise ServerError(
             f"SEATS={seats}: too many for this machine: {line}; allowed here: at most "
             f"{most_seats(available_mb)} seats. Use fewer seats, close other programs, or run the class on "

@@ -50,6 +50,8 @@ from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
+from kit.procs import memory_mb
+
 BUSY_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="60">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -244,7 +246,7 @@ class KitVoila(Voila):
         self._hold_until = time.monotonic() + self.refill_after
         self.top_up()
 
-    def top_up(self, *args: Any, **kwargs: Any) -> None:
+    def top_up(self) -> None:
         """Start pool kernels up to ``wanted_pool()``, at most ``heat_at_once`` warming at a time."""
         size, ready = self.pool_state()
         if ready > 0 and time.monotonic() < self._hold_until:
@@ -258,18 +260,16 @@ class KitVoila(Voila):
     def report(self) -> None:
         """Top the pool up and log how many seats are ready (and the memory in use) when that changes."""
         self.top_up()
-        size, ready = self.pool_state()
-        state = (size, ready)
-        if state == self._last_state or self.seats <= 0:
-            self._last_state = state
+        state = self.pool_state()
+        changed, self._last_state = state != self._last_state, state
+        if not changed or self.seats <= 0 or self._all_ready:
             return
-        self._last_state = state
-        mb = memory_mb(os.getpid())
-        if ready >= self.seats and not self._all_ready:
+        ready, gb = state[1], memory_mb(os.getpid()) / 1024
+        if ready >= self.seats:
             self._all_ready = True
-            self.log.info("All %d seats are ready (%.1f GB in use): the class can open the page", self.seats, mb / 1024)
-        elif not self._all_ready:
-            self.log.info("Seats ready: %d of %d (%.1f GB in use)", ready, self.seats, mb / 1024)
+            self.log.info("All %d seats are ready (%.1f GB in use): the class can open the page", self.seats, gb)
+        else:
+            self.log.info("Seats ready: %d of %d (%.1f GB in use)", ready, self.seats, gb)
 
     def start_pool_policy(self) -> None:
         """Route Voila's pool refills through ``top_up`` and tick every second."""
@@ -307,24 +307,6 @@ class KitVoila(Voila):
             self.unclaimed_timeout or "never",
         )
         return out
-
-
-def memory_mb(pid: int) -> float:
-    """Resident memory of process ``pid`` and all its descendants (the server and its kernels), in MB."""
-    import psutil  # delayed: only the server's progress lines need it
-
-    try:
-        root = psutil.Process(pid)
-        family = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0
-    for proc in family:
-        try:
-            total += proc.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total / 2**20
 
 
 main = KitVoila.launch_instance

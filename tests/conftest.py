@@ -79,7 +79,8 @@ def pytest_collection_modifyitems(config, items):
         items[:] = rest[:at] + ordered + rest[at:]
 
     def rank(item) -> int:
-        rel = Path(str(item.path)).relative_to(ROOT).as_posix() if Path(str(item.path)).is_relative_to(ROOT) else ""
+        path = Path(str(item.path))
+        rel = path.relative_to(ROOT).as_posix() if path.is_relative_to(ROOT) else ""
         return LONGEST_FIRST.index(rel) if rel in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: the random order (and each notebook's cell order) holds within each rank

@@ -6,24 +6,18 @@ import functools
 import json
 import os
 import re
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
 
-# Altair imports jsonschema, whose optional IRI checker (rfc3987_syntax) compiles ~35 Lark grammars on
-# import: about 1 s in every kernel, papermill run and Voila page. No schema the kit validates uses the
-# iri formats (see python-jsonschema/jsonschema#1428), so that optional backend is left out here.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+import altair as alt  # kit/__init__.py keeps jsonschema's slow IRI backend out of this import
+import numpy as np
+import pandas as pd
+import vl_convert as vlc
 
-import altair as alt  # noqa: E402 (after the line above, on purpose)
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import vl_convert as vlc  # noqa: E402
-
-from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SENSITIVITY_LEVELS  # noqa: E402
-from kit.paths import cache_dir  # noqa: E402
-from kit.style import COLORS, INK, MUTED, RANGE_HIGH, RANGE_LOW  # noqa: E402
+from kit.params import AXIS_LABELS, OPTION_LABELS, OPTIONS, SENSITIVITY_LEVELS
+from kit.paths import cache_dir
+from kit.style import COLORS, INK, MUTED, RANGE_HIGH, RANGE_LOW
 
 SHORT = {
     "closed_api": "Closed API",

@@ -170,3 +170,27 @@ def test_readme_layout_matches_the_map():
             short = name.split(".")[-1]
             if name != "kit":
                 assert short in section, f"README's layout does not list {short} ({layer})"
+
+
+def test_importing_the_kit_first_keeps_jsonschemas_iri_grammars_out():
+    """kit/__init__.py: a kernel, papermill worker or Voila server that imports the kit before Altair, nbformat or
+    Voila does not build jsonschema's IRI grammars (about 2 CPU-seconds each); jsonschema still validates."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import kit.lesson, kit.app, kit.runs, kit.voila_app, nbformat, papermill\n"
+        "import jsonschema\n"
+        "checker = jsonschema.Draft7Validator.FORMAT_CHECKER\n"
+        "jsonschema.validate('2026-11-28', {'format': 'date'}, format_checker=checker)\n"
+        "try:\n"
+        "    jsonschema.validate('not a date', {'format': 'date'}, format_checker=checker)\n"
+        "except jsonschema.ValidationError:\n"
+        "    print('date checked')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('rfc3987_syntax', 'lark'))))\n"
+        "print(sys.modules['rfc3987_syntax'])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=KIT.parent)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.splitlines() == ["date checked", "['rfc3987_syntax']", "None"], out.stdout

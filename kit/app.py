@@ -577,16 +577,15 @@ def query_string() -> str | None:
 
 
 def warm_up() -> None:
-    """Load data and start the chart renderer (run at pre-heat time, before any visitor)."""
+    """Load data and start the chart renderer (run at pre-heat time, before any visitor).
+
+    The default answer itself is not worked out here: ``main`` builds it next, at pre-heat time too (Voila runs
+    the notebook until ``query_string`` waits for the visitor), so doing it here as well doubled the heating
+    work of every pooled kernel.
+    """
     load_catalog()
     charts.enable_offline()
     charts.warm_up()
-    scenario = Scenario.make()
-    result = recommend(scenario, with_flips=True)
-    block = uncertainty.summary(scenario, choice=result["choice"])
-    report.card_html(uncertainty.assess(result, scenario, block=block))
-    for chart in (charts.tornado_chart(block["tornado"], width=260), charts.time_chart(block["time"], width=280)):
-        charts.svg(chart)
 
 
 def build_app() -> tuple[UI, State]:

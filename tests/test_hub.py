@@ -42,8 +42,9 @@ def _deps(path: Path) -> tuple[list[str], list[str]]:
 
 
 def _makefile_setup_steps() -> list[str]:
-    """Return the Python one-liners the Makefile's setup recipe runs in the venv."""
-    return re.findall(r"\$\(BIN\)/python -c '([^']+)'", (ROOT / "Makefile").read_text())
+    """Return the Python one-liners the Makefile's setup recipe runs in the venv (its recipe lines, not the
+    variable that reads llama-cpp-python's requirement for the installer)."""
+    return re.findall(r"^\t@\$\(BIN\)/python -c '([^']+)'", (ROOT / "Makefile").read_text(), re.M)
 
 
 def test_binder_environment_is_environment_yml_but_for_python_llama_and_the_kit():

@@ -11,7 +11,7 @@ PIP    := PIP_DISABLE_PIP_VERSION_CHECK=1 $(BIN)/pip
 # llama.cpp (uv rebuilds it whenever PyPI's metadata revision changes). `make test INSTALLER=pip` uses pip
 # alone (a machine whose package mirror is configured for pip only).
 INSTALLER ?= uv
-LLAMA_REQ = $$($(BIN)/python -c 'import tomllib; print(next(d for d in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"] if d.startswith("llama-cpp-python")).replace("[server]", ""))')
+LLAMA_REQ = $$($(BIN)/python -c 'import tomllib; print(next((d for d in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"] if d.startswith("llama-cpp-python")), "pyproject.toml-names-no-llama-cpp-python").replace("[server]", ""))')
 ifeq ($(INSTALLER),pip)
 INSTALL = $(PIP) install --progress-bar off -e ".[test]"
 else
@@ -41,7 +41,7 @@ $(STAMP): pyproject.toml
 	@start=$$(date +%s); { $(INSTALL); } > $(VENV)/install.log 2>&1 & pid=$$!; \
 	 while kill -0 $$pid 2>/dev/null; do sleep 20; kill -0 $$pid 2>/dev/null || break; \
 	   echo "    ... $$(( $$(date +%s) - start )) s: $$(grep -E '^ *(Collecting|Building wheel|Installing collected|Resolved|Prepared|Installed|Bytecode)' $(VENV)/install.log | tail -1 | sed 's/^ *//' | cut -c1-70)"; done; \
-	 if ! wait $$pid; then tail -30 $(VENV)/install.log; echo "$(INSTALLER) install failed; full log: $(VENV)/install.log"; exit 1; fi; \
+	 if ! wait $$pid; then tail -30 $(VENV)/install.log; echo "$(INSTALLER) install failed; full log: $(VENV)/install.log$(if $(filter pip,$(INSTALLER)),,; a machine whose package index is configured for pip only (pip.conf, PIP_INDEX_URL): make test INSTALLER=pip)"; exit 1; fi; \
 	 echo "    installed in $$(( $$(date +%s) - start )) s with $(INSTALLER) (log: $(VENV)/install.log)"
 	@$(BIN)/python -c 'import kit.charts; kit.charts.enable_offline()'  # build the offline Vega bundle once
 	@$(BIN)/python -c 'import kit.local; [kit.local.verify(m) for m in kit.local.models()]'  # assemble + check the models

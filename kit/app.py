@@ -577,7 +577,8 @@ def query_string() -> str | None:
 
 
 def warm_up() -> None:
-    """Load data and start the chart renderer (run at pre-heat time, before any visitor).
+    """Load data and start the chart renderer (at pre-heat time, before any visitor; at the visit itself when no
+    kernel is pre-heated, as on a hub's /voila/render).
 
     The default answer itself is not worked out here: ``main`` builds it next, at pre-heat time too (Voila runs
     the notebook until ``query_string`` waits for the visitor), so doing it here as well doubled the heating

@@ -325,7 +325,7 @@ def cmd_prices(args: argparse.Namespace) -> int:
 
 def cmd_notebooks(args: argparse.Namespace) -> int:
     """List the teaching notebooks and their parameters, or re-execute them in place."""
-    from kit import notebooks  # delayed: nbformat (jsonschema) adds ~1.6 s to every other command
+    from kit import notebooks  # delayed: nbformat and papermill add ~0.3-1 s to every other command
 
     paths = notebooks.sequence()
     if args.only:
@@ -373,7 +373,7 @@ def cmd_local_bench(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the notebooks headless for many profiles: check everything, then run, then summarise."""
-    from kit import runs  # delayed: nbformat (jsonschema) adds ~1.6 s to every other command
+    from kit import runs  # delayed: nbformat and papermill add ~0.3-1 s to every other command
 
     out = Path(args.out)
     plan_runs = runs.load_runs(args.profile or [], Path(args.params) if args.params is not None else None)

@@ -44,7 +44,9 @@ def _deps(path: Path) -> tuple[list[str], list[str]]:
 def _makefile_setup_steps() -> list[str]:
     """Return the Python one-liners the Makefile's setup recipe runs in the venv (its recipe lines, not the
     variable that reads llama-cpp-python's requirement for the installer)."""
-    return re.findall(r"^\t@\$\(BIN\)/python -c '([^']+)'", (ROOT / "Makefile").read_text(), re.M)
+    steps = re.findall(r"^\t@?\$\(BIN\)/python -c '([^']+)'", (ROOT / "Makefile").read_text(), re.M)
+    assert len(steps) == 3, steps  # bundle, models, import check: a step added or dropped must be looked at here
+    return steps
 
 
 def test_binder_environment_is_environment_yml_but_for_python_llama_and_the_kit():

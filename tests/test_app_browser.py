@@ -17,7 +17,7 @@ import psutil
 import pytest
 from conftest import guard_env, require_chromium
 
-from kit import serve
+from kit import procs, serve
 from kit.catalog import load_catalog, profile_params
 from kit.params import Scenario
 from kit.procs import CHROMIUM, CHROMIUM_ARGS, stop, wait_until_up
@@ -250,8 +250,9 @@ def test_server_and_kernels_reached_nothing_outside(server, browser):
 
 def _kernels(pid: int) -> int:
     """Return how many kernel processes the server ``pid`` has started and still runs."""
+    _server, *children = procs.family(pid)  # a server that is gone fails here, as psutil.Process did
     n = 0
-    for child in psutil.Process(pid).children(recursive=True):
+    for child in children:
         try:
             n += "ipykernel" in " ".join(child.cmdline())
         except psutil.NoSuchProcess:
